@@ -1,0 +1,69 @@
+"""Device resolution and seeding shared by every torch-backed estimator."""
+
+import contextlib
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+
+_DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def resolve_device(device):
+    """Return the :class:`torch.device` that ``device`` names on this machine.
+
+    ``'auto'`` picks CUDA when it is available and the CPU otherwise, so the
+    same estimator runs on a laptop and on a GPU server unchanged.
+
+    Parameters
+    ----------
+    device : str or torch.device
+        ``'auto'``, ``'cpu'``, ``'cuda'``, ``'cuda:N'``, ``'mps'`` or a
+        :class:`torch.device`.
+
+    Returns
+    -------
+    torch.device
+
+    Examples
+    --------
+    >>> from sklearn_dl.utils import resolve_device
+    >>> resolve_device("cpu")
+    device(type='cpu')
+    """
+    if isinstance(device, torch.device):
+        return device
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    resolved = torch.device(device)
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available on this "
+            "machine; use device='auto' to fall back to the CPU."
+        )
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device={device!r} was requested but MPS is not available.")
+    return resolved
+
+
+def derive_seed(random_state):
+    """Draw a 31-bit seed from a sklearn ``random_state``.
+
+    An int gives the same seed every time, ``None`` a fresh one, and a
+    ``RandomState`` instance advances as sklearn's own estimators advance it.
+    """
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@contextlib.contextmanager
+def seeded(seed, device):
+    """Run the block with torch's global RNG seeded, then restore it.
+
+    Module initialisation and dropout draw from torch's global generator; the
+    block sees a generator seeded from ``seed`` and the caller's generator
+    state is untouched afterwards.
+    """
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices, device_type=device.type if devices else "cuda"):
+        torch.manual_seed(seed)
+        yield
