@@ -1,1 +1,13 @@
+"""scikit-learn estimators backed by PyTorch.
+
+The estimators live in :mod:`sklearn_dl.neural_network` (multi-layer
+perceptrons, convolutional and recurrent networks, trained through skorch) and
+:mod:`sklearn_dl.linear_model` (linear models written in torch tensor math).
+"""
+
 __version__ = "0.1.0"
+
+from sklearn_dl._training import DivergenceError  # noqa: E402
+from sklearn_dl.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
+
+__all__ = ["DivergenceError", "MLPClassifier", "MLPRegressor", "__version__"]

@@ -9,15 +9,32 @@ its entry is removed.
 
 import pytest
 from sklearn.base import clone
-from sklearn.utils.estimator_checks import check_param_validation, parametrize_with_checks
+from sklearn.utils.estimator_checks import (
+    check_param_validation,
+    check_sample_weight_equivalence_on_dense_data,
+    check_sample_weight_equivalence_on_sparse_data,
+    parametrize_with_checks,
+)
 
 from sklearn_dl.utils import all_estimators
 
 # Parameters that keep sklearn's checks fast without changing what they test.
 CHECK_PARAMS = {}
 
+_MINI_BATCH_WEIGHTS = (
+    "mini-batch Adam: repeating a sample changes which batches it lands in, so weighting "
+    "cannot equal repeating; checked with full-batch solver='lbfgs' in "
+    "test_sample_weight_equivalence_full_batch, as sklearn checks its own MLP"
+)
+
 # {estimator name: {check name: reason}}. The target is none.
-EXPECTED_FAILED_CHECKS = {}
+EXPECTED_FAILED_CHECKS = {
+    name: {
+        "check_sample_weight_equivalence_on_dense_data": _MINI_BATCH_WEIGHTS,
+        "check_sample_weight_equivalence_on_sparse_data": _MINI_BATCH_WEIGHTS,
+    }
+    for name in ("MLPClassifier", "MLPRegressor")
+}
 
 
 def _instances():
@@ -39,6 +56,15 @@ def test_sklearn_compatible_estimator(estimator, check):
 @pytest.mark.parametrize("estimator", list(_instances()), ids=lambda est: type(est).__name__)
 def test_check_param_validation(estimator):
     check_param_validation(type(estimator).__name__, clone(estimator))
+
+
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+@pytest.mark.parametrize("check", [check_sample_weight_equivalence_on_dense_data,
+                                   check_sample_weight_equivalence_on_sparse_data])
+def test_sample_weight_equivalence_full_batch(name, check):
+    Estimator = dict(all_estimators())[name]
+    # Full batch and double precision: weighting must then equal repeating exactly.
+    check(name, Estimator(solver="lbfgs", max_iter=100, precision="float64"))
 
 
 def test_every_estimator_is_discovered():

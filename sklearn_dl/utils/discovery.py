@@ -12,6 +12,8 @@ _MODULES_TO_SKIP = {"tests", "modules", "utils"}
 def all_estimators():
     """List every public estimator class of :mod:`sklearn_dl`.
 
+    An estimator is public when a public subpackage lists it in ``__all__``.
+
     Returns
     -------
     list of (name, class) tuples, sorted by name.
@@ -31,12 +33,9 @@ def all_estimators():
         if any(part.startswith("_") or part in _MODULES_TO_SKIP for part in parts[1:]):
             continue
         module = importlib.import_module(module_info.name)
-        for name, obj in inspect.getmembers(module, inspect.isclass):
-            if (
-                issubclass(obj, BaseEstimator)
-                and not name.startswith("_")
-                and obj.__module__.startswith("sklearn_dl.")
-                and not inspect.isabstract(obj)
-            ):
+        # A public module's __all__ is what it publishes; base classes are not in it.
+        for name in getattr(module, "__all__", ()):
+            obj = getattr(module, name)
+            if inspect.isclass(obj) and issubclass(obj, BaseEstimator):
                 found[name] = obj
     return sorted(found.items())

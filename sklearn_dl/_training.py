@@ -1,0 +1,347 @@
+"""The training engine: skorch, fed from device tensors, stopped as sklearn stops.
+
+Every network estimator trains through :class:`TrainingNet`, a skorch
+``NeuralNet`` with three changes that the estimators rely on:
+
+* data already lives on the device as tensors (:class:`TensorData`) and a batch
+  is an index slice of them (:class:`SliceIterator`), so there is no
+  per-sample ``__getitem__`` and no ``DataLoader`` collation;
+* the loss is sklearn's: a sample-weighted mean plus ``alpha / 2`` times the
+  squared norm of the weight matrices, divided by the batch's total weight;
+* stopping follows sklearn's MLP (``tol``, ``n_iter_no_change``,
+  ``early_stopping``, the ``adaptive`` / ``invscaling`` learning rates), in the
+  :class:`SklearnStopping` callback, which also guards against divergence.
+
+Everything else (callbacks, history, gradient clipping, LR schedulers,
+checkpoints, device moves, pickling) is skorch's.
+"""
+
+import math
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.exceptions import DeviceWarning
+
+
+class DivergenceError(FloatingPointError):
+    """Raised when the training loss becomes NaN or infinite.
+
+    The estimator keeps the weights of the last finite epoch, so it stays
+    usable, and the message says what to change.
+    """
+
+
+def to_tensor(X, device, dtype):
+    """Copy a numpy array or scipy sparse matrix to a dense ``dtype`` tensor on ``device``."""
+    if sp.issparse(X):
+        X = X.toarray()
+    if not X.flags.writeable:
+        # torch cannot share memory with a read-only array (e.g. a joblib memmap).
+        X = np.array(X)
+    tensor = torch.as_tensor(np.ascontiguousarray(X), dtype=dtype)
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
+class TensorData(torch.utils.data.Dataset):
+    """In-memory training data as device tensors: inputs, targets, sample weights."""
+
+    def __init__(self, X, y, sample_weight):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, index):
+        return self.X[index], (self.y[index], self.sample_weight[index])
+
+
+class SliceIterator:
+    """Yield mini-batches of a :class:`TensorData` as index slices.
+
+    Without shuffling a batch is a view (no copy); with shuffling it is one
+    gather per tensor. A last batch of a single sample is folded into the one
+    before it, so batch normalisation always sees at least two samples.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def _bounds(self):
+        n = len(self.dataset)
+        starts = list(range(0, n, self.batch_size))
+        if len(starts) > 1 and n - starts[-1] == 1:
+            starts.pop()
+        return [(start, starts[i + 1] if i + 1 < len(starts) else n)
+                for i, start in enumerate(starts)]
+
+    def __len__(self):
+        return len(self._bounds())
+
+    def __iter__(self):
+        if self.shuffle:
+            order = torch.randperm(len(self.dataset), generator=self.generator)
+            order = order.to(self.dataset.X.device)
+            for start, stop in self._bounds():
+                yield self.dataset[order[start:stop]]
+        else:
+            for start, stop in self._bounds():
+                yield self.dataset[start:stop]
+
+
+def penalized_parameters(module):
+    """The weight matrices and kernels that ``alpha`` penalises (no biases, no norms)."""
+    return [param for param in module.parameters() if param.requires_grad and param.ndim > 1]
+
+
+class TrainingNet(NeuralNet):
+    """skorch ``NeuralNet`` on device tensors with sklearn's weighted, L2-penalised loss.
+
+    Parameters beyond skorch's
+    --------------------------
+    l2_penalty : float
+        sklearn's ``alpha``: ``l2_penalty / 2 * sum(W ** 2) / sum(batch weights)``
+        is added to every training batch's loss (see :meth:`train_step_single`).
+    shuffle : bool
+        Reshuffle the training data at every epoch.
+    shuffle_generator : torch.Generator or None
+        Source of the shuffling order, seeded by the estimator.
+    """
+
+    def __init__(self, *args, l2_penalty=0.0, shuffle=True, shuffle_generator=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.l2_penalty = l2_penalty
+        self.shuffle = shuffle
+        self.shuffle_generator = shuffle_generator
+
+    @property
+    def _default_callbacks(self):
+        return [
+            ("epoch_timer", EpochTimer()),
+            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("print_log", PrintLog()),
+        ]
+
+    def get_iterator(self, dataset, training=False):
+        batch_size = len(dataset) if self.batch_size == -1 else self.batch_size
+        return SliceIterator(dataset, batch_size, shuffle=training and self.shuffle,
+                             generator=self.shuffle_generator)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """Sample-weighted mean of the per-sample loss (the data term)."""
+        target, weight = y_true
+        return (self.criterion_(y_pred, target) * weight).sum() / weight.sum()
+
+    def train_step_single(self, batch, **fit_params):
+        """skorch's step, with sklearn's L2 penalty added straight to the gradients.
+
+        The penalty's gradient ``alpha * W / sum(weights)`` is added in place
+        after ``backward`` and its value is reported in the loss, which costs
+        far less than putting the penalty through autograd.
+        """
+        self._set_training(True)
+        Xi, yi = batch
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        if self.l2_penalty:
+            scale = self.l2_penalty / yi[1].sum()
+            with torch.no_grad():
+                squared_norm = 0.0
+                for param in penalized_parameters(self.module_):
+                    param.grad.addcmul_(param, scale)
+                    squared_norm = squared_norm + param.square().sum()
+                loss = loss.detach() + 0.5 * scale * squared_norm
+        return {"loss": loss, "y_pred": y_pred}
+
+    def __setstate__(self, state):
+        # A net trained on a GPU loads on a CPU-only machine: skorch maps it to
+        # the CPU and warns; for our estimators that is the documented
+        # behaviour of device='auto', so the warning is noise.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeviceWarning)
+            super().__setstate__(state)
+
+
+# Prediction pads a smaller chunk to this many rows: BLAS then runs the same
+# kernel for one row as for many, so a sample's prediction does not depend on
+# the samples predicted with it (bit for bit, as sklearn's checks require).
+_MIN_PREDICT_ROWS = 64
+
+
+def predict_raw(module, X, device, dtype, to_module_input, chunk_rows):
+    """Forward ``X`` (numpy or sparse) through ``module`` in bounded-memory chunks.
+
+    Returns the raw outputs as a float64 numpy array.
+    """
+    was_training = module.training
+    module.eval()
+    outputs = []
+    try:
+        with torch.inference_mode():
+            for start in range(0, X.shape[0], chunk_rows):
+                batch = to_tensor(X[start:start + chunk_rows], device, dtype)
+                n_rows = len(batch)
+                if n_rows < _MIN_PREDICT_ROWS:
+                    padding = batch.new_zeros((_MIN_PREDICT_ROWS - n_rows, *batch.shape[1:]))
+                    batch = torch.cat([batch, padding])
+                output = module(to_module_input(batch))[:n_rows]
+                outputs.append(output.to("cpu", torch.float64))
+    finally:
+        module.train(was_training)
+    return torch.cat(outputs).numpy()
+
+
+def module_outputs(module, X_tensor, chunk_rows):
+    """Forward a device tensor through ``module`` in eval mode, chunked, as a tensor."""
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.inference_mode():
+            return torch.cat([module(X_tensor[start:start + chunk_rows])
+                              for start in range(0, len(X_tensor), chunk_rows)])
+    finally:
+        module.train(was_training)
+
+
+class SklearnStopping(Callback):
+    """sklearn MLP's convergence rule, learning-rate schedules and a divergence guard.
+
+    After each epoch: with ``early_stopping`` the validation score (accuracy or
+    R^2) must beat the best by ``tol``, otherwise the training loss must drop
+    below the best by ``tol``; after more than ``n_iter_no_change`` epochs
+    without that, training stops (or, with the ``adaptive`` learning rate, the
+    rate is divided by 5 until it falls under 1e-6). With ``early_stopping``
+    the best weights are restored at the end. A non-finite training loss
+    restores the previous epoch's weights and raises :class:`DivergenceError`.
+
+    The state (``best_loss_``, ``t_``...) lives on the callback, inside the
+    fitted net, so ``partial_fit`` and ``warm_start`` continue it.
+    """
+
+    def __init__(self, tol, n_iter_no_change, learning_rate="constant",
+                 learning_rate_init=1e-3, power_t=0.5, max_fun=None):
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_fun = max_fun
+
+    def initialize(self):
+        self.best_loss_ = np.inf
+        self.best_validation_score_ = -np.inf
+        self.validation_scores_ = []
+        self.no_improvement_count_ = 0
+        self.t_ = 0
+        self.current_lr_ = self.learning_rate_init
+        self.validation_ = None
+        self._last_good_state = None
+        self._best_state = None
+        return self
+
+    def set_validation(self, scorer):
+        """Score the net after each epoch with ``scorer(net) -> (score, loss)``, or not."""
+        self.validation_ = scorer
+        self._best_state = None
+
+    def on_train_begin(self, net, **kwargs):
+        self.stopped_ = False
+        self.stop_message_ = None
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._last_good_state = _copy_state(net.module_)
+
+    def on_epoch_end(self, net, dataset_train=None, **kwargs):
+        loss = net.history[-1, "train_loss"]
+        if not math.isfinite(loss):
+            net.module_.load_state_dict(self._last_good_state)
+            raise DivergenceError(
+                f"Training diverged at epoch {len(net.history)}: the loss became {loss}. "
+                "The weights of the last finite epoch were kept. Scale the inputs "
+                "(e.g. StandardScaler), lower learning_rate_init, or clip gradients "
+                "with max_grad_norm."
+            )
+        self.t_ += len(dataset_train)
+        if self.validation_ is not None:
+            message = self._track_validation(net)
+        else:
+            message = self._track_loss(loss)
+        if self.learning_rate == "invscaling":
+            self._set_lr(net, self.learning_rate_init / (self.t_ + 1) ** self.power_t)
+        if self.no_improvement_count_ > self.n_iter_no_change:
+            self._on_plateau(net, message)
+        if self.max_fun is not None and _lbfgs_evaluations(net) >= self.max_fun:
+            self._stop(net, f"lbfgs reached max_fun={self.max_fun} loss evaluations.")
+
+    def on_train_end(self, net, **kwargs):
+        if self._best_state is not None:
+            net.module_.load_state_dict(self._best_state)
+        self.validation_ = None
+        self._best_state = None
+        self._last_good_state = None
+
+    def _track_validation(self, net):
+        score, valid_loss = self.validation_(net)
+        net.history.record("valid_loss", valid_loss)
+        net.history.record("valid_score", score)
+        self.validation_scores_.append(score)
+        if score < self.best_validation_score_ + self.tol:
+            self.no_improvement_count_ += 1
+        else:
+            self.no_improvement_count_ = 0
+        if score > self.best_validation_score_:
+            self.best_validation_score_ = score
+            self._best_state = _copy_state(net.module_)
+        return (f"Validation score did not improve more than tol={self.tol:f} "
+                f"for {self.n_iter_no_change} consecutive epochs.")
+
+    def _track_loss(self, loss):
+        if loss > self.best_loss_ - self.tol:
+            self.no_improvement_count_ += 1
+        else:
+            self.no_improvement_count_ = 0
+        self.best_loss_ = min(self.best_loss_, loss)
+        return (f"Training loss did not improve more than tol={self.tol:f} "
+                f"for {self.n_iter_no_change} consecutive epochs.")
+
+    def _on_plateau(self, net, message):
+        if self.learning_rate != "adaptive":
+            self._stop(net, message + " Stopping.")
+        elif self.current_lr_ <= 1e-6:
+            self._stop(net, message + " Learning rate too small. Stopping.")
+        else:
+            self._set_lr(net, self.current_lr_ / 5.0)
+            self.no_improvement_count_ = 0
+            if net.verbose:
+                print(message + f" Setting learning rate to {self.current_lr_:f}")
+
+    def _set_lr(self, net, lr):
+        self.current_lr_ = lr
+        for group in net.optimizer_.param_groups:
+            group["lr"] = lr
+
+    def _stop(self, net, message):
+        self.stopped_ = True
+        self.stop_message_ = message
+        if net.verbose:
+            print(message)
+        # skorch's way for a callback to end training cleanly.
+        raise KeyboardInterrupt
+
+
+def _copy_state(module):
+    return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+def _lbfgs_evaluations(net):
+    state = next(iter(net.optimizer_.state.values()), {})
+    return state.get("func_evals", 0)

@@ -1,0 +1,699 @@
+"""What every network estimator shares: parameters, the fit / partial_fit flow, prediction.
+
+A concrete estimator is a list of parameters plus :meth:`BaseTorchEstimator._build_module`
+(and, for non-tabular input, :meth:`BaseTorchEstimator._validate_X` and
+:meth:`BaseTorchEstimator._to_module_input`). It inherits its task from
+:class:`TorchClassifierMixin` or :class:`TorchRegressorMixin`.
+
+``fit(X, y, sample_weight)``:
+
+1. validate parameters and data (``n_features_in_``, ``feature_names_in_``),
+   encode the targets (``classes_``);
+2. move the data once to the device as tensors;
+3. build the module (seeded from ``random_state``) and a
+   :class:`sklearn_dl._training.TrainingNet` around it;
+4. train through skorch, stopping as sklearn's MLP stops;
+5. copy the results to sklearn's fitted attributes.
+"""
+
+import copy
+import warnings
+from abc import abstractmethod
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+import scipy.special
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassifierMixin,
+    RegressorMixin,
+    _fit_context,
+    is_classifier,
+    is_regressor,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.utils import compute_sample_weight
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+from skorch.callbacks import GradientNormClipping
+
+from sklearn_dl._training import (
+    SklearnStopping,
+    TensorData,
+    TrainingNet,
+    module_outputs,
+    predict_raw,
+    to_tensor,
+)
+from sklearn_dl.modules.losses import (
+    HalfPoissonDeviance,
+    HalfSquaredError,
+    SigmoidCrossEntropy,
+    SoftmaxCrossEntropy,
+)
+from sklearn_dl.utils import derive_seed, resolve_device, seeded
+
+# Upper bound on the number of input values forwarded at once when predicting,
+# so that prediction memory stays bounded whatever the number of rows.
+_PREDICT_CHUNK_VALUES = 2**22
+
+_OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "adamw": torch.optim.AdamW,
+    "sgd": torch.optim.SGD,
+    "lbfgs": torch.optim.LBFGS,
+}
+
+
+class BaseTorchEstimator(BaseEstimator):
+    """Base class of the network estimators; not to be used directly.
+
+    Holds the training parameters that every network shares, with sklearn's
+    names and meanings (see :class:`sklearn_dl.neural_network.MLPClassifier`
+    for their documentation).
+    """
+
+    _parameter_constraints: dict = {
+        "solver": [StrOptions({"adam", "adamw", "sgd", "lbfgs"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "precision": [StrOptions({"float32", "float64"})],
+        "device": [str, torch.device],
+        "callbacks": [list, None],
+    }
+
+    @abstractmethod
+    def _build_module(self, n_features, n_outputs):
+        """Return a new, initialised ``torch.nn.Module`` for this data."""
+
+    # -- input hooks, overridden by estimators of non-tabular input -------------
+
+    def _input_check_params(self):
+        """Keyword arguments of ``validate_data`` for X."""
+        return {"accept_sparse": ["csr", "csc"], "dtype": (np.float64, np.float32)}
+
+    def _validate_X(self, X, reset):
+        """Validate X (and set ``n_features_in_`` when ``reset``); return an array."""
+        return validate_data(self, X, reset=reset, **self._input_check_params())
+
+    def _validate_X_y(self, X, y, reset):
+        return validate_data(self, X, y, reset=reset, multi_output=True,
+                             y_numeric=is_regressor(self), **self._input_check_params())
+
+    def _to_module_input(self, X):
+        """Reshape a batch of validated rows (a tensor) into the module's input."""
+        return X
+
+    # -- fit ---------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on (X, y).
+
+        With ``warm_start=True`` and a fitted estimator, training continues
+        from the current weights for up to ``max_iter`` more epochs.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; pandas frames record ``feature_names_in_``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values (class labels for classifiers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _partial_fit(self, X, y, sample_weight, classes=None):
+        if self.early_stopping:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
+        fitted = hasattr(self, "net_")
+        first_call = not fitted or not (incremental or self.warm_start)
+        if incremental and not fitted:
+            self._check_first_partial_fit(classes)
+        X, y = self._validate_X_y(X, y, reset=first_call)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        try:
+            targets, sample_weight = self._encode_targets(y, sample_weight, first_call, classes)
+            self._train(X, targets, y, sample_weight, first_call, incremental)
+        except BaseException:
+            if first_call:
+                self._forget_fit()
+            raise
+        return self
+
+    def _forget_fit(self):
+        for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("__")]:
+            delattr(self, name)
+
+    def _train(self, X, targets, y, sample_weight, first_call, incremental):
+        device = resolve_device(self.device) if first_call else torch.device(self.net_.device)
+        base_seed = derive_seed(self.random_state) if first_call else self._base_seed
+        epochs_before = 0 if first_call else len(self.loss_curve_)
+        seed = (base_seed + 7919 * epochs_before) % (2**31 - 1)
+        n_samples = X.shape[0]
+
+        train_index, valid_index = self._validation_split(n_samples, y, seed)
+        dtype = self._torch_dtype()
+        X_tensor = to_tensor(X, device, dtype)
+        targets = to_tensor(targets, device, dtype if targets.dtype.kind == "f" else torch.int64)
+        weights = to_tensor(sample_weight, device, dtype)
+        train = TensorData(*(t[train_index] if valid_index is not None else t
+                             for t in (X_tensor, targets, weights)))
+        epochs = 1 if incremental else self.max_iter
+
+        with seeded(seed, device):
+            if first_call:
+                net = self._make_net(X.shape[1:], device, n_samples=len(train))
+            else:
+                net = self.net_
+            net.shuffle_generator = torch.Generator().manual_seed(seed)
+            net.batch_size = self._effective_batch_size(len(train))
+            stopping = dict(net.callbacks_)["sklearn_stopping"]
+            stopping.set_validation(
+                self._validation_scorer(X_tensor[valid_index], targets[valid_index],
+                                        weights[valid_index], y[valid_index.cpu().numpy()],
+                                        sample_weight[valid_index.cpu().numpy()])
+                if valid_index is not None else None
+            )
+            net.max_epochs = epochs
+            n_epochs_before = len(net.history)
+            net.partial_fit(train)
+        epochs_run = sum("train_loss" in epoch for epoch in net.history[n_epochs_before:])
+        self._record_fit(net, stopping, base_seed, epochs_run)
+        if epochs_run < epochs and not stopping.stopped_:
+            warnings.warn("Training interrupted by user; the estimator keeps the weights "
+                          "reached so far.", UserWarning)
+        elif not incremental and not stopping.stopped_:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.", ConvergenceWarning,
+            )
+
+    def _check_first_partial_fit(self, classes):
+        """Classifiers need ``classes`` on the first ``partial_fit`` call."""
+
+    def _torch_dtype(self):
+        return torch.float64 if self.precision == "float64" else torch.float32
+
+    def _effective_batch_size(self, n_samples):
+        if self.solver == "lbfgs":
+            return n_samples
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn("Got `batch_size` less than 1 or larger than sample size. "
+                          "It is going to be clipped")
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _validation_split(self, n_samples, y, seed):
+        if not self.early_stopping:
+            return np.arange(n_samples), None
+        # Stratified like sklearn's MLPClassifier, except for multi-label targets.
+        stratify = y if is_classifier(self) and y.ndim == 1 else None
+        train_index, valid_index = train_test_split(
+            np.arange(n_samples), test_size=self.validation_fraction,
+            random_state=seed, stratify=stratify,
+        )
+        if len(valid_index) < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' "
+                             "or the size of your dataset.")
+        return torch.as_tensor(train_index), torch.as_tensor(valid_index)
+
+    def _validation_scorer(self, X_valid, targets_valid, weights_valid, y_valid, sw_valid):
+        chunk = self._predict_chunk_rows(X_valid.shape[1:])
+
+        def score(net):
+            raw = module_outputs(net.module_, self._to_module_input(X_valid), chunk)
+            loss = net.get_loss(raw, (targets_valid, weights_valid)).item()
+            return self._score_raw(raw.to("cpu", torch.float64).numpy(), y_valid, sw_valid), loss
+
+        return score
+
+    def _make_net(self, sample_shape, device, n_samples):
+        module = self._build_module(int(np.prod(sample_shape)), self.n_outputs_)
+        module = module.to(self._torch_dtype())
+        optimizer_kwargs = self._optimizer_kwargs()
+        callbacks = [
+            ("sklearn_stopping", SklearnStopping(
+                tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                learning_rate=self.learning_rate if self.solver == "sgd" else "constant",
+                learning_rate_init=optimizer_kwargs["lr"],
+                power_t=self.power_t,
+                max_fun=self.max_fun if self.solver == "lbfgs" else None,
+            )),
+        ]
+        if self.max_grad_norm is not None:
+            callbacks.append(("gradient_clipping",
+                              GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
+        callbacks.extend(copy.deepcopy(self.callbacks or []))
+        net = TrainingNet(
+            module=module,
+            criterion=self._make_criterion(),
+            optimizer=_OPTIMIZERS[self.solver],
+            train_split=None,
+            max_epochs=self.max_iter,
+            batch_size=self._effective_batch_size(n_samples),
+            callbacks=callbacks,
+            device=str(device),
+            verbose=int(self.verbose),
+            l2_penalty=0.0 if self.solver == "adamw" else self.alpha,
+            shuffle=self.shuffle,
+            **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
+        )
+        return net.initialize()
+
+    def _optimizer_kwargs(self):
+        if self.solver in ("adam", "adamw"):
+            kwargs = {"lr": self.learning_rate_init, "betas": (self.beta_1, self.beta_2),
+                      "eps": self.epsilon, "fused": True}
+            if self.solver == "adamw":
+                kwargs["weight_decay"] = self.alpha
+            return kwargs
+        if self.solver == "sgd":
+            return {"lr": self.learning_rate_init, "momentum": self.momentum,
+                    "nesterov": self.nesterovs_momentum and self.momentum > 0, "fused": True}
+        return {"lr": 1.0, "max_iter": 1, "line_search_fn": "strong_wolfe",
+                "tolerance_grad": self.tol, "tolerance_change": 0.0}
+
+    def _record_fit(self, net, stopping, base_seed, epochs_run):
+        self.net_ = net
+        self._base_seed = base_seed
+        # An epoch cut short by Ctrl-C has no train_loss.
+        losses = [float(epoch["train_loss"]) for epoch in net.history if "train_loss" in epoch]
+        self.loss_curve_ = losses
+        self.loss_ = losses[-1]
+        self.n_iter_ = epochs_run
+        self.t_ = stopping.t_
+        if self.early_stopping:
+            self.validation_scores_ = list(stopping.validation_scores_)
+            self.best_validation_score_ = stopping.best_validation_score_
+            self.best_loss_ = None
+        else:
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
+            self.best_loss_ = stopping.best_loss_
+
+    # -- prediction ------------------------------------------------------------
+
+    def _predict_chunk_rows(self, sample_shape):
+        return max(1, _PREDICT_CHUNK_VALUES // max(1, int(np.prod(sample_shape))))
+
+    def _raw_predict(self, X):
+        """Validated X -> raw module outputs (float64 numpy), in bounded memory."""
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        net = self.net_
+        return predict_raw(net.module_, X, torch.device(net.device), self._torch_dtype(),
+                           self._to_module_input, self._predict_chunk_rows(X.shape[1:]))
+
+    @property
+    def module_(self):
+        """The trained ``torch.nn.Module``."""
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """Per-epoch training history as a :class:`pandas.DataFrame`.
+
+        One row per epoch with ``train_loss``, ``dur`` (seconds) and, with
+        ``early_stopping``, ``valid_loss`` and ``valid_score``.
+        """
+        rows = [{key: value for key, value in epoch.items() if key != "batches"}
+                for epoch in self.net_.history]
+        return pd.DataFrame(rows).set_index("epoch")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class TorchClassifierMixin(ClassifierMixin):
+    """Classification on top of :class:`BaseTorchEstimator`.
+
+    Binary targets train one logistic output, multiclass targets a softmax
+    over ``n_classes`` outputs, and multi-label indicator targets one
+    logistic output per label, as sklearn's MLPClassifier does.
+    """
+
+    def _check_first_partial_fit(self, classes):
+        if classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+
+    def _encode_targets(self, y, sample_weight, reset, classes=None):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        multilabel = type_of_target(y).startswith("multilabel")
+        if reset:
+            if multilabel:
+                classes_ = np.arange(y.shape[1])
+            else:
+                classes_ = np.unique(y if classes is None else np.asarray(classes))
+            if len(classes_) < 2 and not multilabel:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {classes_[0]!r}."
+                )
+            self.classes_ = classes_
+            self._multilabel = multilabel
+            self.n_outputs_ = y.shape[1] if multilabel else (1 if len(classes_) == 2 else len(classes_))
+            self.out_activation_ = "softmax" if self.n_outputs_ > 1 and not multilabel else "logistic"
+        elif multilabel != self._multilabel:
+            raise ValueError("The type of target changed since the estimator was fitted.")
+        elif self.warm_start and not multilabel and not np.array_equal(np.unique(y), self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the previous "
+                f"call to fit. Previously got {self.classes_}, `y` has {np.unique(y)}"
+            )
+        if multilabel:
+            return y.astype(np.float64), sample_weight
+        indices = self._label_indices(y)
+        if self.class_weight is not None:
+            sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
+        if self.n_outputs_ == 1:
+            return indices.astype(np.float64).reshape(-1, 1), sample_weight
+        return indices.astype(np.int64), sample_weight
+
+    def _label_indices(self, y):
+        indices = np.searchsorted(self.classes_, y)
+        indices = np.clip(indices, 0, len(self.classes_) - 1)
+        unseen = self.classes_[indices] != y
+        if np.any(unseen):
+            raise ValueError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has {self.classes_}. "
+                f"'y' has {np.unique(np.asarray(y)[unseen])}."
+            )
+        return indices
+
+    def _make_criterion(self):
+        return SoftmaxCrossEntropy() if self.out_activation_ == "softmax" else SigmoidCrossEntropy()
+
+    def _proba_from_raw(self, raw):
+        if self.out_activation_ == "softmax":
+            return scipy.special.softmax(raw, axis=1)
+        proba = scipy.special.expit(raw)
+        if self._multilabel:
+            return proba
+        return np.hstack([1 - proba, proba])
+
+    def _labels_from_raw(self, raw):
+        if self._multilabel:
+            return (raw > 0).astype(int)
+        if self.out_activation_ == "softmax":
+            return self.classes_[np.argmax(raw, axis=1)]
+        return self.classes_[(raw[:, 0] > 0).astype(int)]
+
+    def _score_raw(self, raw, y, sample_weight):
+        return accuracy_score(y, self._labels_from_raw(raw), sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict class labels for X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_labels)
+            Labels from ``classes_`` (an indicator matrix for multi-label targets).
+        """
+        return self._labels_from_raw(self._raw_predict(X))
+
+    def predict_proba(self, X):
+        """Probability estimates, columns ordered as ``classes_``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        return self._proba_from_raw(self._raw_predict(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        raw = self._raw_predict(X)
+        if self.out_activation_ == "softmax":
+            return scipy.special.log_softmax(raw, axis=1)
+        log_positive = -np.logaddexp(0, -raw)
+        if self._multilabel:
+            return log_positive
+        return np.hstack([-np.logaddexp(0, raw), log_positive])
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class TorchRegressorMixin(RegressorMixin):
+    """Regression on top of :class:`BaseTorchEstimator`: one linear output per target.
+
+    With ``standardize_target`` (the estimator's parameter) the network learns
+    the targets standardised to zero mean and unit variance per output, and
+    predictions are mapped back: the default learning rate then suits targets
+    of any scale, as it suits standardised inputs.
+    """
+
+    def _encode_targets(self, y, sample_weight, reset, classes=None):
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        poisson = getattr(self, "loss", "squared_error") == "poisson"
+        if poisson and np.any(y < 0):
+            raise ValueError("Some value(s) of y are negative which is not allowed for "
+                             "Poisson regression.")
+        targets = y.reshape(len(y), -1).astype(np.float64)
+        if reset:
+            self.n_outputs_ = targets.shape[1]
+            self._y_ndim = y.ndim
+            self.out_activation_ = "exp" if poisson else "identity"
+            self._target_mean, self._target_scale = self._target_standardization(
+                targets, sample_weight, enabled=self.standardize_target and not poisson)
+        elif targets.shape[1] != self.n_outputs_:
+            raise ValueError(f"y has {targets.shape[1]} outputs but the estimator was fitted "
+                             f"with {self.n_outputs_}.")
+        return (targets - self._target_mean) / self._target_scale, sample_weight
+
+    @staticmethod
+    def _target_standardization(targets, sample_weight, enabled):
+        n_outputs = targets.shape[1]
+        if not enabled:
+            return np.zeros(n_outputs), np.ones(n_outputs)
+        mean = np.average(targets, axis=0, weights=sample_weight)
+        scale = np.sqrt(np.average((targets - mean) ** 2, axis=0, weights=sample_weight))
+        # A constant target keeps its scale; dividing by zero would help no one.
+        return mean, np.where(scale > np.finfo(np.float64).eps * np.abs(mean).clip(1), scale, 1.0)
+
+    def _make_criterion(self):
+        return HalfPoissonDeviance() if self.out_activation_ == "exp" else HalfSquaredError()
+
+    def _values_from_raw(self, raw):
+        values = np.exp(raw) if self.out_activation_ == "exp" else raw
+        values = values * self._target_scale + self._target_mean
+        return values.ravel() if self._y_ndim == 1 else values
+
+    def _score_raw(self, raw, y, sample_weight):
+        return r2_score(y, self._values_from_raw(raw), sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict target values for X.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+        """
+        return self._values_from_raw(self._raw_predict(X))
+
+
+# numpydoc text of the training parameters every network estimator shares;
+# the estimators' docstrings include it so it is written once.
+TRAINING_PARAMETERS_DOC = """\
+    solver : {'adam', 'adamw', 'sgd', 'lbfgs'}, default='adam'
+        The optimiser. ``'adam'``, ``'sgd'`` and ``'lbfgs'`` as in sklearn
+        (L-BFGS runs full-batch, one iteration per epoch); ``'adamw'`` is Adam
+        with decoupled weight decay, for which ``alpha`` is the decay.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weight matrices, with sklearn's
+        scaling: ``alpha / 2 * ||W||^2 / sum(batch weights)`` is added to each
+        batch's loss. Biases and normalisation parameters are not penalised.
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size; ``'auto'`` is ``min(200, n_samples)``. Ignored by
+        ``'lbfgs'``, which uses the whole training set.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule for ``solver='sgd'``, as in sklearn.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate of ``'adam'``, ``'adamw'`` and ``'sgd'``.
+
+    power_t : float, default=0.5
+        Exponent of the ``'invscaling'`` schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (L-BFGS iterations for ``'lbfgs'``).
+
+    shuffle : bool, default=True
+        Whether to reshuffle the training data at every epoch.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, dropout, shuffling and the validation
+        split. An int gives identical results on the same device; torch's
+        global random state is left untouched.
+
+    tol : float, default=1e-4
+        Improvement of the training loss (or validation score with
+        ``early_stopping``) below which an epoch counts as no improvement.
+
+    verbose : bool, default=False
+        Print a table of the per-epoch loss (skorch's ``PrintLog``).
+
+    warm_start : bool, default=False
+        Continue training from the previous solution on the next ``fit``.
+
+    momentum : float, default=0.9
+        Momentum of ``'sgd'``.
+
+    nesterovs_momentum : bool, default=True
+        Whether ``'sgd'`` uses Nesterov's momentum.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classifiers) and stop when the validation score stops improving; the
+        best weights are restored. Without it, every sample is trained on.
+
+    validation_fraction : float, default=0.1
+        Share of the training data held out for ``early_stopping``.
+
+    beta_1 : float, default=0.9
+        Adam's first-moment decay.
+
+    beta_2 : float, default=0.999
+        Adam's second-moment decay.
+
+    epsilon : float, default=1e-8
+        Adam's numerical-stability term.
+
+    n_iter_no_change : int, default=10
+        Number of epochs without improvement by ``tol`` before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations of ``'lbfgs'``.
+
+    max_grad_norm : float or None, default=None
+        Clip the gradients' global L2 norm to this value (skorch's
+        ``GradientNormClipping``); None disables clipping.
+
+    precision : {'float32', 'float64'}, default='float32'
+        Floating-point precision of the network, in training and prediction.
+        float32 is what GPUs and deep-learning practice use; float64 gives
+        sklearn's double precision at about half the speed on a CPU.
+
+    device : str or torch.device, default='auto'
+        Where to train: ``'auto'`` picks CUDA when available, else the CPU.
+        A fitted model pickles and loads on a machine without a GPU.
+
+    callbacks : list of (name, skorch callback) tuples or callbacks, default=None
+        Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied
+        for each fit."""
+
+TRAINING_ATTRIBUTES_DOC = """\
+    loss_ : float
+        Training loss of the last epoch (including the L2 penalty).
+
+    best_loss_ : float or None
+        Lowest training loss reached; None with ``early_stopping``.
+
+    loss_curve_ : list of float
+        Training loss at each epoch, over all calls to ``fit`` /
+        ``partial_fit`` that continued training.
+
+    validation_scores_ : list of float or None
+        Validation score at each epoch with ``early_stopping``, else None.
+
+    best_validation_score_ : float or None
+        Best validation score with ``early_stopping``, else None.
+
+    n_iter_ : int
+        Number of epochs run by the last call to ``fit`` or ``partial_fit``.
+
+    t_ : int
+        Number of training samples seen.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when X has string column names.
+
+    n_outputs_ : int
+        Number of outputs of the network.
+
+    out_activation_ : str
+        Output non-linearity: ``'logistic'``, ``'softmax'``, ``'identity'`` or ``'exp'``.
+
+    net_ : skorch.NeuralNet
+        The skorch net that trained the module.
+
+    module_ : torch.nn.Module
+        The trained network.
+
+    history_ : pandas.DataFrame
+        Per-epoch table: ``train_loss``, ``dur`` and, with ``early_stopping``,
+        ``valid_loss`` and ``valid_score``."""

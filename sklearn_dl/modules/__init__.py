@@ -1,0 +1,10 @@
+"""Pure PyTorch architectures: no sklearn, no numpy.
+
+The estimators in :mod:`sklearn_dl.neural_network` build these modules in
+``fit``; they can also be used on their own in any torch code.
+"""
+
+from sklearn_dl.modules._layers import ACTIVATIONS, initialize_weights
+from sklearn_dl.modules.mlp import MLP
+
+__all__ = ["ACTIVATIONS", "MLP", "initialize_weights"]

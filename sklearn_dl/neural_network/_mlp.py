@@ -1,0 +1,392 @@
+"""MLPClassifier and MLPRegressor: sklearn's multi-layer perceptrons on PyTorch."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+
+from sklearn_dl.base import (
+    TRAINING_ATTRIBUTES_DOC,
+    TRAINING_PARAMETERS_DOC,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
+from sklearn_dl.modules import MLP, initialize_weights
+
+
+class _BaseMLP(BaseTorchEstimator):
+    """Parameters and fitted attributes that both perceptrons share."""
+
+    _parameter_constraints: dict = {
+        **BaseTorchEstimator._parameter_constraints,
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu", "gelu"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "weight_init": [StrOptions({"xavier", "he", "default"})],
+    }
+
+    def _hidden_layer_sizes(self):
+        sizes = self.hidden_layer_sizes
+        sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
+        if any(size <= 0 for size in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(size) for size in sizes]
+
+    def _build_module(self, n_features, n_outputs):
+        module = MLP(n_features, self._hidden_layer_sizes(), n_outputs,
+                     activation=self.activation, dropout=self.dropout,
+                     batch_norm=self.batch_norm)
+        return initialize_weights(module, self.weight_init, self.activation)
+
+    @property
+    def coefs_(self):
+        """Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), as in sklearn."""
+        return [layer.weight.detach().cpu().numpy().T.copy()
+                for layer in self.module_.linear_layers()]
+
+    @property
+    def intercepts_(self):
+        """Bias vectors, ``intercepts_[i]`` of shape (fan_out,), as in sklearn."""
+        return [layer.bias.detach().cpu().numpy().copy()
+                for layer in self.module_.linear_layers()]
+
+    @property
+    def n_layers_(self):
+        """Number of layers, input and output included, as in sklearn."""
+        return len(self.module_.linear_layers()) + 1
+
+    def _check_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+
+class MLPClassifier(TorchClassifierMixin, _BaseMLP):
+    __doc__ = f"""Multi-layer perceptron classifier on PyTorch, a drop-in for sklearn's.
+
+    Same parameters, defaults and fitted attributes as
+    :class:`sklearn.neural_network.MLPClassifier`, plus dropout, batch
+    normalisation, weight initialisation, AdamW, gradient clipping,
+    ``class_weight``, a ``device`` (GPU when there is one) and skorch
+    callbacks. Training runs through skorch on tensors kept on the device.
+
+    Binary targets train one logistic output, multiclass targets a softmax,
+    and a multi-label indicator matrix one logistic output per label.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        Width of each hidden layer.
+
+    activation : {{'identity', 'logistic', 'tanh', 'relu', 'gelu'}}, default='relu'
+        Activation of the hidden layers.
+
+{TRAINING_PARAMETERS_DOC}
+
+    dropout : float, default=0.0
+        Probability of zeroing each hidden unit during training.
+
+    batch_norm : bool, default=False
+        Normalise each hidden layer's pre-activations over the batch.
+
+    weight_init : {{'xavier', 'he', 'default'}}, default='xavier'
+        ``'xavier'`` draws weights and biases as sklearn's MLP does (Glorot
+        uniform); ``'he'`` is Kaiming normal with zero biases, suited to
+        ReLU; ``'default'`` keeps PyTorch's initialisation.
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+{TRAINING_ATTRIBUTES_DOC}
+
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer i, of shape (fan_in, fan_out).
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer i + 1.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    See Also
+    --------
+    MLPRegressor : The same network for regression.
+    sklearn.neural_network.MLPClassifier : sklearn's NumPy implementation.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sklearn_dl.neural_network import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), MLPClassifier(max_iter=300, random_state=0))
+    >>> model.fit(X, y).score(X, y) > 0.95
+    True
+    >>> model.predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        weight_init="xavier",
+        max_grad_norm=None,
+        precision="float32",
+        class_weight=None,
+        device="auto",
+        callbacks=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.weight_init = weight_init
+        self.max_grad_norm = max_grad_norm
+        self.precision = precision
+        self.class_weight = class_weight
+        self.device = device
+        self.callbacks = callbacks
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train for exactly one epoch over (X, y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class that ``y`` can hold; required on the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight, classes=classes)
+
+
+class MLPRegressor(TorchRegressorMixin, _BaseMLP):
+    __doc__ = f"""Multi-layer perceptron regressor on PyTorch, a drop-in for sklearn's.
+
+    Same parameters, defaults and fitted attributes as
+    :class:`sklearn.neural_network.MLPRegressor`, plus dropout, batch
+    normalisation, weight initialisation, AdamW, gradient clipping, a
+    ``device`` and skorch callbacks. A 2-D ``y`` trains one output per column.
+
+    Parameters
+    ----------
+    loss : {{'squared_error', 'poisson'}}, default='squared_error'
+        Half squared error, or half Poisson deviance with a log link (the
+        network predicts ``exp`` of its output).
+
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        Width of each hidden layer.
+
+    activation : {{'identity', 'logistic', 'tanh', 'relu', 'gelu'}}, default='relu'
+        Activation of the hidden layers.
+
+{TRAINING_PARAMETERS_DOC}
+
+    dropout : float, default=0.0
+        Probability of zeroing each hidden unit during training.
+
+    batch_norm : bool, default=False
+        Normalise each hidden layer's pre-activations over the batch.
+
+    weight_init : {{'xavier', 'he', 'default'}}, default='xavier'
+        ``'xavier'`` draws weights as sklearn's MLP does (Glorot uniform);
+        ``'he'`` is Kaiming normal; ``'default'`` keeps PyTorch's.
+
+    standardize_target : bool, default=True
+        Train on targets standardised to zero mean and unit variance per
+        output (sample-weighted) and map predictions back, so the default
+        learning rate suits targets of any scale. ``loss_`` and
+        ``loss_curve_`` are then in standardised units; False gives sklearn's
+        objective exactly. Ignored for ``loss='poisson'``.
+
+    Attributes
+    ----------
+{TRAINING_ATTRIBUTES_DOC}
+
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer i, of shape (fan_in, fan_out).
+
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer i + 1.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    See Also
+    --------
+    MLPClassifier : The same network for classification.
+    sklearn.neural_network.MLPRegressor : sklearn's NumPy implementation.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from sklearn_dl.neural_network import MLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1, random_state=0)
+    >>> model = MLPRegressor(hidden_layer_sizes=(32,), learning_rate_init=0.01,
+    ...                      max_iter=300, random_state=0).fit(X, y / 100)
+    >>> model.score(X, y / 100) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+        "standardize_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        weight_init="xavier",
+        max_grad_norm=None,
+        precision="float32",
+        standardize_target=True,
+        device="auto",
+        callbacks=None,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.weight_init = weight_init
+        self.max_grad_norm = max_grad_norm
+        self.precision = precision
+        self.standardize_target = standardize_target
+        self.device = device
+        self.callbacks = callbacks
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for exactly one epoch over (X, y).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight)
