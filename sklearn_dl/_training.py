@@ -177,7 +177,7 @@ class TrainingNet(NeuralNet):
 _MIN_PREDICT_ROWS = 64
 
 
-def predict_raw(module, X, device, dtype, to_module_input, chunk_rows):
+def predict_raw(module, X, device, dtype, chunk_rows):
     """Forward ``X`` (numpy or sparse) through ``module`` in bounded-memory chunks.
 
     Returns the raw outputs as a float64 numpy array.
@@ -193,7 +193,7 @@ def predict_raw(module, X, device, dtype, to_module_input, chunk_rows):
                 if n_rows < _MIN_PREDICT_ROWS:
                     padding = batch.new_zeros((_MIN_PREDICT_ROWS - n_rows, *batch.shape[1:]))
                     batch = torch.cat([batch, padding])
-                output = module(to_module_input(batch))[:n_rows]
+                output = module(batch)[:n_rows]
                 outputs.append(output.to("cpu", torch.float64))
     finally:
         module.train(was_training)

@@ -2,8 +2,9 @@
 
 A concrete estimator is a list of parameters plus :meth:`BaseTorchEstimator._build_module`
 (and, for non-tabular input, :meth:`BaseTorchEstimator._validate_X` and
-:meth:`BaseTorchEstimator._to_module_input`). It inherits its task from
-:class:`TorchClassifierMixin` or :class:`TorchRegressorMixin`.
+:meth:`BaseTorchEstimator._validate_X_y`, whose arrays' rows are what the
+module receives). It inherits its task from :class:`TorchClassifierMixin` or
+:class:`TorchRegressorMixin`.
 
 ``fit(X, y, sample_weight)``:
 
@@ -128,10 +129,6 @@ class BaseTorchEstimator(BaseEstimator):
     def _validate_X_y(self, X, y, reset):
         return validate_data(self, X, y, reset=reset, multi_output=True,
                              y_numeric=is_regressor(self), **self._input_check_params())
-
-    def _to_module_input(self, X):
-        """Reshape a batch of validated rows (a tensor) into the module's input."""
-        return X
 
     # -- fit ---------------------------------------------------------------------
 
@@ -261,7 +258,7 @@ class BaseTorchEstimator(BaseEstimator):
         chunk = self._predict_chunk_rows(X_valid.shape[1:])
 
         def score(net):
-            raw = module_outputs(net.module_, self._to_module_input(X_valid), chunk)
+            raw = module_outputs(net.module_, X_valid, chunk)
             loss = net.get_loss(raw, (targets_valid, weights_valid)).item()
             return self._score_raw(raw.to("cpu", torch.float64).numpy(), y_valid, sw_valid), loss
 
@@ -342,7 +339,7 @@ class BaseTorchEstimator(BaseEstimator):
         X = self._validate_X(X, reset=False)
         net = self.net_
         return predict_raw(net.module_, X, torch.device(net.device), self._torch_dtype(),
-                           self._to_module_input, self._predict_chunk_rows(X.shape[1:]))
+                           self._predict_chunk_rows(X.shape[1:]))
 
     @property
     def module_(self):
