@@ -278,7 +278,7 @@ def test_sgd_learning_rate_schedules(iris):
     invscaling = small_clf(solver="sgd", learning_rate="invscaling", max_iter=3).fit(X, y)
     lr = invscaling.net_.optimizer_.param_groups[0]["lr"]
     assert lr == pytest.approx(invscaling.learning_rate_init / (invscaling.t_ + 1) ** 0.5)
-    adaptive = small_clf(solver="sgd", learning_rate="adaptive", learning_rate_init=1e-6,
+    adaptive = small_clf(solver="sgd", learning_rate="adaptive", learning_rate_init=1e-4,
                          tol=10.0, n_iter_no_change=1, max_iter=100).fit(X, y)
     assert adaptive.net_.optimizer_.param_groups[0]["lr"] < 1e-6
     assert adaptive.n_iter_ < 100
