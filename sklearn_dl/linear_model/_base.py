@@ -1,0 +1,214 @@
+"""What the linear estimators share: the regressors' fit plumbing, moving data to the
+device, running an iterative solver, convergence warnings."""
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from sklearn_dl.linear_model import _solvers
+from sklearn_dl.linear_model._objectives import SquaredObjective
+from sklearn_dl.utils import derive_seed, resolve_device
+
+_DEFAULT_MAX_ITER = 1000
+
+REGRESSOR_CONSTRAINTS = {
+    "fit_intercept": ["boolean"],
+    "positive": ["boolean"],
+    "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+    "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+    "device": [str, torch.device],
+}
+
+
+class TorchLinearRegressor(RegressorMixin, BaseEstimator):
+    """Fit plumbing shared by :class:`LinearRegression` and :class:`Ridge`.
+
+    ``fit`` centres ``X`` and ``y`` on their (weighted) means when an intercept
+    is fitted, as sklearn does, and hands the centred problem to ``_solve``;
+    the intercept is recovered as ``y_offset - X_offset @ coef``.
+    """
+
+    def _alpha(self, n_targets):
+        """Ridge strength per target, as a list of floats."""
+        return [0.0] * n_targets
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Target values, cast to the dtype of X.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
+                             multi_output=True)
+        y = np.asarray(y, dtype=X.dtype)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+        )
+        solver = self._resolve_solver()
+        device = resolve_device(self.device)
+        X_t = to_tensor(X, device)
+        Y_t = to_tensor(y.reshape(len(y), -1), device)
+        weights = to_tensor(sample_weight, device)
+        alpha = torch.tensor(self._alpha(Y_t.shape[1]), dtype=X_t.dtype, device=device)
+        if self.fit_intercept:
+            normalized = weights / weights.sum()
+            X_offset, Y_offset = normalized @ X_t, normalized @ Y_t
+            X_t, Y_t = X_t - X_offset, Y_t - Y_offset
+        else:
+            X_offset = X_t.new_zeros(X_t.shape[1])
+            Y_offset = Y_t.new_zeros(Y_t.shape[1])
+        if solver in ("lbfgs", "gd", "sgd"):
+            coef, n_iter = self._solve_iterative(X_t, Y_t, weights, alpha, solver)
+        else:
+            root = weights.sqrt()[:, None]
+            coef, n_iter = self._solve_direct(X_t * root, Y_t * root, alpha, solver)
+        intercept = Y_offset - coef @ X_offset
+        self.n_iter_ = n_iter
+        if y.ndim == 1:
+            self.coef_ = coef[0].cpu().numpy()
+            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
+        else:
+            self.coef_ = coef.cpu().numpy()
+            self.intercept_ = intercept.cpu().numpy() if self.fit_intercept else 0.0
+        return self
+
+    def predict(self, X):
+        """Predict with the linear model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        dtype = np.result_type(X.dtype, self.coef_.dtype)
+        device = resolve_device(self.device)
+        coef = to_tensor(self.coef_, device, dtype).reshape(-1, self.n_features_in_)
+        intercept = to_tensor(np.asarray(self.intercept_), device, dtype)
+        prediction = (to_tensor(X, device, dtype) @ coef.T + intercept).cpu().numpy()
+        return prediction[:, 0] if self.coef_.ndim == 1 else prediction
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.input_tags.sparse = False
+        return tags
+
+    def _solve_iterative(self, X, Y, weights, alpha, solver):
+        """Minimise the weighted mean of half squared errors plus the ridge term."""
+        weight_sum = weights.sum()
+        objective = SquaredObjective(
+            X, Y, weights / weight_sum, fit_intercept=False, l2=(alpha / weight_sum)[:, None],
+            positive=self.positive,
+        )
+        max_iter = _DEFAULT_MAX_ITER if self.max_iter is None else self.max_iter
+        result = run_solver(
+            objective, objective.zeros(), solver=solver, max_iter=max_iter, tol=self.tol,
+            verbose=self.verbose, learning_rate_init=self.learning_rate_init,
+            batch_size=self.batch_size, random_state=self.random_state,
+        )
+        warn_if_not_converged(result, solver)
+        self.loss_curve_ = result.loss_curve
+        return objective.split(result.theta)[0], result.n_iter
+
+    def _solve_positive(self, X, Y, alpha):
+        """Non-negative (ridge) least squares per target with our active-set solver."""
+        coefs, n_iter = [], 1
+        for target, strength in zip(Y.T, alpha):
+            if strength > 0:
+                # ||y - X w||^2 + alpha ||w||^2 is least squares on rows of sqrt(alpha) I.
+                ridge_rows = strength.sqrt() * torch.eye(X.shape[1], dtype=X.dtype,
+                                                         device=X.device)
+                A, b = torch.cat([X, ridge_rows]), torch.cat([target, target.new_zeros(X.shape[1])])
+            else:
+                A, b = X, target
+            coef, iterations = _solvers.nnls(A, b)
+            coefs.append(coef)
+            n_iter = max(n_iter, iterations)
+        return torch.stack(coefs), n_iter
+
+
+
+
+def to_tensor(array, device, dtype=None):
+    """Return ``array`` as a tensor on ``device``, sharing memory on the CPU when possible.
+
+    Callers never write into the result. Read-only arrays (memory maps) and
+    arrays with negative strides are copied, as torch cannot wrap them.
+    """
+    array = np.asarray(array, dtype=dtype)
+    if not array.flags.writeable or any(stride < 0 for stride in array.strides):
+        array = np.array(array, order="C")
+    return torch.from_numpy(array).to(device)
+
+
+def run_solver(objective, theta, *, solver, max_iter, tol, verbose, learning_rate_init="auto",
+               batch_size="auto", random_state=None, epoch_offset=0, sgd_learning_rate=None):
+    """Minimise ``objective`` from ``theta`` with the named iterative solver.
+
+    ``learning_rate_init`` concerns 'gd', 'proximal' and 'sgd', the other
+    options only 'sgd': ``epoch_offset`` (epochs already run) varies the
+    shuffling of successive ``partial_fit`` calls, ``sgd_learning_rate`` is the
+    step size the previous call ended with.
+    """
+    learning_rate = None if learning_rate_init == "auto" else float(learning_rate_init)
+    if solver == "lbfgs":
+        return _solvers.lbfgs(objective, theta, max_iter=max_iter, tol=tol, verbose=verbose)
+    if solver == "newton":
+        return _solvers.newton(objective, theta, max_iter=max_iter, tol=tol, verbose=verbose)
+    if solver in ("gd", "proximal"):
+        return _solvers.proximal_gradient(
+            objective, theta, max_iter=max_iter, tol=tol, accelerated=solver == "proximal",
+            learning_rate=learning_rate, verbose=verbose,
+        )
+    batch_size = min(200 if batch_size == "auto" else batch_size, objective.n_samples)
+    if sgd_learning_rate is not None:
+        learning_rate = sgd_learning_rate
+    elif learning_rate is None:
+        learning_rate = _solvers.sgd_learning_rate(objective, batch_size)
+    seed = (derive_seed(random_state) + epoch_offset) % np.iinfo(np.int32).max
+    generator = torch.Generator().manual_seed(seed)
+    return _solvers.sgd(
+        objective, theta, max_epochs=max_iter, tol=tol, batch_size=batch_size,
+        learning_rate=learning_rate, generator=generator, verbose=verbose,
+    )
+
+
+def warn_if_not_converged(result, solver):
+    if result.converged:
+        return
+    reason = result.message or "the maximum number of iterations (max_iter) was reached"
+    unit = "epoch(s)" if solver == "sgd" else "iteration(s)"
+    warnings.warn(
+        f"Solver {solver!r} failed to converge after {result.n_iter} {unit}: {reason}. "
+        "Increase the number of iterations (max_iter) or scale the data as shown in "
+        "https://scikit-learn.org/stable/modules/preprocessing.html",
+        ConvergenceWarning,
+        stacklevel=3,
+    )

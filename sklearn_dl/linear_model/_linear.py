@@ -1,0 +1,371 @@
+"""Least squares and ridge regression written in torch: closed forms and our solvers."""
+
+from numbers import Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from sklearn_dl.linear_model._base import REGRESSOR_CONSTRAINTS, TorchLinearRegressor
+
+class LinearRegression(TorchLinearRegressor):
+    """Ordinary least squares, solved in torch.
+
+    Minimises ``sum_i s_i ||y_i - X_i @ coef.T - intercept||^2`` (``s`` the
+    sample weights), as :class:`sklearn.linear_model.LinearRegression`, whose
+    fitted attributes it reproduces.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Fit an intercept, by centring ``X`` and ``y`` on their weighted means.
+
+    tol : float, default=1e-6
+        For 'lstsq', singular values below ``tol`` times the largest count as
+        zero (sklearn's ``cond``), which gives rank-deficient ``X`` the
+        minimum-norm solution; for 'gd' and 'sgd', stop when the gradient of the
+        weighted mean of half squared errors has no entry above ``tol``.
+
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative: 'auto' then solves the
+        non-negative least squares problem exactly with our Lawson-Hanson
+        active set, 'gd' and 'sgd' project their steps.
+
+    solver : {'auto', 'lstsq', 'gd', 'sgd'}, default='auto'
+        - 'auto': 'lstsq', or the active set when ``positive=True``;
+        - 'lstsq': Householder QR (``torch.geqrf``) then an SVD of the small
+          triangular factor, the minimum-norm least squares solution of
+          LAPACK's ``gelsd`` that sklearn calls through scipy;
+        - 'gd': full-batch gradient descent with backtracking;
+        - 'sgd': mini-batch stochastic gradient over epochs.
+
+    max_iter : int, default=None
+        Iterations (epochs for 'sgd') of the iterative solvers; None means 1000.
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size of 'sgd'; 'auto' is ``min(200, n_samples)``.
+
+    learning_rate_init : float or 'auto', default='auto'
+        Initial step of 'sgd' (halved whenever 5 epochs in a row fail to
+        improve the objective) or fixed step of 'gd'; 'auto' derives it from the data
+        ('sgd') or backtracks ('gd').
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of 'sgd'.
+
+    verbose : int, default=0
+        Print progress of the iterative solvers when > 0.
+
+    device : str or torch.device, default='auto'
+        Where the computation runs ('auto': CUDA when available).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients.
+
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept; 0.0 when ``fit_intercept=False``.
+
+    rank_ : int
+        Rank of the centred (and weighted) ``X``; 'lstsq' only.
+
+    singular_ : ndarray of shape (min(n_samples, n_features),)
+        Its singular values; 'lstsq' only.
+
+    n_iter_ : int
+        Iterations (epochs) run; 1 for the direct 'lstsq' solve, active-set
+        changes for ``positive=True``.
+
+    loss_curve_ : list of float
+        Objective after every iteration of 'gd' / epoch of 'sgd'.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    See Also
+    --------
+    Ridge : Least squares with an L2 penalty.
+    sklearn.linear_model.LinearRegression : The reference implementation.
+
+    Notes
+    -----
+    Sparse input is not accepted; ``copy_X`` and ``n_jobs`` are left out (the
+    input is never modified). ``float32`` input is fitted in ``float32``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.linear_model import LinearRegression
+    >>> X = np.array([[1, 1], [1, 2], [2, 2], [2, 3]])
+    >>> y = np.dot(X, np.array([1, 2])) + 3
+    >>> reg = LinearRegression(device="cpu").fit(X, y)
+    >>> round(reg.score(X, y), 6)
+    1.0
+    >>> reg.coef_.round(6)
+    array([1., 2.])
+    >>> round(reg.intercept_, 6)
+    3.0
+    >>> reg.predict(np.array([[3, 5]])).round(6)
+    array([16.])
+    """
+
+    _parameter_constraints: dict = {
+        **REGRESSOR_CONSTRAINTS,
+        "solver": [StrOptions({"auto", "lstsq", "gd", "sgd"})],
+    }
+
+    def __init__(
+        self,
+        *,
+        fit_intercept=True,
+        tol=1e-6,
+        positive=False,
+        solver="auto",
+        max_iter=None,
+        batch_size="auto",
+        learning_rate_init="auto",
+        random_state=None,
+        verbose=0,
+        device="auto",
+    ):
+        self.fit_intercept = fit_intercept
+        self.tol = tol
+        self.positive = positive
+        self.solver = solver
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def _resolve_solver(self):
+        if self.solver == "auto":
+            return "nnls" if self.positive else "lstsq"
+        if self.solver == "lstsq" and self.positive:
+            raise ValueError(
+                "solver='lstsq' does not support positive=True; use solver='auto' (exact "
+                "non-negative least squares), 'gd' or 'sgd'."
+            )
+        return self.solver
+
+    def _solve_direct(self, X, Y, alpha, solver):
+        if solver == "nnls":
+            return self._solve_positive(X, Y, alpha)
+        singular, right, projected = _thin_svd(X, Y)
+        keep = singular > self.tol * singular[0] if len(singular) else singular > 0
+        coef = right[keep].T @ (projected[keep] / singular[keep, None])
+        self.rank_ = int(keep.sum())
+        self.singular_ = singular.cpu().numpy()
+        return coef.T, 1
+
+
+class Ridge(TorchLinearRegressor):
+    """Linear least squares with an L2 penalty, solved in torch.
+
+    Minimises ``sum_i s_i ||y_i - X_i @ coef.T - intercept||^2 + alpha * ||coef||^2``
+    (``s`` the sample weights, the intercept unpenalised), as
+    :class:`sklearn.linear_model.Ridge`, whose fitted attributes it reproduces.
+
+    Parameters
+    ----------
+    alpha : float or array-like of shape (n_targets,), default=1.0
+        Penalty strength, non-negative; one per target when an array.
+
+    fit_intercept : bool, default=True
+        Fit an intercept, by centring ``X`` and ``y`` on their weighted means.
+
+    max_iter : int, default=None
+        Iterations (epochs for 'sgd') of the iterative solvers; None means 1000.
+
+    tol : float, default=1e-4
+        Stop the iterative solvers when the gradient of the objective divided
+        by the sum of sample weights has no entry above ``tol``.
+
+    solver : {'auto', 'cholesky', 'svd', 'lbfgs', 'gd', 'sgd'}, default='auto'
+        - 'auto': 'cholesky', or the active set when ``positive=True``;
+        - 'cholesky': Cholesky solve of the normal equations, or of the dual
+          (kernel) system when there are more features than samples; 'svd'
+          when ``alpha=0`` or the system is not positive definite;
+        - 'svd': Householder QR then SVD of the triangular factor;
+        - 'lbfgs', 'gd', 'sgd': our iterative solvers.
+
+    positive : bool, default=False
+        Constrain the coefficients to be non-negative ('auto': exact active
+        set; 'gd' and 'sgd': projected steps).
+
+    batch_size : int or 'auto', default='auto'
+        Mini-batch size of 'sgd'; 'auto' is ``min(200, n_samples)``.
+
+    learning_rate_init : float or 'auto', default='auto'
+        Initial step of 'sgd' or fixed step of 'gd' ('auto': from the data /
+        backtracking).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffling of 'sgd'.
+
+    verbose : int, default=0
+        Print progress of the iterative solvers when > 0.
+
+    device : str or torch.device, default='auto'
+        Where the computation runs ('auto': CUDA when available).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        Coefficients.
+
+    intercept_ : float or ndarray of shape (n_targets,)
+        Intercept; 0.0 when ``fit_intercept=False``.
+
+    n_iter_ : int
+        Iterations (epochs) run; 1 for the direct solvers, active-set changes
+        for ``positive=True``.
+
+    loss_curve_ : list of float
+        Objective (divided by the sum of sample weights) after every iteration
+        of 'lbfgs' / 'gd' or epoch of 'sgd'.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    See Also
+    --------
+    LinearRegression : Least squares without penalty.
+    sklearn.linear_model.Ridge : The reference implementation.
+
+    Notes
+    -----
+    Sparse input is not accepted and ``copy_X`` is left out (the input is never
+    modified). ``float32`` input is fitted in ``float32``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.linear_model import Ridge
+    >>> rng = np.random.RandomState(0)
+    >>> X, y = rng.randn(10, 5), rng.randn(10)
+    >>> reg = Ridge(alpha=1.0, device="cpu").fit(X, y)
+    >>> reg.coef_.round(3)
+    array([-0.187,  0.047, -0.015, -0.114,  0.091])
+    """
+
+    _parameter_constraints: dict = {
+        **REGRESSOR_CONSTRAINTS,
+        "alpha": [Interval(Real, 0, None, closed="left"), "array-like"],
+        "solver": [StrOptions({"auto", "cholesky", "svd", "lbfgs", "gd", "sgd"})],
+    }
+
+    def __init__(
+        self,
+        alpha=1.0,
+        *,
+        fit_intercept=True,
+        max_iter=None,
+        tol=1e-4,
+        solver="auto",
+        positive=False,
+        batch_size="auto",
+        learning_rate_init="auto",
+        random_state=None,
+        verbose=0,
+        device="auto",
+    ):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.max_iter = max_iter
+        self.tol = tol
+        self.solver = solver
+        self.positive = positive
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.random_state = random_state
+        self.verbose = verbose
+        self.device = device
+
+    def _alpha(self, n_targets):
+        alpha = np.asarray(self.alpha, dtype=np.float64).ravel()
+        if alpha.size not in (1, n_targets):
+            raise ValueError(
+                f"Number of targets and number of penalties do not correspond: "
+                f"{n_targets} != {alpha.size}"
+            )
+        if (alpha < 0).any() or not np.isfinite(alpha).all():
+            raise ValueError(f"alpha must be non-negative and finite, got {self.alpha!r}.")
+        return np.broadcast_to(alpha, n_targets).tolist()
+
+    def _resolve_solver(self):
+        if self.solver == "auto":
+            return "nnls" if self.positive else "cholesky"
+        if self.positive and self.solver not in ("gd", "sgd"):
+            raise ValueError(
+                f"solver={self.solver!r} does not support positive=True; use solver='auto' "
+                "(exact active set), 'gd' or 'sgd'."
+            )
+        return self.solver
+
+    def _solve_direct(self, X, Y, alpha, solver):
+        if solver == "nnls":
+            return self._solve_positive(X, Y, alpha)
+        if solver == "cholesky" and bool((alpha > 0).all()):
+            coef = _ridge_cholesky(X, Y, alpha)
+            if coef is not None:
+                return coef, 1
+        singular, right, projected = _thin_svd(X, Y)
+        shrink = singular[:, None] / (singular[:, None] ** 2 + alpha[None, :])
+        # Directions with a vanishing singular value carry no signal, only rounding
+        # noise that alpha=0 would blow up: drop them (sklearn's cut-off is 1e-15;
+        # LAPACK's relative one decides when alpha=0 leaves X rank-deficient).
+        cutoff = torch.finfo(X.dtype).eps * max(X.shape) * float(singular.max())
+        shrink[singular <= max(cutoff, 1e-15)] = 0.0
+        return (right.T @ (shrink * projected)).T, 1
+
+
+def _thin_svd(X, Y):
+    """SVD ``X = U diag(s) Vh`` as ``(s, Vh, U^T Y)``, without forming U for tall X.
+
+    A tall X is first reduced by Householder QR, ``X = Q R``; ``Q^T Y`` is
+    applied from the reflectors and only the small ``R`` goes through the SVD.
+    """
+    n_samples, n_features = X.shape
+    if n_samples > n_features:
+        reflectors, tau = torch.geqrf(X)
+        projected = torch.ormqr(reflectors, tau, Y, left=True, transpose=True)[:n_features]
+        left, singular, right = torch.linalg.svd(reflectors[:n_features].triu())
+        return singular, right, left.T @ projected
+    left, singular, right = torch.linalg.svd(X, full_matrices=False)
+    return singular, right, left.T @ Y
+
+
+def _ridge_cholesky(X, Y, alpha):
+    """Ridge coefficients (n_targets, n_features) by Cholesky, or None if singular.
+
+    With more features than samples the dual system ``(X X^T + alpha I) c = y``,
+    ``coef = X^T c`` is the smaller one. Targets with different alphas are
+    solved one by one.
+    """
+    n_samples, n_features = X.shape
+    dual = n_features > n_samples
+    gram = X @ X.T if dual else X.T @ X
+    if bool((alpha == alpha[0]).all()):
+        groups = [(alpha[0], slice(None))]
+    else:
+        groups = [(strength, slice(j, j + 1)) for j, strength in enumerate(alpha)]
+    coefs = []
+    for strength, targets in groups:
+        system = gram + strength * torch.eye(gram.shape[0], dtype=X.dtype, device=X.device)
+        factor, info = torch.linalg.cholesky_ex(system)
+        if int(info) != 0:
+            return None
+        if dual:
+            coefs.append(X.T @ torch.cholesky_solve(Y[:, targets], factor))
+        else:
+            coefs.append(torch.cholesky_solve(X.T @ Y[:, targets], factor))
+    return torch.cat(coefs, dim=1).T

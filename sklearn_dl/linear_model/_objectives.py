@@ -1,0 +1,287 @@
+"""The objectives the linear models minimise, as torch tensor math.
+
+Every objective is a function of one flat parameter vector ``theta``, the
+row-major flattening of a ``(n_rows, n_columns)`` matrix: one row per class
+(a single row for binary logistic regression) or per regression target; the
+coefficients come first and the intercept, when it is fitted, is the last
+column. The objective is
+
+    sum_i s_i * loss(y_i, x_i @ W.T + b) + l2 / 2 * ||W||_F^2 + l1 * ||W||_1
+
+with sample weights ``s`` that sum to one, so the callers fold sklearn's
+``C`` and ``alpha`` scaling into ``l2`` and ``l1`` (see the estimators). The
+intercept is never penalised. ``loss`` / ``loss_grad`` / ``hessian`` cover the
+smooth part (data term and L2), ``nonsmooth`` / ``prox`` the L1 term and the
+``positive`` constraint, which only the proximal and stochastic solvers see.
+"""
+
+import torch
+import torch.nn.functional as F
+
+
+class _LinearObjective:
+    """What the three losses share: the linear predictor, penalties and batching.
+
+    Parameters
+    ----------
+    X : tensor of shape (n_samples, n_features)
+    target : tensor of shape (n_samples,) or (n_samples, n_targets)
+        Encoded as the loss expects (see subclasses).
+    sample_weight : tensor of shape (n_samples,)
+        Non-negative, summing to one.
+    n_rows : int
+        Rows of the parameter matrix.
+    fit_intercept : bool
+    l2, l1 : float or tensor of shape (n_rows, 1)
+        Penalty strengths; a column tensor gives each row its own (Ridge with
+        one alpha per target).
+    positive : bool
+        Constrain the coefficients to be non-negative.
+    """
+
+    # Bound on the second derivative of the loss in the linear predictor,
+    # which bounds the step size a stochastic gradient step can take.
+    curvature_bound = 1.0
+
+    def __init__(self, X, target, sample_weight, *, n_rows, fit_intercept, l2, l1=0.0,
+                 positive=False):
+        self.X = X
+        self.target = target
+        self.sample_weight = sample_weight
+        self.n_rows = n_rows
+        self.n_features = X.shape[1]
+        self.fit_intercept = fit_intercept
+        self.n_columns = self.n_features + int(fit_intercept)
+        self.l2 = l2
+        self.l1 = l1
+        self.positive = positive
+        self._augmented = None
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def n_params(self):
+        return self.n_rows * self.n_columns
+
+    @property
+    def has_nonsmooth(self):
+        return self.positive or _any_positive(self.l1)
+
+    def zeros(self):
+        return self.X.new_zeros(self.n_params)
+
+    def split(self, theta):
+        """Return the coefficient matrix and the intercept vector (or None) as views."""
+        matrix = theta.view(self.n_rows, self.n_columns)
+        if self.fit_intercept:
+            return matrix[:, :-1], matrix[:, -1]
+        return matrix, None
+
+    def raw_prediction(self, theta, X):
+        coef, intercept = self.split(theta)
+        if intercept is None:
+            return X @ coef.T
+        return torch.addmm(intercept, X, coef.T)
+
+    # --- smooth part -----------------------------------------------------------------
+
+    def loss(self, theta):
+        return self._loss_grad(theta, self.X, self.target, self.sample_weight, with_grad=False)
+
+    def loss_grad(self, theta):
+        return self._loss_grad(theta, self.X, self.target, self.sample_weight, with_grad=True)
+
+    def batch_grad(self, theta, X, target, sample_weight):
+        """Unbiased estimate of the smooth gradient from a uniformly drawn batch.
+
+        The weights sum to one over the full data, so the batch's data term is
+        scaled by ``n_samples / batch_size``.
+        """
+        scale = self.n_samples / X.shape[0]
+        _, grad = self._loss_grad(theta, X, target, sample_weight * scale, with_grad=True)
+        return grad
+
+    def _loss_grad(self, theta, X, target, sample_weight, with_grad):
+        raw = self.raw_prediction(theta, X)
+        pointwise, raw_grad = self.pointwise(raw, target, with_grad)
+        coef, _ = self.split(theta)
+        loss = float(sample_weight @ pointwise) + float(self._l2_penalty(coef))
+        if not with_grad:
+            return loss
+        weighted = (raw_grad * sample_weight[:, None]).T
+        grad = weighted @ X + self.l2 * coef
+        if self.fit_intercept:
+            grad = torch.cat([grad, weighted.sum(dim=1, keepdim=True)], dim=1)
+        return loss, grad.reshape(-1)
+
+    def _l2_penalty(self, coef):
+        return 0.5 * (self.l2 * coef.square()).sum()
+
+    def pointwise(self, raw, target, with_grad):
+        """Per-sample loss and its gradient in the raw prediction (n_samples, n_rows)."""
+        raise NotImplementedError
+
+    # --- non-smooth part -------------------------------------------------------------
+
+    def nonsmooth(self, theta):
+        if not _any_positive(self.l1):
+            return 0.0
+        coef, _ = self.split(theta)
+        return float((self.l1 * coef.abs()).sum())
+
+    def prox(self, theta, step):
+        """Proximal operator of ``step * nonsmooth`` plus projection on the constraint."""
+        if not self.has_nonsmooth:
+            return theta
+        theta = theta.clone()
+        coef, _ = self.split(theta)
+        if _any_positive(self.l1):
+            threshold = step * self.l1
+            coef.copy_(coef.sign() * (coef.abs() - threshold).clamp_(min=0))
+        if self.positive:
+            coef.clamp_(min=0)
+        return theta
+
+    # --- what the second-order and stochastic solvers need -----------------------------
+
+    def augmented_X(self):
+        """X with a column of ones appended when the intercept is fitted (cached)."""
+        if not self.fit_intercept:
+            return self.X
+        if self._augmented is None:
+            self._augmented = torch.cat([self.X, self.X.new_ones(self.n_samples, 1)], dim=1)
+        return self._augmented
+
+    def hessian_penalty(self):
+        """Diagonal the L2 penalty adds to the Hessian, flattened like ``theta``."""
+        diag = self.X.new_zeros(self.n_rows, self.n_columns)
+        diag[:, : self.n_features] = self.l2
+        return diag.view(-1)
+
+    def null_space(self):
+        """Orthonormal directions the objective is constant along, or None."""
+        return None
+
+    def smoothness(self, n_power_iter=20):
+        """Lipschitz constants of the smooth gradient: of the mean, and of the worst sample.
+
+        Bounds of the loss curvature times, for the mean, the top eigenvalue of
+        ``X1^T diag(s) X1`` (by power iteration from a fixed start) and, for one
+        sample scaled as in :meth:`batch_grad`, ``n_samples * s_i * ||x1_i||^2``;
+        the L2 strength is added to both.
+        """
+        X1, weights = self.augmented_X(), self.sample_weight
+        vector = torch.linspace(1.0, 2.0, X1.shape[1], dtype=X1.dtype, device=X1.device)
+        eigenvalue = 0.0
+        for _ in range(n_power_iter):
+            product = X1.T @ (weights * (X1 @ vector))
+            eigenvalue = float(product.norm())
+            if eigenvalue == 0:
+                break
+            vector = product / eigenvalue
+        row_sq = X1.square().sum(dim=1)
+        worst_sample = float((row_sq * weights).max()) * self.n_samples
+        l2 = _max_value(self.l2)
+        return (self.curvature_bound * eigenvalue + l2,
+                self.curvature_bound * worst_sample + l2)
+
+
+class BinomialObjective(_LinearObjective):
+    """Logistic loss of a binary target encoded as 0.0 / 1.0 (one parameter row)."""
+
+    curvature_bound = 0.25
+
+    def __init__(self, X, target, sample_weight, **kwargs):
+        super().__init__(X, target, sample_weight, n_rows=1, **kwargs)
+
+    def pointwise(self, raw, target, with_grad):
+        raw = raw[:, 0]
+        # softplus(raw) - y * raw, written as softplus(+-raw) to stay exact for y in {0, 1}
+        pointwise = F.softplus(raw * (1.0 - 2.0 * target))
+        if not with_grad:
+            return pointwise, None
+        return pointwise, (torch.sigmoid(raw) - target)[:, None]
+
+    def hessian(self, theta):
+        raw = self.raw_prediction(theta, self.X)[:, 0]
+        proba = torch.sigmoid(raw)
+        weights = self.sample_weight * proba * (1 - proba)
+        X1 = self.augmented_X()
+        hess = X1.T @ (X1 * weights[:, None])
+        hess.diagonal().add_(self.hessian_penalty())
+        return hess
+
+
+class MultinomialObjective(_LinearObjective):
+    """Softmax cross-entropy of integer labels 0..n_classes-1, one parameter row per class."""
+
+    curvature_bound = 0.5
+
+    def __init__(self, X, target, sample_weight, *, n_classes, **kwargs):
+        super().__init__(X, target, sample_weight, n_rows=n_classes, **kwargs)
+
+    def pointwise(self, raw, target, with_grad):
+        log_proba = torch.log_softmax(raw, dim=1)
+        pointwise = -log_proba.gather(1, target[:, None])[:, 0]
+        if not with_grad:
+            return pointwise, None
+        raw_grad = log_proba.exp_()
+        raw_grad[torch.arange(raw.shape[0], device=raw.device), target] -= 1.0
+        return pointwise, raw_grad
+
+    def hessian(self, theta):
+        # H = sum_i s_i (diag(p_i) - p_i p_i^T) kron x_i x_i^T, formed as one block-diagonal
+        # term and one low-rank product to stay within two large matrix products.
+        proba = torch.softmax(self.raw_prediction(theta, self.X), dim=1)
+        X1 = self.augmented_X()
+        n_classes, n_columns = self.n_rows, self.n_columns
+        weighted_proba = proba * self.sample_weight[:, None]
+        outer = (proba[:, :, None] * X1[:, None, :]).reshape(self.n_samples, -1)
+        hess = -(outer.T @ (outer * self.sample_weight[:, None]))
+        blocks = torch.einsum("nk,np,nq->kpq", weighted_proba, X1, X1)
+        hess = hess.view(n_classes, n_columns, n_classes, n_columns)
+        for k in range(n_classes):
+            hess[k, :, k, :] += blocks[k]
+        hess = hess.view(self.n_params, self.n_params)
+        hess.diagonal().add_(self.hessian_penalty())
+        return hess
+
+    def null_space(self):
+        # Adding one vector to every class row leaves the softmax unchanged; the L2
+        # penalty removes that freedom for the coefficients but not for the intercept.
+        if _any_positive(self.l2):
+            columns = [self.n_features] if self.fit_intercept else []
+        else:
+            columns = range(self.n_columns)
+        if not columns:
+            return None
+        basis = self.X.new_zeros(self.n_rows, self.n_columns, len(columns))
+        for j, column in enumerate(columns):
+            basis[:, column, j] = self.n_rows ** -0.5
+        return basis.view(self.n_params, len(columns))
+
+
+class SquaredObjective(_LinearObjective):
+    """Half squared error of real targets (n_samples, n_targets), one row per target."""
+
+    def __init__(self, X, target, sample_weight, **kwargs):
+        super().__init__(X, target, sample_weight, n_rows=target.shape[1], **kwargs)
+
+    def pointwise(self, raw, target, with_grad):
+        residual = raw - target
+        pointwise = 0.5 * residual.square().sum(dim=1)
+        return pointwise, residual if with_grad else None
+
+
+def _any_positive(value):
+    if isinstance(value, torch.Tensor):
+        return bool((value > 0).any())
+    return value > 0
+
+
+def _max_value(value):
+    if isinstance(value, torch.Tensor):
+        return float(value.max())
+    return float(value)
