@@ -8,6 +8,7 @@ perceptrons, convolutional and recurrent networks, trained through skorch) and
 __version__ = "0.1.0"
 
 from sklearn_dl._training import DivergenceError  # noqa: E402
+from sklearn_dl.neural_network import LSTMClassifier, LSTMRegressor  # noqa: E402
 from sklearn_dl.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 
-__all__ = ["DivergenceError", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["DivergenceError", "LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor", "__version__"]

@@ -1,5 +1,6 @@
 """Neural-network estimators: sklearn's API, PyTorch underneath."""
 
+from sklearn_dl.neural_network._lstm import LSTMClassifier, LSTMRegressor
 from sklearn_dl.neural_network._mlp import MLPClassifier, MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor"]

@@ -1,0 +1,103 @@
+"""Recurrent network: the architecture behind LSTMClassifier and LSTMRegressor."""
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence
+
+_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
+
+
+class RecurrentNet(nn.Module):
+    """A stacked LSTM or GRU read to its last step, then a linear head.
+
+    The input is a flat batch of shape ``(batch, timesteps * features)``
+    (time-major: the features of step 0, then of step 1...), unflattened to
+    ``input_shape`` inside the module, so the estimators can keep X 2-D.
+
+    Variable-length sequences are NaN-padded at the end: a timestep whose
+    features are all NaN is padding. The sequence lengths are read from that
+    mask and the batch is packed (``pack_padded_sequence``), so each sequence's
+    output is its state after its own last step and the padding changes
+    nothing. The module stays a function of one tensor, which chunked
+    prediction and skorch need.
+
+    The head reads the last layer's final hidden state (both directions'
+    when ``bidirectional``) and outputs raw scores, one per output.
+
+    Parameters
+    ----------
+    input_shape : tuple of int
+        ``(timesteps, features)`` of one sequence.
+    n_outputs : int
+        Width of the output.
+    cell : {'lstm', 'gru'}
+    hidden_size : int
+        Width of the recurrent state, per direction.
+    num_layers : int
+        Number of stacked recurrent layers.
+    bidirectional : bool
+        Also read each sequence backwards and concatenate both final states.
+    dropout : float
+        Probability of zeroing a recurrent layer's outputs during training:
+        between stacked layers and before the head.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.modules import RecurrentNet
+    >>> net = RecurrentNet((5, 2), n_outputs=3, hidden_size=8)
+    >>> net(torch.zeros(4, 10)).shape
+    torch.Size([4, 3])
+    """
+
+    def __init__(self, input_shape, n_outputs, cell="lstm", hidden_size=64, num_layers=1,
+                 bidirectional=False, dropout=0.0):
+        super().__init__()
+        self.input_shape = tuple(int(size) for size in input_shape)
+        self.cell = cell
+        self.rnn = _CELLS[cell](
+            input_size=self.input_shape[1], hidden_size=hidden_size, num_layers=num_layers,
+            bidirectional=bidirectional, batch_first=True,
+            # torch warns when asked for dropout with a single layer.
+            dropout=dropout if num_layers > 1 else 0.0,
+        )
+        self.n_directions = 2 if bidirectional else 1
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(self.n_directions * hidden_size, n_outputs)
+        self.reset_parameters()
+
+    def reset_parameters(self):
+        """Glorot input weights, orthogonal recurrent weights, LSTM forget-gate bias 1.
+
+        The usual recurrent initialisation: orthogonal recurrent matrices keep
+        the state's norm through time, and a forget-gate bias of 1 makes an
+        untrained LSTM remember by default, so long-range gradients survive.
+        """
+        hidden_size = self.rnn.hidden_size
+        for name, param in self.rnn.named_parameters():
+            if name.startswith("weight_ih"):
+                for gate in param.split(hidden_size):
+                    nn.init.xavier_uniform_(gate)
+            elif name.startswith("weight_hh"):
+                for gate in param.split(hidden_size):
+                    nn.init.orthogonal_(gate)
+            else:
+                nn.init.zeros_(param)
+                if self.cell == "lstm" and name.startswith("bias_ih"):
+                    param.data[hidden_size:2 * hidden_size] = 1.0
+        nn.init.xavier_uniform_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
+
+    def forward(self, X):
+        sequences = X.view(len(X), *self.input_shape)
+        padding = torch.isnan(sequences).all(dim=2)
+        if padding.any():
+            lengths = (~padding).sum(dim=1)
+            sequences = sequences.masked_fill(padding.unsqueeze(2), 0.0)
+            sequences = pack_padded_sequence(sequences, lengths.cpu(), batch_first=True,
+                                              enforce_sorted=False)
+        _, state = self.rnn(sequences)
+        hidden = state[0] if self.cell == "lstm" else state
+        # hidden: (num_layers * directions, batch, hidden_size); keep the last layer.
+        last = hidden[-self.n_directions:].transpose(0, 1).reshape(len(X), -1)
+        return self.head(self.dropout(last))

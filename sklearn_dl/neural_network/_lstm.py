@@ -1,0 +1,466 @@
+"""LSTMClassifier and LSTMRegressor: recurrent networks over sequences."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context, is_regressor
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import validate_data
+
+from sklearn_dl.base import (
+    TRAINING_ATTRIBUTES_DOC,
+    TRAINING_PARAMETERS_DOC,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
+from sklearn_dl.modules import RecurrentNet
+
+_RECURRENT_PARAMETERS_DOC = """\
+    cell : {'lstm', 'gru'}, default='lstm'
+        The recurrent cell.
+
+    hidden_size : int, default=64
+        Width of the recurrent state (per direction).
+
+    num_layers : int, default=1
+        Number of stacked recurrent layers.
+
+    bidirectional : bool, default=False
+        Also read each sequence backwards; the head sees both final states.
+        Only for sequences seen whole (classification, not forecasting).
+
+    dropout : float, default=0.0
+        Probability of zeroing a recurrent layer's outputs during training,
+        between stacked layers and before the output layer.
+
+    input_shape : tuple of int (timesteps, features) or None, default=None
+        How to read a 2-D X of shape (n_samples, timesteps * features): each
+        row holds step 0's features, then step 1's... None reads a 2-D X of
+        shape (n_samples, T) as univariate sequences of length T. A 3-D X
+        (n_samples, timesteps, features) carries its own shape."""
+
+_SEQUENCE_INPUT_DOC = """\
+    Input: a 3-D array (n_samples, timesteps, features), a 2-D array read
+    through ``input_shape``, or a list of arrays of different lengths (each
+    (length,) or (length, features)). Shorter sequences are NaN-padded at the
+    end, and NaN timesteps at the end of a sequence of a 2-D / 3-D X are
+    padding too: the batch is packed, so a padded sequence is predicted as the
+    same sequence alone. NaN anywhere else is an error.
+
+    Gradients are clipped to a norm of 1 by default (``max_grad_norm=1.0``):
+    back-propagation through time multiplies Jacobians over the steps, and a
+    single exploding batch can otherwise wreck a recurrent net's weights."""
+
+_RECURRENT_ATTRIBUTES_DOC = """\
+    input_shape_ : tuple of int
+        ``(timesteps, features)`` of the sequences seen in ``fit``."""
+
+
+class _BaseRecurrent(BaseTorchEstimator):
+    """Parameters and sequence input that both recurrent estimators share."""
+
+    _parameter_constraints: dict = {
+        **BaseTorchEstimator._parameter_constraints,
+        "cell": [StrOptions({"lstm", "gru"})],
+        "hidden_size": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "bidirectional": ["boolean"],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_shape": [tuple, None],
+    }
+
+    def _build_module(self, n_features, n_outputs):
+        return RecurrentNet(self.input_shape_, n_outputs, cell=self.cell,
+                            hidden_size=self.hidden_size, num_layers=self.num_layers,
+                            bidirectional=self.bidirectional, dropout=self.dropout)
+
+    def _validate_X(self, X, reset):
+        X, shape = self._flatten_sequences(X, reset)
+        X = validate_data(self, X, reset=reset, **self._input_check_params())
+        return self._check_padding(X, reset, shape)
+
+    def _validate_X_y(self, X, y, reset):
+        X, shape = self._flatten_sequences(X, reset)
+        X, y = validate_data(self, X, y, reset=reset, multi_output=True,
+                             y_numeric=is_regressor(self), **self._input_check_params())
+        return self._check_padding(X, reset, shape), y
+
+    def _input_check_params(self):
+        # NaN is padding; _check_padding rejects it anywhere else.
+        return {"dtype": (np.float64, np.float32), "ensure_all_finite": "allow-nan"}
+
+    def _flatten_sequences(self, X, reset):
+        """Ragged list or 3-D array -> (2-D array, its (timesteps, features)); 2-D as is.
+
+        A 2-D X goes to ``validate_data`` untouched, so that pandas column
+        names and sklearn's messages about the number of features still apply.
+        """
+        expected = None if reset else self.input_shape_
+        if isinstance(X, (list, tuple)):
+            X = _pad_ragged(X, expected[0] if expected else None) if _is_ragged(X) else np.asarray(X)
+        if getattr(X, "ndim", None) != 3:
+            return X, None
+        if reset and self.input_shape is not None and X.shape[1:] != tuple(self.input_shape):
+            raise ValueError(f"X has sequences of shape {X.shape[1:]} but input_shape is "
+                             f"{tuple(self.input_shape)}.")
+        if expected is not None and X.shape[1:] != expected:
+            if X.shape[2] == expected[1] and X.shape[1] < expected[0]:
+                # Shorter sequences than in fit: pad them, padding is harmless.
+                X = np.pad(X.astype(np.float64), [(0, 0), (0, expected[0] - X.shape[1]), (0, 0)],
+                           constant_values=np.nan)
+            else:
+                raise ValueError(f"X has sequences of shape {X.shape[1:]} (timesteps, "
+                                 f"features) but {type(self).__name__} was fitted with "
+                                 f"{expected}.")
+        return X.reshape(len(X), -1), X.shape[1:]
+
+    def _check_padding(self, X, reset, shape):
+        if reset:
+            self.input_shape_ = self._resolve_input_shape(X.shape[1], shape)
+        timesteps, features = self.input_shape_
+        nan = np.isnan(X.reshape(len(X), timesteps, features))
+        padding = nan.all(axis=2)
+        if (np.any(nan & ~padding[:, :, None]) or np.any(padding[:, 1:] < padding[:, :-1])
+                or np.any(padding[:, 0])):
+            raise ValueError(
+                "Input X contains NaN outside of padding: only whole timesteps at the end "
+                "of a sequence may be NaN (padding of a shorter sequence), and every "
+                "sequence needs at least one step."
+            )
+        return X
+
+    def _resolve_input_shape(self, n_features, shape):
+        shape = shape or self.input_shape
+        if shape is None:
+            return (n_features, 1)
+        shape = tuple(int(size) for size in shape)
+        if len(shape) != 2 or shape[0] * shape[1] != n_features:
+            raise ValueError(f"input_shape={shape} (timesteps, features) does not match X "
+                             f"with {n_features} features per sample: expected "
+                             f"timesteps * features == {n_features}.")
+        return shape
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN is accepted as padding only, not as missing values.
+        tags.input_tags.sparse = False
+        return tags
+
+    def _check_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+
+def _is_ragged(X):
+    lengths = {len(sequence) if hasattr(sequence, "__len__") else None for sequence in X}
+    return len(lengths) > 1 and None not in lengths
+
+
+def _pad_ragged(X, timesteps):
+    """List of (length,) or (length, features) arrays -> NaN-padded 3-D array."""
+    sequences = [np.asarray(sequence, dtype=np.float64) for sequence in X]
+    sequences = [s.reshape(-1, 1) if s.ndim == 1 else s for s in sequences]
+    longest = max(len(s) for s in sequences)
+    timesteps = timesteps or longest
+    if longest > timesteps:
+        raise ValueError(f"X has a sequence of {longest} timesteps but the estimator was "
+                         f"fitted on sequences of at most {timesteps}.")
+    if len({s.shape[1:] for s in sequences}) > 1 or sequences[0].ndim != 2:
+        raise ValueError("Every sequence of a ragged X must have the same number of features; "
+                         f"got shapes {sorted({s.shape for s in sequences})}.")
+    padded = np.full((len(sequences), timesteps, sequences[0].shape[1]), np.nan)
+    for row, sequence in zip(padded, sequences):
+        row[:len(sequence)] = sequence
+    return padded
+
+
+class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
+    __doc__ = f"""Recurrent (LSTM or GRU) sequence classifier on PyTorch.
+
+    A stacked LSTM or GRU reads each sequence; a linear layer on its final
+    state gives the class scores. Targets are handled as by
+    :class:`MLPClassifier` (binary, multiclass, multi-label), and training
+    runs through skorch with the same parameters.
+
+{_SEQUENCE_INPUT_DOC}
+
+    Parameters
+    ----------
+{_RECURRENT_PARAMETERS_DOC}
+
+{TRAINING_PARAMETERS_DOC.replace("max_grad_norm : float or None, default=None",
+                                 "max_grad_norm : float or None, default=1.0")}
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+{_RECURRENT_ATTRIBUTES_DOC}
+
+{TRAINING_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    LSTMRegressor : The same network for regression and forecasting.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.neural_network import LSTMClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 8, 1))          # 300 sequences of 8 steps
+    >>> y = (X[:, :4, 0].sum(axis=1) > X[:, 4:, 0].sum(axis=1)).astype(int)
+    >>> model = LSTMClassifier(hidden_size=16, learning_rate_init=0.01, max_iter=60,
+    ...                        random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.9
+    True
+    >>> model.predict([[3.0, 2.0, 1.0], [-3.0, -2.0]]).shape   # shorter, ragged sequences
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseRecurrent._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        *,
+        bidirectional=False,
+        dropout=0.0,
+        input_shape=None,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        max_grad_norm=1.0,
+        precision="float32",
+        class_weight=None,
+        device="auto",
+        callbacks=None,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.input_shape = input_shape
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.max_grad_norm = max_grad_norm
+        self.precision = precision
+        self.class_weight = class_weight
+        self.device = device
+        self.callbacks = callbacks
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train for exactly one epoch over (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps, features) or (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class that ``y`` can hold; required on the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight, classes=classes)
+
+
+class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
+    __doc__ = f"""Recurrent (LSTM or GRU) sequence regressor and forecaster on PyTorch.
+
+    A stacked LSTM or GRU reads each sequence; a linear layer on its final
+    state gives the outputs. A 2-D ``y`` of shape (n_samples, horizon) trains
+    a multi-step forecast, all steps predicted in one pass. For forecasting a
+    series, build the samples with :func:`sklearn_dl.time_series.make_supervised`
+    and roll the model forward with
+    :class:`sklearn_dl.time_series.RecursiveForecaster`.
+
+{_SEQUENCE_INPUT_DOC}
+
+    Parameters
+    ----------
+{_RECURRENT_PARAMETERS_DOC}
+
+{TRAINING_PARAMETERS_DOC.replace("max_grad_norm : float or None, default=None",
+                                 "max_grad_norm : float or None, default=1.0")}
+
+    standardize_target : bool, default=True
+        Train on targets standardised to zero mean and unit variance per
+        output (sample-weighted) and map predictions back, so the default
+        learning rate suits targets of any scale. ``loss_`` and
+        ``loss_curve_`` are then in standardised units.
+
+    Attributes
+    ----------
+{_RECURRENT_ATTRIBUTES_DOC}
+
+{TRAINING_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    LSTMClassifier : The same network for classification.
+    sklearn_dl.time_series.RecursiveForecaster : Multi-step forecasts of a series.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.neural_network import LSTMRegressor
+    >>> from sklearn_dl.time_series import make_supervised
+    >>> t = np.arange(400)
+    >>> series = np.sin(2 * np.pi * t / 12)
+    >>> X, y = make_supervised(series, window=12, horizon=3)   # y: the next 3 values
+    >>> X.shape, y.shape
+    ((386, 12), (386, 3))
+    >>> model = LSTMRegressor(hidden_size=16, learning_rate_init=0.01, max_iter=50,
+    ...                       random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.95
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseRecurrent._parameter_constraints,
+        "standardize_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        *,
+        bidirectional=False,
+        dropout=0.0,
+        input_shape=None,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        max_grad_norm=1.0,
+        precision="float32",
+        standardize_target=True,
+        device="auto",
+        callbacks=None,
+    ):
+        self.cell = cell
+        self.hidden_size = hidden_size
+        self.num_layers = num_layers
+        self.bidirectional = bidirectional
+        self.dropout = dropout
+        self.input_shape = input_shape
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.max_grad_norm = max_grad_norm
+        self.precision = precision
+        self.standardize_target = standardize_target
+        self.device = device
+        self.callbacks = callbacks
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for exactly one epoch over (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps, features) or (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight)
