@@ -192,8 +192,12 @@ class BaseTorchEstimator(BaseEstimator):
         X_tensor = to_tensor(X, device, dtype)
         targets = to_tensor(targets, device, dtype if targets.dtype.kind == "f" else torch.int64)
         weights = to_tensor(sample_weight, device, dtype)
-        train = TensorData(*(t[train_index] if valid_index is not None else t
-                             for t in (X_tensor, targets, weights)))
+        uniform = bool(np.all(sample_weight == 1))
+        if valid_index is None:
+            train = TensorData(X_tensor, targets, None if uniform else weights)
+        else:
+            train = TensorData(X_tensor[train_index], targets[train_index],
+                               None if uniform else weights[train_index])
         epochs = 1 if incremental else self.max_iter
 
         with seeded(seed, device):
