@@ -169,13 +169,13 @@ def to_tensor(array, device, dtype=None):
 
 
 def run_solver(objective, theta, *, solver, max_iter, tol, verbose, learning_rate_init="auto",
-               batch_size="auto", random_state=None, epoch_offset=0, sgd_learning_rate=None):
+               batch_size="auto", random_state=None, epoch_offset=0, sgd_state=None):
     """Minimise ``objective`` from ``theta`` with the named iterative solver.
 
     ``learning_rate_init`` concerns 'gd', 'proximal' and 'sgd', the other
     options only 'sgd': ``epoch_offset`` (epochs already run) varies the
-    shuffling of successive ``partial_fit`` calls, ``sgd_learning_rate`` is the
-    step size the previous call ended with.
+    shuffling of successive ``partial_fit`` calls, ``sgd_state`` is the
+    ``(learning_rate, n_bad_epochs)`` the previous call ended with.
     """
     learning_rate = None if learning_rate_init == "auto" else float(learning_rate_init)
     if solver == "lbfgs":
@@ -188,15 +188,17 @@ def run_solver(objective, theta, *, solver, max_iter, tol, verbose, learning_rat
             learning_rate=learning_rate, verbose=verbose,
         )
     batch_size = min(200 if batch_size == "auto" else batch_size, objective.n_samples)
-    if sgd_learning_rate is not None:
-        learning_rate = sgd_learning_rate
+    n_bad_epochs = 0
+    if sgd_state is not None:
+        learning_rate, n_bad_epochs = sgd_state
     elif learning_rate is None:
         learning_rate = _solvers.sgd_learning_rate(objective, batch_size)
     seed = (derive_seed(random_state) + epoch_offset) % np.iinfo(np.int32).max
     generator = torch.Generator().manual_seed(seed)
     return _solvers.sgd(
         objective, theta, max_epochs=max_iter, tol=tol, batch_size=batch_size,
-        learning_rate=learning_rate, generator=generator, verbose=verbose,
+        learning_rate=learning_rate, generator=generator, n_bad_epochs=n_bad_epochs,
+        verbose=verbose,
     )
 
 

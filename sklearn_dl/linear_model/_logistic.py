@@ -246,8 +246,9 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         """Run one epoch of mini-batch SGD on the given data (``solver='sgd'`` only).
 
         The objective of each call is the one :meth:`fit` minimises on that data
-        (the penalty scales with the call's total sample weight), so calling it
-        repeatedly on the full data continues :meth:`fit`'s epochs.
+        (the penalty scales with the call's total sample weight). The step size
+        carries over from call to call and is halved after 5 calls in a row whose
+        epoch did not lower the objective of their data.
 
         Parameters
         ----------
@@ -294,12 +295,12 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         encoded = np.searchsorted(self.classes_, y)
         sample_weight = self._sample_weight(sample_weight, X, y, encoded, check_classes=False)
         if first_call:
-            theta, epoch_offset, learning_rate = None, 0, None
+            theta, epoch_offset, sgd_state = None, 0, None
         else:
             theta = self._initial_theta(X.dtype)
-            epoch_offset, learning_rate = self._fit_epochs, self._sgd_learning_rate
+            epoch_offset, sgd_state = self._fit_epochs, self._sgd_state
         return self._fit_encoded(X, encoded, sample_weight, penalties, theta, max_iter=1,
-                                 epoch_offset=epoch_offset, sgd_learning_rate=learning_rate)
+                                 epoch_offset=epoch_offset, sgd_state=sgd_state)
 
     def decision_function(self, X):
         """Raw scores ``X @ coef_.T + intercept_``.
@@ -463,7 +464,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         return matrix.astype(dtype).ravel()
 
     def _fit_encoded(self, X, encoded, sample_weight, penalties, theta, *, max_iter,
-                     epoch_offset=0, sgd_learning_rate=None):
+                     epoch_offset=0, sgd_state=None):
         device = resolve_device(self.device)
         weight_sum = float(sample_weight.sum())
         l1, l2 = (strength / weight_sum for strength in penalties)
@@ -483,7 +484,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
             objective, theta, solver=self.solver, max_iter=max_iter, tol=self.tol,
             verbose=self.verbose, learning_rate_init=self.learning_rate_init,
             batch_size=self.batch_size, random_state=self.random_state,
-            epoch_offset=epoch_offset, sgd_learning_rate=sgd_learning_rate,
+            epoch_offset=epoch_offset, sgd_state=sgd_state,
         )
         warn_if_not_converged(result, self.solver)
         coef, intercept = objective.split(result.theta)
@@ -494,7 +495,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
         self.loss_curve_ = (self.loss_curve_ if epoch_offset else []) + result.loss_curve
         self._fit_epochs = epoch_offset + result.n_iter
-        self._sgd_learning_rate = result.learning_rate
+        self._sgd_state = (result.learning_rate, result.n_bad_epochs)
         self.n_iter_ = np.array([self._fit_epochs], dtype=np.int32)
         return self
 

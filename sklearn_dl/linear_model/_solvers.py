@@ -20,9 +20,6 @@ from dataclasses import dataclass, field
 
 import torch
 
-# scipy's L-BFGS-B, as sklearn calls it: relative decrease of the objective below
-# 64 machine epsilons ends the run as converged.
-_FTOL_EPS_FACTOR = 64
 
 
 @dataclass
@@ -35,6 +32,7 @@ class OptimizeResult:
     loss_curve: list = field(default_factory=list)
     message: str = ""
     learning_rate: float = None
+    n_bad_epochs: int = 0
 
 
 def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, verbose=0):
@@ -60,7 +58,7 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
     OptimizeResult
     """
     f, grad = objective.loss_grad(theta)
-    ftol = _FTOL_EPS_FACTOR * torch.finfo(theta.dtype).eps
+    ftol = _ftol(theta.dtype)
     steps, grad_changes, inv_curvatures = [], [], []
     result = OptimizeResult(theta, 0, _max_abs(grad) <= tol)
     while not result.converged and result.n_iter < max_iter:
@@ -121,7 +119,7 @@ def newton(objective, theta, *, max_iter, tol, verbose=0):
     OptimizeResult
     """
     f, grad = objective.loss_grad(theta)
-    ftol = _FTOL_EPS_FACTOR * torch.finfo(theta.dtype).eps
+    ftol = _ftol(theta.dtype)
     null_space = objective.null_space()
     result = OptimizeResult(theta, 0, _max_abs(grad) <= tol)
     while not result.converged and result.n_iter < max_iter:
@@ -222,7 +220,7 @@ def proximal_gradient(objective, theta, *, max_iter, tol, accelerated, learning_
 
 
 def sgd(objective, theta, *, max_epochs, tol, batch_size, learning_rate, generator,
-        n_iter_no_change=5, verbose=0):
+        n_iter_no_change=5, n_bad_epochs=0, verbose=0):
     """Mini-batch stochastic (proximal) gradient descent over shuffled epochs.
 
     After every epoch the full objective is recorded and the run stops when the
@@ -245,17 +243,21 @@ def sgd(objective, theta, *, max_epochs, tol, batch_size, learning_rate, generat
     generator : torch.Generator
         Draws the shuffling; a private generator, the global one is untouched.
     n_iter_no_change : int, default=5
+    n_bad_epochs : int, default=0
+        Epochs in a row without improvement before this call, so that
+        successive ``partial_fit`` calls share the rule; an epoch of such a call
+        improves when it lowers the objective of the call's data.
     verbose : int, default=0
 
     Returns
     -------
     OptimizeResult
-        Its ``learning_rate`` is the step size reached.
+        Its ``learning_rate`` and ``n_bad_epochs`` are the state reached.
     """
     n_samples = objective.n_samples
-    result = OptimizeResult(theta, 0, False, learning_rate=learning_rate)
+    result = OptimizeResult(theta, 0, False, learning_rate=learning_rate,
+                            n_bad_epochs=n_bad_epochs)
     best = objective.loss(theta) + objective.nonsmooth(theta)
-    n_bad_epochs = 0
     while not result.converged and result.n_iter < max_epochs:
         rate = result.learning_rate
         order = torch.randperm(n_samples, generator=generator).to(objective.X.device)
@@ -275,11 +277,11 @@ def sgd(objective, theta, *, max_epochs, tol, batch_size, learning_rate, generat
             )
         current = f + objective.nonsmooth(theta)
         if current < best:
-            best, n_bad_epochs = current, 0
+            best, result.n_bad_epochs = current, 0
         else:
-            n_bad_epochs += 1
-        if n_bad_epochs >= n_iter_no_change:
-            result.learning_rate, n_bad_epochs = rate / 2, 0
+            result.n_bad_epochs += 1
+        if result.n_bad_epochs >= n_iter_no_change:
+            result.learning_rate, result.n_bad_epochs = rate / 2, 0
         mapping = (theta - objective.prox(theta - learning_rate * grad, learning_rate))
         mapping /= learning_rate
         result.theta = theta
@@ -506,6 +508,15 @@ def _newton_direction(hessian, grad, null_space):
     keep = eigenvalues > eigenvalues.max() * hessian.shape[0] * torch.finfo(grad.dtype).eps
     basis = eigenvectors[:, keep]
     return -(basis @ ((basis.T @ grad) / eigenvalues[keep]))
+
+
+def _ftol(dtype):
+    """Relative decrease of the objective under which a run counts as converged.
+
+    sklearn passes scipy's L-BFGS-B 64 float64 epsilons. A float32 objective is
+    only accurate to about one float32 epsilon, below which decreases are noise.
+    """
+    return max(64 * torch.finfo(torch.float64).eps, torch.finfo(dtype).eps)
 
 
 def _max_abs(tensor):
