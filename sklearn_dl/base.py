@@ -68,6 +68,12 @@ from sklearn_dl.utils import derive_seed, resolve_device, seeded
 # so that prediction memory stays bounded whatever the number of rows.
 _PREDICT_CHUNK_VALUES = 2**22
 
+def _package_version():
+    import sklearn_dl
+
+    return sklearn_dl.__version__
+
+
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
@@ -219,6 +225,8 @@ class BaseTorchEstimator(BaseEstimator):
             net.partial_fit(train)
         epochs_run = sum("train_loss" in epoch for epoch in net.history[n_epochs_before:])
         self._record_fit(net, stopping, base_seed, epochs_run)
+        # What the module was built for, so sklearn_dl.load can rebuild it.
+        self._sample_shape = tuple(int(size) for size in X.shape[1:])
         if epochs_run < epochs and not stopping.stopped_:
             warnings.warn("Training interrupted by user; the estimator keeps the weights "
                           "reached so far.", UserWarning)
@@ -360,6 +368,21 @@ class BaseTorchEstimator(BaseEstimator):
         rows = [{key: value for key, value in epoch.items() if key != "batches"}
                 for epoch in self.net_.history]
         return pd.DataFrame(rows).set_index("epoch")
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state["_sklearn_dl_version"] = _package_version()
+        return state
+
+    def __setstate__(self, state):
+        saved = state.pop("_sklearn_dl_version", None)
+        if saved is not None and saved != _package_version():
+            warnings.warn(
+                f"This {type(self).__name__} was pickled with sklearn_dl {saved} and is loaded "
+                f"with {_package_version()}; predictions may differ. Refit it, or use "
+                "sklearn_dl.save / sklearn_dl.load.", UserWarning,
+            )
+        super().__setstate__(state)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
