@@ -194,7 +194,8 @@ def predict_raw(module, X, device, dtype, chunk_rows):
     Returns the raw outputs as a float64 numpy array.
     """
     was_training = module.training
-    module.eval()
+    if was_training:
+        module.eval()
     outputs = []
     try:
         with torch.inference_mode():
@@ -207,7 +208,8 @@ def predict_raw(module, X, device, dtype, chunk_rows):
                 output = module(batch)[:n_rows]
                 outputs.append(output.to("cpu", torch.float64))
     finally:
-        module.train(was_training)
+        if was_training:
+            module.train()
     return torch.cat(outputs).numpy()
 
 

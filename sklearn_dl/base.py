@@ -323,6 +323,9 @@ class BaseTorchEstimator(BaseEstimator):
                 "tolerance_grad": self.tol, "tolerance_change": 0.0}
 
     def _record_fit(self, net, stopping, base_seed, epochs_run):
+        # Left in eval mode, prediction never switches modes, so concurrent
+        # predict calls from several threads cannot see each other's switch.
+        net.module_.eval()
         self.net_ = net
         self._base_seed = base_seed
         # An epoch cut short by Ctrl-C has no train_loss.

@@ -132,3 +132,16 @@ def test_unfitted_estimator_cannot_be_saved(tmp_path):
 
     with pytest.raises(NotFittedError):
         save(MLPClassifier(), tmp_path / "x.safetensors")
+
+
+def test_concurrent_predict_from_threads_matches_serial():
+    from concurrent.futures import ThreadPoolExecutor
+
+    X, y = load_iris(return_X_y=True)
+    model = MLPClassifier(hidden_layer_sizes=(16,), dropout=0.5, batch_norm=True, max_iter=10,
+                          random_state=0).fit(X, y)
+    expected = model.predict_proba(X)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda _: model.predict_proba(X), range(32)))
+    for result in results:
+        np.testing.assert_array_equal(result, expected)
