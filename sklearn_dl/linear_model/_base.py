@@ -212,5 +212,5 @@ def warn_if_not_converged(result, solver):
         "Increase the number of iterations (max_iter) or scale the data as shown in "
         "https://scikit-learn.org/stable/modules/preprocessing.html",
         ConvergenceWarning,
-        stacklevel=3,
+        stacklevel=5,
     )
