@@ -21,7 +21,7 @@ from sklearn_dl.utils import all_estimators
 
 # Parameters that keep sklearn's checks fast without changing what they test.
 CHECK_PARAMS = {
-    "LSTMClassifier": {"hidden_size": 16, "max_iter": 60, "learning_rate_init": 0.03},
+    "LSTMClassifier": {"hidden_size": 8, "max_iter": 30, "learning_rate_init": 0.03},
     "LSTMRegressor": {"hidden_size": 16, "max_iter": 60, "learning_rate_init": 0.03},
     # The forecaster's own logic is checked; its LSTM default is checked above.
     "RecursiveForecaster": {"window": 3, "estimator": Ridge()},
