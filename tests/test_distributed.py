@@ -68,47 +68,35 @@ def test_two_worker_processes_share_one_journal_study(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def dask_client():
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None)
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
-
-
-@pytest.fixture(scope="module")
 def digits():
     X, y = load_digits(return_X_y=True)
     return X[:400], y[:400]
 
 
-def test_grid_search_on_dask_matches_one_process(dask_client, digits):
+def test_grid_search_and_cross_validate_on_dask_match_one_process(digits):
+    # One test, so the cluster (slow to start: processes importing torch) starts
+    # once whichever pytest-xdist worker runs it.
+    distributed = pytest.importorskip("distributed")
     X, y = digits
     model = make_pipeline(StandardScaler(),
                           MLPClassifier(hidden_layer_sizes=(16,), max_iter=15, random_state=0))
     grid = {"mlpclassifier__learning_rate_init": [1e-4, 1e-2],
             "mlpclassifier__alpha": [1e-4, 10.0]}
     local = GridSearchCV(model, grid, cv=3, n_jobs=1).fit(X, y)
-    with joblib.parallel_backend("dask"):
+    local_cv = cross_validate(model, X, y, cv=2, n_jobs=1, return_estimator=True)
+    with (distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None) as cluster,
+          distributed.Client(cluster) as client,
+          joblib.parallel_backend("dask")):
         remote = GridSearchCV(model, grid, cv=3, n_jobs=-1).fit(X, y)
+        remote_cv = cross_validate(model, X, y, cv=2, n_jobs=-1, return_estimator=True)
+        workers = set(client.run(os.getpid).values())
+    assert os.getpid() not in workers and len(workers) == 2
     assert remote.best_params_ == local.best_params_
     np.testing.assert_allclose(remote.cv_results_["mean_test_score"],
                                local.cv_results_["mean_test_score"], atol=1e-6)
-
-
-def test_cross_validate_on_dask_returns_estimators_fitted_in_other_processes(dask_client,
-                                                                            digits):
-    X, y = digits
-    model = MLPClassifier(hidden_layer_sizes=(16,), max_iter=10, random_state=0)
-    with joblib.parallel_backend("dask"):
-        remote = cross_validate(model, X / 16.0, y, cv=2, n_jobs=-1, return_estimator=True)
-    local = cross_validate(model, X / 16.0, y, cv=2, n_jobs=1, return_estimator=True)
-    workers = set(dask_client.run(os.getpid).values())
-    assert os.getpid() not in workers and len(workers) == 2
-    for fitted_remote, fitted_local in zip(remote["estimator"], local["estimator"]):
-        # The estimator came back pickled from a worker and predicts as one fitted here.
-        np.testing.assert_allclose(fitted_remote.predict_proba(X / 16.0),
-                                   fitted_local.predict_proba(X / 16.0), atol=1e-5)
-    np.testing.assert_allclose(remote["test_score"], local["test_score"], atol=1e-6)
+    np.testing.assert_allclose(remote_cv["test_score"], local_cv["test_score"], atol=1e-6)
+    for fitted_remote, fitted_local in zip(remote_cv["estimator"], local_cv["estimator"]):
+        # Fitted in a worker process and pickled back: predicts as one fitted here.
+        np.testing.assert_allclose(fitted_remote.predict_proba(X),
+                                   fitted_local.predict_proba(X), atol=1e-5)

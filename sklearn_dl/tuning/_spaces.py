@@ -206,10 +206,10 @@ class Tunable(MetaEstimatorMixin, BaseEstimator):
     >>> import warnings
     >>> import optuna
     >>> from optuna_integration import OptunaSearchCV
-    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.datasets import load_digits
     >>> from sklearn_dl.neural_network import MLPClassifier
     >>> from sklearn_dl.tuning import Tunable, search_space
-    >>> X, y = load_iris(return_X_y=True)
+    >>> X, y = load_digits(return_X_y=True)
     >>> model = Tunable(MLPClassifier(max_iter=5, random_state=0))
     >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
     >>> with warnings.catch_warnings():  # OptunaSearchCV is experimental

@@ -40,6 +40,17 @@ def _suggest(trial, name, distribution):
     raise TypeError(f"Unsupported distribution for {name!r}: {distribution!r}.")
 
 
+def _fit_batch_sizes(space, n_train):
+    """Drop batch sizes larger than the training folds: they would all be clipped alike."""
+    fitted = {}
+    for name, dist in space.items():
+        if name.rsplit("__", 1)[-1] == "batch_size" and isinstance(dist, CategoricalDistribution):
+            choices = [c for c in dist.choices if not isinstance(c, int) or c <= n_train]
+            dist = CategoricalDistribution(choices or ["auto"])
+        fitted[name] = dist
+    return fitted
+
+
 def _trains_by_epoch(model):
     """Whether the final step can be trained one epoch at a time."""
     final = _final_estimator(model)
@@ -95,9 +106,14 @@ def _cv_by_epoch(trial, model, X, y, splits, scorer, prune):
 
 def _printer(n_trials, start):
     def report(study, trial):
-        state = trial.state.name.lower()
         epochs = trial.user_attrs.get("epochs")
-        detail = f"{trial.value:.4f}" if trial.value is not None else state
+        if trial.state == optuna.trial.TrialState.COMPLETE:
+            detail = f"{trial.value:.4f}"
+        elif trial.state == optuna.trial.TrialState.PRUNED and trial.intermediate_values:
+            step = max(trial.intermediate_values)
+            detail = f"pruned at epoch {step} ({trial.intermediate_values[step]:.4f})"
+        else:
+            detail = trial.state.name.lower()
         try:
             best = f"best {study.best_value:.4f} (trial {study.best_trial.number})"
         except ValueError:  # no complete trial yet
@@ -134,7 +150,8 @@ def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storag
     y : array-like of shape (n_samples,) or (n_samples, n_outputs)
     space : dict of str to optuna distribution, default=None
         The search space; None takes :func:`search_space` of ``estimator``.
-        String-encoded tuple values (``"128-64"``) are decoded.
+        String-encoded tuple values (``"128-64"``) are decoded, and integer
+        ``batch_size`` choices larger than the training folds are dropped.
     n_trials : int or None, default=20
         Trials run by this call (with a shared storage, by this worker).
     cv : int, cross-validation generator or iterable, default=5
@@ -192,11 +209,8 @@ def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storag
         pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=3)
     else:
         pruner = pruning or optuna.pruners.NopPruner()
-    study = optuna.create_study(
-        storage=storage, study_name=study_name, direction="maximize", load_if_exists=True,
-        sampler=optuna.samplers.TPESampler(seed=random_state), pruner=pruner,
-    )
     splits = list(check_cv(cv, y, classifier=is_classifier(model)).split(X, y))
+    space = _fit_batch_sizes(space, min(len(train) for train, _ in splits))
     scorer = check_scoring(model, scoring=scoring)
     by_epoch = _trains_by_epoch(model)
 
@@ -211,9 +225,14 @@ def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storag
     callbacks = list(callbacks or [])
     if verbose:
         callbacks.append(_printer(n_trials, time.perf_counter()))
+    # Our per-trial lines replace Optuna's INFO log, which would say it all twice.
     verbosity = optuna.logging.get_verbosity()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     try:
+        study = optuna.create_study(
+            storage=storage, study_name=study_name, direction="maximize", load_if_exists=True,
+            sampler=optuna.samplers.TPESampler(seed=random_state), pruner=pruner,
+        )
         # A diverging trial fails (and is recorded so) instead of ending the study.
         study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=callbacks,
                        catch=(DivergenceError,))

@@ -1,0 +1,57 @@
+"""Tune an MLP pipeline with Optuna, pruning hopeless trials, and plot the study.
+
+:func:`sklearn_dl.tuning.tune` searches the default space of the pipeline's
+MLPClassifier (layer widths, activation, dropout, learning rate, L2 penalty,
+batch size). All cross-validation folds train in lockstep one epoch at a time,
+so the median pruner stops a trial as soon as its mean validation accuracy
+falls behind the other trials' at the same epoch. The plots show the best
+score over trials, every trial's per-epoch curve (pruned ones end early) and
+which parameters mattered. Runs in about a minute on two cores; saves nothing.
+"""
+
+import time
+import warnings
+
+import matplotlib.pyplot as plt
+import optuna
+from optuna.visualization import matplotlib as optuna_plots
+from sklearn.datasets import load_digits
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklearn_dl.neural_network import MLPClassifier
+from sklearn_dl.tuning import search_space, tune
+
+
+def main():
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:600], y[:600]
+    cv = StratifiedKFold(3, shuffle=True, random_state=0)
+    model = make_pipeline(StandardScaler(), MLPClassifier(max_iter=20, random_state=0))
+    print("search space:", *search_space(model), sep="\n  ")
+
+    start = time.perf_counter()
+    best, study = tune(model, X, y, n_trials=12, cv=cv, random_state=0)
+    states = [trial.state for trial in study.trials]
+    n_pruned = states.count(optuna.trial.TrialState.PRUNED)
+    epochs = sum(trial.user_attrs["epochs"] for trial in study.trials)
+    print(f"{len(states)} trials ({n_pruned} pruned, {epochs} fold-epochs) in "
+          f"{time.perf_counter() - start:.0f}s; best CV accuracy {study.best_value:.4f}")
+    print("best parameters:", study.best_params)
+    baseline = cross_val_score(make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
+                               X, y, cv=cv).mean()
+    print(f"default MLPClassifier: {baseline:.4f}; tuned refit on all rows: "
+          f"{best[-1].max_iter} epochs")
+
+    with warnings.catch_warnings():
+        # optuna.visualization.matplotlib is experimental; we know.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna_plots.plot_optimization_history(study)
+        optuna_plots.plot_intermediate_values(study)
+        optuna_plots.plot_param_importances(study)
+    plt.show()
+
+
+if __name__ == "__main__":
+    main()
