@@ -363,6 +363,18 @@ def test_linear_regression_rank_deficient_gives_the_minimum_norm_solution(fit_in
     np.testing.assert_allclose(ours.predict(X), reference.predict(X), rtol=0, atol=1e-6)
 
 
+def test_linear_regression_ill_conditioned_takes_the_qr_route():
+    # cond(X) ~ 5e4: the normal equations would square it, so the QR + SVD route
+    # solves it; sklearn's gelsd keeps every direction (1e-5 > tol=1e-6) too.
+    X, y = load_diabetes(return_X_y=True)
+    X = np.c_[X, X[:, 2] + 3e-6 * np.random.default_rng(0).standard_normal(len(y))]
+    ours, reference = LinearRegression().fit(X, y), sk.LinearRegression().fit(X, y)
+    assert ours.rank_ == reference.rank_ == 11
+    assert ours.singular_[0] / ours.singular_[-1] > 1e4
+    assert _rel_max_abs(ours.coef_, reference.coef_) < 1e-8
+    np.testing.assert_allclose(ours.singular_, reference.singular_, rtol=1e-8)
+
+
 def test_linear_regression_positive_and_sample_weight():
     X, y = load_diabetes(return_X_y=True)
     sample_weight = np.random.default_rng(0).uniform(0.1, 3.0, len(y))

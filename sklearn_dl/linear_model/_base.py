@@ -34,8 +34,9 @@ class TorchLinearRegressor(RegressorMixin, BaseEstimator):
     """Fit plumbing shared by :class:`LinearRegression` and :class:`Ridge`.
 
     ``fit`` centres ``X`` and ``y`` on their (weighted) means when an intercept
-    is fitted, as sklearn does, and hands the centred problem to ``_solve``;
-    the intercept is recovered as ``y_offset - X_offset @ coef``.
+    is fitted, as sklearn does (:class:`CenteredData`), and hands the centred
+    problem to ``_solve_direct`` or ``_solve_iterative``; the intercept is
+    recovered as ``y_offset - X_offset @ coef``.
     """
 
     def _alpha(self, n_targets):
@@ -63,28 +64,21 @@ class TorchLinearRegressor(RegressorMixin, BaseEstimator):
         X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
                              multi_output=True)
         y = np.asarray(y, dtype=X.dtype)
-        sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=X.dtype, ensure_non_negative=True
-        )
-        solver = self._resolve_solver()
         device = resolve_device(self.device)
-        X_t = to_tensor(X, device)
-        Y_t = to_tensor(y.reshape(len(y), -1), device)
-        weights = to_tensor(sample_weight, device)
-        alpha = torch.tensor(self._alpha(Y_t.shape[1]), dtype=X_t.dtype, device=device)
-        if self.fit_intercept:
-            normalized = weights / weights.sum()
-            X_offset, Y_offset = normalized @ X_t, normalized @ Y_t
-            X_t, Y_t = X_t - X_offset, Y_t - Y_offset
-        else:
-            X_offset = X_t.new_zeros(X_t.shape[1])
-            Y_offset = Y_t.new_zeros(Y_t.shape[1])
+        if sample_weight is not None:
+            # Unit weights stay None: the solvers then skip rescaling the rows.
+            sample_weight = to_tensor(_check_sample_weight(
+                sample_weight, X, dtype=X.dtype, ensure_non_negative=True
+            ), device)
+        solver = self._resolve_solver()
+        data = CenteredData(to_tensor(X, device), to_tensor(y.reshape(len(y), -1), device),
+                            sample_weight, fit_intercept=self.fit_intercept)
+        alpha = torch.tensor(self._alpha(data.n_targets), dtype=data.X.dtype, device=device)
         if solver in ("lbfgs", "gd", "sgd"):
-            coef, n_iter = self._solve_iterative(X_t, Y_t, weights, alpha, solver)
+            coef, n_iter = self._solve_iterative(data, alpha, solver)
         else:
-            root = weights.sqrt()[:, None]
-            coef, n_iter = self._solve_direct(X_t * root, Y_t * root, alpha, solver)
-        intercept = Y_offset - coef @ X_offset
+            coef, n_iter = self._solve_direct(data, alpha, solver)
+        intercept = data.Y_offset - coef @ data.X_offset
         self.n_iter_ = n_iter
         if y.ndim == 1:
             self.coef_ = coef[0].cpu().numpy()
@@ -120,8 +114,10 @@ class TorchLinearRegressor(RegressorMixin, BaseEstimator):
         tags.input_tags.sparse = False
         return tags
 
-    def _solve_iterative(self, X, Y, weights, alpha, solver):
+    def _solve_iterative(self, data, alpha, solver):
         """Minimise the weighted mean of half squared errors plus the ridge term."""
+        X, Y = data.centered()
+        weights = data.weights if data.weights is not None else X.new_ones(data.n_samples)
         weight_sum = weights.sum()
         objective = SquaredObjective(
             X, Y, weights / weight_sum, fit_intercept=False, l2=(alpha / weight_sum)[:, None],
@@ -137,8 +133,9 @@ class TorchLinearRegressor(RegressorMixin, BaseEstimator):
         self.loss_curve_ = result.loss_curve
         return objective.split(result.theta)[0], result.n_iter
 
-    def _solve_positive(self, X, Y, alpha):
+    def _solve_positive(self, data, alpha):
         """Non-negative (ridge) least squares per target with our active-set solver."""
+        X, Y = data.weighted()
         coefs, n_iter = [], 1
         for target, strength in zip(Y.T, alpha):
             if strength > 0:
@@ -154,6 +151,54 @@ class TorchLinearRegressor(RegressorMixin, BaseEstimator):
         return torch.stack(coefs), n_iter
 
 
+class CenteredData:
+    """The regression data centred on its weighted means, formed only as needed.
+
+    With ``fit_intercept`` the offsets are the weighted means of X and Y, else
+    zeros. The direct solvers see the rows scaled by ``sqrt(sample_weight)``,
+    which turns weighted into ordinary least squares; ``gram`` accumulates the
+    normal equations over blocks of rows, so the centred copy of a large X is
+    never held in memory at once.
+    """
+
+    # Rows per block of ``gram``: about 8 MB of float64 whatever the width.
+    _BLOCK_VALUES = 2**20
+
+    def __init__(self, X, Y, weights, *, fit_intercept):
+        self.X, self.Y, self.weights = X, Y, weights
+        self.n_samples, self.n_features = X.shape
+        self.n_targets = Y.shape[1]
+        if fit_intercept:
+            if weights is None:
+                self.X_offset, self.Y_offset = X.mean(dim=0), Y.mean(dim=0)
+            else:
+                normalized = weights / weights.sum()
+                self.X_offset, self.Y_offset = normalized @ X, normalized @ Y
+        else:
+            self.X_offset, self.Y_offset = X.new_zeros(self.n_features), Y.new_zeros(self.n_targets)
+
+    def centered(self, rows=slice(None)):
+        """Centred X and Y (of the given rows), unweighted."""
+        return self.X[rows] - self.X_offset, self.Y[rows] - self.Y_offset
+
+    def weighted(self, rows=slice(None)):
+        """Centred X and Y with the rows scaled by the square roots of the weights."""
+        X, Y = self.centered(rows)
+        if self.weights is None:
+            return X, Y
+        root = self.weights[rows].sqrt()[:, None]
+        return X * root, Y * root
+
+    def gram(self):
+        """``(X^T X, X^T Y)`` of the weighted, centred data."""
+        XtX = self.X.new_zeros(self.n_features, self.n_features)
+        XtY = self.X.new_zeros(self.n_features, self.n_targets)
+        block = max(1, self._BLOCK_VALUES // self.n_features)
+        for start in range(0, self.n_samples, block):
+            X, Y = self.weighted(slice(start, start + block))
+            XtX.addmm_(X.T, X)
+            XtY.addmm_(X.T, Y)
+        return XtX, XtY
 
 
 def to_tensor(array, device, dtype=None):
