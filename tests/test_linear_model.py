@@ -191,6 +191,35 @@ def test_partial_fit_runs_epochs_towards_the_solution():
     assert not hasattr(LogisticRegression(solver="lbfgs"), "partial_fit")
 
 
+def test_partial_fit_continues_a_fit_by_another_solver():
+    X, y = _synthetic_classification()
+    model = LogisticRegression(tol=1e-8).fit(X, y)
+    before = model.coef_.copy()
+    model.set_params(solver="sgd", learning_rate_init=1e-3).partial_fit(X, y)
+    assert model.n_iter_[0] == len(model.loss_curve_)
+    assert _rel_max_abs(model.coef_, before) < 0.05
+
+
+def test_fixed_learning_rate_and_divergence():
+    X, y = _standardized(load_iris)
+    reference = LogisticRegression(tol=1e-8, max_iter=500).fit(X, y)
+    fixed = LogisticRegression(solver="gd", learning_rate_init=0.5, tol=1e-8, max_iter=5000)
+    assert _rel_max_abs(fixed.fit(X, y).coef_, reference.coef_) < 1e-6
+    X_reg, y_reg = _standardized(load_diabetes)
+    with pytest.raises(ValueError, match="diverged"):
+        LinearRegression(solver="gd", learning_rate_init=10.0, max_iter=2000).fit(X_reg, y_reg)
+    # SGD halves a step that is too large until the objective goes down...
+    exact = LinearRegression().fit(X_reg, y_reg)
+    recovered = LinearRegression(solver="sgd", learning_rate_init=1e3, max_iter=200,
+                                 random_state=0).fit(X_reg, y_reg)
+    minimum = 0.5 * np.mean((y_reg - exact.predict(X_reg)) ** 2)
+    assert recovered.loss_curve_[0] > 1e10 and recovered.loss_curve_[-1] < 1.01 * minimum
+    # ...unless the objective overflows within an epoch.
+    with pytest.raises(ValueError, match="diverged"):
+        LinearRegression(solver="sgd", learning_rate_init=1e3, batch_size=4,
+                         max_iter=5).fit(X_reg, y_reg)
+
+
 # --- LogisticRegression: behaviour ------------------------------------------------------
 
 @pytest.mark.parametrize("solver", ["lbfgs", "newton", "gd", "proximal"])

@@ -495,7 +495,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         )
         self.loss_curve_ = (self.loss_curve_ if epoch_offset else []) + result.loss_curve
         self._fit_epochs = epoch_offset + result.n_iter
-        self._sgd_state = (result.learning_rate, result.n_bad_epochs)
+        # Only an SGD run leaves a step size for partial_fit to continue from.
+        self._sgd_state = (
+            (result.learning_rate, result.n_bad_epochs) if self.solver == "sgd" else None
+        )
         self.n_iter_ = np.array([self._fit_epochs], dtype=np.int32)
         return self
 

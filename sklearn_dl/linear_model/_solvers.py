@@ -227,9 +227,11 @@ def sgd(objective, theta, *, max_epochs, tol, batch_size, learning_rate, generat
     full gradient (mapping, at the initial step size) has no entry above ``tol``
     in absolute value. The step size is halved whenever ``n_iter_no_change``
     epochs in a row fail to improve the best objective so far (sklearn's
-    'adaptive' rule, gentler): that shrinks the gradient noise near the minimum
-    and recovers from a too large ``learning_rate``. The run gives up, not
-    converged, once the step has shrunk a million-fold.
+    'adaptive' rule, gentler), which shrinks the gradient noise near the
+    minimum. An epoch that ends above twice the starting objective (the
+    objectives are non-negative) means the step is too large: it is halved at
+    once and the next epoch restarts from the best iterate. The run gives up, not converged, once the step has shrunk a
+    million-fold, and raises if the objective overflows within an epoch.
 
     Parameters
     ----------
@@ -257,15 +259,16 @@ def sgd(objective, theta, *, max_epochs, tol, batch_size, learning_rate, generat
     n_samples = objective.n_samples
     result = OptimizeResult(theta, 0, False, learning_rate=learning_rate,
                             n_bad_epochs=n_bad_epochs)
-    best = objective.loss(theta) + objective.nonsmooth(theta)
+    start = best = objective.loss(theta) + objective.nonsmooth(theta)
+    best_theta = theta
     while not result.converged and result.n_iter < max_epochs:
         rate = result.learning_rate
         order = torch.randperm(n_samples, generator=generator).to(objective.X.device)
         X, target, sample_weight = (
             objective.X[order], objective.target[order], objective.sample_weight[order]
         )
-        for start in range(0, n_samples, batch_size):
-            batch = slice(start, start + batch_size)
+        for first in range(0, n_samples, batch_size):
+            batch = slice(first, first + batch_size)
             grad = objective.batch_grad(theta, X[batch], target[batch], sample_weight[batch])
             theta = objective.prox(theta - rate * grad, rate)
         f, grad = objective.loss_grad(theta)
@@ -276,14 +279,16 @@ def sgd(objective, theta, *, max_epochs, tol, batch_size, learning_rate, generat
                 "features."
             )
         current = f + objective.nonsmooth(theta)
-        if current < best:
-            best, result.n_bad_epochs = current, 0
-        else:
-            result.n_bad_epochs += 1
-        if result.n_bad_epochs >= n_iter_no_change:
-            result.learning_rate, result.n_bad_epochs = rate / 2, 0
         mapping = (theta - objective.prox(theta - learning_rate * grad, learning_rate))
         mapping /= learning_rate
+        if current > 2 * start:
+            theta, result.learning_rate, result.n_bad_epochs = best_theta, rate / 2, 0
+        elif current < best:
+            best, best_theta, result.n_bad_epochs = current, theta, 0
+        else:
+            result.n_bad_epochs += 1
+            if result.n_bad_epochs >= n_iter_no_change:
+                result.learning_rate, result.n_bad_epochs = rate / 2, 0
         result.theta = theta
         result.n_iter += 1
         result.loss_curve.append(current)
