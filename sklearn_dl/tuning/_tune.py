@@ -169,7 +169,7 @@ def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storag
     timeout : float, default=None
         Stop starting new trials after this many seconds.
     pruning : bool or optuna.pruners.BasePruner, default=True
-        True uses ``MedianPruner(n_startup_trials=5, n_warmup_steps=3)``.
+        True uses ``MedianPruner(n_startup_trials=3, n_warmup_steps=3)``.
     random_state : int or None, default=None
         Seeds the sampler, and the final step's ``random_state`` when it is
         None so that trials differ only by their parameters. Give every
@@ -206,7 +206,7 @@ def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storag
     if random_state is not None and getattr(final, "random_state", 0) is None:
         final.set_params(random_state=random_state)
     if pruning is True:
-        pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=3)
+        pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=3)
     else:
         pruner = pruning or optuna.pruners.NopPruner()
     splits = list(check_cv(cv, y, classifier=is_classifier(model)).split(X, y))
