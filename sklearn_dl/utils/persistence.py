@@ -179,7 +179,8 @@ def _digest(content, tensors, key):
     for name in sorted(tensors):
         tensor = tensors[name]
         hasher.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
-        hasher.update(tensor.contiguous().view(torch.uint8).numpy().tobytes())
+        # reshape(-1): a 0-d tensor (batch norm's num_batches_tracked) has no byte view.
+        hasher.update(tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return hasher.hexdigest()
 
 
