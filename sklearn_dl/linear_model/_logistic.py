@@ -267,7 +267,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self : LogisticRegression
             The updated estimator.
         """
-        first_call = not hasattr(self, "classes_")
+        first_call = not hasattr(self, "coef_")
         penalties = self._penalty_strengths()
         if self.class_weight == "balanced":
             raise ValueError(
