@@ -51,6 +51,23 @@ def derive_seed(random_state):
 
     An int gives the same seed every time, ``None`` a fresh one, and a
     ``RandomState`` instance advances as sklearn's own estimators advance it.
+
+    Parameters
+    ----------
+    random_state : int, RandomState instance or None
+
+    Returns
+    -------
+    int
+        A seed in ``[0, 2**31 - 1)``.
+
+    Examples
+    --------
+    >>> from sklearn_dl.utils import derive_seed
+    >>> derive_seed(0) == derive_seed(0)
+    True
+    >>> 0 <= derive_seed(None) < 2**31 - 1
+    True
     """
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
@@ -62,6 +79,24 @@ def seeded(seed, device):
     Module initialisation and dropout draw from torch's global generator; the
     block sees a generator seeded from ``seed`` and the caller's generator
     state is untouched afterwards.
+
+    Parameters
+    ----------
+    seed : int
+    device : torch.device
+        The device whose generator is forked too, when it is a CUDA device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.utils import seeded
+    >>> before = torch.random.get_rng_state()
+    >>> with seeded(0, torch.device("cpu")):
+    ...     first = torch.rand(2)
+    >>> with seeded(0, torch.device("cpu")):
+    ...     second = torch.rand(2)
+    >>> torch.equal(first, second), torch.equal(before, torch.random.get_rng_state())
+    (True, True)
     """
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices, device_type=device.type if devices else "cuda"):
