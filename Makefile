@@ -26,5 +26,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
+# -W: a warning (broken reference, bad docstring, failing example) fails the build.
+docs: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,docs]"
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
