@@ -1,5 +1,4 @@
-"""What the linear estimators share: the regressors' fit plumbing, moving data to the
-device, running an iterative solver, convergence warnings."""
+"""What the linear estimators share: regressor plumbing, tensors, solver dispatch, warnings."""
 
 import warnings
 from numbers import Integral, Real

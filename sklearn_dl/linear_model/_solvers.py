@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 import torch
 
 
-
 @dataclass
 class OptimizeResult:
     """What a solver returns: the minimiser and how it got there."""
@@ -66,7 +65,7 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
         slope = float(grad @ direction)
         if slope >= 0:
             # Rounding has broken the curvature pairs; restart from steepest descent.
-            steps.clear(), grad_changes.clear(), inv_curvatures.clear()
+            steps, grad_changes, inv_curvatures = [], [], []
             direction, slope = -grad, -float(grad @ grad)
         # The first step has no curvature information to scale it, as in scipy.
         step = 1.0 if steps else min(1.0, 1.0 / float(direction.norm()))
@@ -151,8 +150,8 @@ def proximal_gradient(objective, theta, *, max_iter, tol, accelerated, learning_
     Without an L1 term or constraint this is plain gradient descent. The step
     is ``learning_rate`` when given; otherwise it is found by backtracking on
     the quadratic upper bound of the smooth part (Beck & Teboulle), and it may
-    grow again by 10% per iteration. FISTA restarts its
-    momentum whenever the objective goes up (O'Donoghue & Candes).
+    grow again by 10% per iteration. FISTA restarts its momentum whenever the
+    objective goes up (O'Donoghue & Candes).
 
     Parameters
     ----------
