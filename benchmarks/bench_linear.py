@@ -61,7 +61,8 @@ def compare(title, ours, theirs, X, y, repeat):
     difference = np.abs(ours.coef_ - theirs.coef_).max() / np.abs(theirs.coef_).max()
     iterations = ""
     if hasattr(theirs, "n_iter_") and theirs.n_iter_ is not None:
-        iterations = f"iterations: ours {int(np.max(ours.n_iter_))}, sklearn {int(np.max(theirs.n_iter_))}; "
+        iterations = (f"iterations: ours {int(np.max(ours.n_iter_))}, "
+                      f"sklearn {int(np.max(theirs.n_iter_))}; ")
     print(f"  {iterations}max |coef difference| / max |coef|: {difference:.1e}")
     return times["sklearn_dl"] / times["sklearn"]
 

@@ -275,7 +275,7 @@ def test_float32_stays_float32_and_integers_become_float64():
 
 
 def test_feature_names_are_recorded():
-    pd = pytest.importorskip("pandas")
+    pytest.importorskip("pandas")
     X, y = load_iris(return_X_y=True, as_frame=True)
     model = LogisticRegression(max_iter=500).fit(X, y)
     np.testing.assert_array_equal(model.feature_names_in_, X.columns)

@@ -159,7 +159,9 @@ class LinearRegression(TorchLinearRegressor):
     def _solve_direct(self, data, alpha, solver):
         if solver == "nnls":
             return self._solve_positive(data, alpha)
-        solution = _lstsq_normal_equations(data, self.tol) if data.n_samples > data.n_features else None
+        solution = None
+        if data.n_samples > data.n_features:
+            solution = _lstsq_normal_equations(data, self.tol)
         if solution is None:
             solution = _lstsq_svd(*data.weighted(), self.tol)
         coef, self.rank_, singular = solution

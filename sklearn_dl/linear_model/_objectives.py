@@ -128,7 +128,10 @@ class _LinearObjective:
         return 0.5 * (self.l2 * coef.square()).sum()
 
     def pointwise(self, raw, target, with_grad):
-        """Per-sample loss (n_samples,) and its gradient in the raw prediction (n_rows, n_samples)."""
+        """Per-sample loss (n_samples,) and its gradient in the raw prediction.
+
+        ``raw`` and the gradient have the shape (n_rows, n_samples).
+        """
         raise NotImplementedError
 
     # --- non-smooth part -------------------------------------------------------------

@@ -229,8 +229,9 @@ def sgd(objective, theta, *, max_epochs, tol, batch_size, learning_rate, generat
     'adaptive' rule, gentler), which shrinks the gradient noise near the
     minimum. An epoch that ends above twice the starting objective (the
     objectives are non-negative) means the step is too large: it is halved at
-    once and the next epoch restarts from the best iterate. The run gives up, not converged, once the step has shrunk a
-    million-fold, and raises if the objective overflows within an epoch.
+    once and the next epoch restarts from the best iterate. The run gives up,
+    not converged, once the step has shrunk a million-fold, and raises if the
+    objective overflows within an epoch.
 
     Parameters
     ----------
