@@ -7,6 +7,7 @@ so the median pruner stops a trial as soon as its mean validation accuracy
 falls behind the other trials' at the same epoch. The plots show the best
 score over trials, every trial's per-epoch curve (pruned ones end early) and
 which parameters mattered. Runs in about a minute on two cores; saves nothing.
+docs/tuning.md compares a 30-trial search with the default MLPClassifier.
 """
 
 import time
@@ -17,8 +18,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution
 from optuna.visualization import matplotlib as optuna_plots
 from sklearn.datasets import load_digits
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
@@ -45,13 +45,7 @@ def main():
     print(f"{len(states)} trials ({n_pruned} pruned, {epochs} fold-epochs) in "
           f"{time.perf_counter() - start:.0f}s; best CV accuracy {study.best_value:.4f}")
     print("best parameters:", study.best_params)
-    with warnings.catch_warnings():
-        # The default MLP may use all its 200 epochs on these 600 rows; that is the baseline.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        baseline = cross_val_score(make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
-                                   X, y, cv=cv).mean()
-    print(f"default MLPClassifier: {baseline:.4f}; tuned refit on all rows: "
-          f"{best[-1].max_iter} epochs")
+    print(f"refitted on all rows for {best[-1].max_iter} epochs (the best trial's best epoch)")
 
     with warnings.catch_warnings():
         # optuna.visualization.matplotlib is experimental; we know.
