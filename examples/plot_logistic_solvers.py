@@ -10,7 +10,7 @@ so comparing them is one line per solver: the gap to the minimum, on a log
 scale, for
 
 * full-batch gradient descent ('gd', backtracking step),
-* mini-batch stochastic gradient descent ('sgd', batches of 32),
+* mini-batch stochastic gradient descent ('sgd', batches of 64),
 * L-BFGS ('lbfgs', the default),
 * Newton's method on the exact Hessian ('newton').
 
@@ -45,7 +45,7 @@ print(f"minimum objective {minimum:.10f}; largest coefficient difference to "
 
 solvers = {
     "gd": dict(solver="gd"),
-    "sgd (batch 32)": dict(solver="sgd", batch_size=32, random_state=0),
+    "sgd (batch 64)": dict(solver="sgd", batch_size=64, random_state=0),
     "lbfgs": dict(solver="lbfgs"),
     "newton": dict(solver="newton"),
 }

@@ -8,8 +8,9 @@ perceptrons, convolutional and recurrent networks, trained through skorch) and
 __version__ = "0.1.0"
 
 from sklearn_dl._training import DivergenceError  # noqa: E402
+from sklearn_dl.neural_network import CNNClassifier, CNNRegressor  # noqa: E402
 from sklearn_dl.neural_network import LSTMClassifier, LSTMRegressor  # noqa: E402
 from sklearn_dl.neural_network import MLPClassifier, MLPRegressor  # noqa: E402
 from sklearn_dl import linear_model  # noqa: E402, F401
 
-__all__ = ["DivergenceError", "LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = ["CNNClassifier", "CNNRegressor", "DivergenceError", "LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor", "__version__"]
