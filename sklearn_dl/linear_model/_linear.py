@@ -84,10 +84,10 @@ class LinearRegression(TorchLinearRegressor):
         Objective after every iteration of 'gd' / epoch of 'sgd'.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`, when they are all strings.
+        Names of features seen during ``fit``, when they are all strings.
 
     See Also
     --------
@@ -236,10 +236,10 @@ class Ridge(TorchLinearRegressor):
         of 'lbfgs' / 'gd' or epoch of 'sgd'.
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`, when they are all strings.
+        Names of features seen during ``fit``, when they are all strings.
 
     See Also
     --------

@@ -121,10 +121,10 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         Objective after every iteration (epoch for 'sgd').
 
     n_features_in_ : int
-        Number of features seen during :term:`fit`.
+        Number of features seen during ``fit``.
 
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
-        Names of features seen during :term:`fit`, when they are all strings.
+        Names of features seen during ``fit``, when they are all strings.
 
     See Also
     --------
