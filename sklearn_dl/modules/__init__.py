@@ -5,7 +5,8 @@ The estimators in :mod:`sklearn_dl.neural_network` build these modules in
 """
 
 from sklearn_dl.modules._layers import ACTIVATIONS, initialize_weights
+from sklearn_dl.modules.cnn import BatchAugmentation, ConvNet
 from sklearn_dl.modules.mlp import MLP
 from sklearn_dl.modules.recurrent import RecurrentNet
 
-__all__ = ["ACTIVATIONS", "MLP", "RecurrentNet", "initialize_weights"]
+__all__ = ["ACTIVATIONS", "BatchAugmentation", "ConvNet", "MLP", "RecurrentNet", "initialize_weights"]

@@ -1,6 +1,7 @@
 """Neural-network estimators: sklearn's API, PyTorch underneath."""
 
+from sklearn_dl.neural_network._cnn import CNNClassifier, CNNRegressor
 from sklearn_dl.neural_network._lstm import LSTMClassifier, LSTMRegressor
 from sklearn_dl.neural_network._mlp import MLPClassifier, MLPRegressor
 
-__all__ = ["LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor"]
+__all__ = ["CNNClassifier", "CNNRegressor", "LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor"]

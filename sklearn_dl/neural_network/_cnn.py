@@ -1,0 +1,576 @@
+"""CNNClassifier and CNNRegressor: convolutional networks for signals and images."""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import _fit_context, is_regressor
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import validate_data
+
+from sklearn_dl.base import (
+    TRAINING_ATTRIBUTES_DOC,
+    TRAINING_PARAMETERS_DOC,
+    BaseTorchEstimator,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
+from sklearn_dl.modules import BatchAugmentation, ConvNet, initialize_weights
+
+_AUGMENTATION_KEYS = ("shift", "flip", "noise", "scale")
+
+
+class _BaseCNN(BaseTorchEstimator):
+    """Input handling, architecture and augmentation that both CNNs share.
+
+    X reaches the network as flat rows (``n_features_in_ = prod(input_shape_)``)
+    that the module unflattens, so sparse matrices, data frames, sklearn's
+    checks and chunked prediction work as for the MLP; 3-D and 4-D arrays are
+    checked against ``input_shape_`` and flattened (a view, no copy).
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTorchEstimator._parameter_constraints,
+        "input_shape": ["array-like", None],
+        "channels_last": ["boolean"],
+        "filters": ["array-like"],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "pooling": [StrOptions({"max", "avg"}), None],
+        "global_pooling": ["boolean"],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions({"identity", "logistic", "tanh", "relu", "gelu"})],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "batch_norm": ["boolean"],
+        "weight_init": [StrOptions({"xavier", "he", "default"})],
+        "augmentation": [StrOptions({"auto"}), dict, None],
+    }
+
+    # -- input -------------------------------------------------------------------
+
+    def _validate_X(self, X, reset):
+        X, sample_shape = self._flat_rows(X, reset)
+        X = validate_data(self, X, reset=reset, **self._input_check_params())
+        if reset:
+            self.input_shape_ = sample_shape
+        return X
+
+    def _validate_X_y(self, X, y, reset):
+        X, sample_shape = self._flat_rows(X, reset)
+        X, y = validate_data(self, X, y, reset=reset, multi_output=True,
+                             y_numeric=is_regressor(self), **self._input_check_params())
+        if reset:
+            self.input_shape_ = sample_shape
+        return X, y
+
+    def _flat_rows(self, X, reset):
+        """X as flat rows (a view of an N-D array), and the shape of one sample."""
+        if not hasattr(X, "ndim"):
+            X = np.asarray(X)
+        if X.ndim in (3, 4):
+            X = np.asarray(X)
+            sample_shape = self._expected_sample_shape(X.shape, reset)
+            return X.reshape(len(X), math.prod(sample_shape)), sample_shape
+        if X.ndim == 2:
+            return X, self._expected_sample_shape(X.shape, reset)
+        # Not samples of any shape: validate_data rejects it with sklearn's message.
+        return X, None
+
+    def _expected_sample_shape(self, X_shape, reset):
+        """The shape of one sample that X must hold; a ValueError says what differs."""
+        if not reset:
+            expected = self.input_shape_
+        elif self.input_shape is not None:
+            expected = self._checked_input_shape()
+        elif len(X_shape) == 2:
+            expected = (X_shape[1], 1) if self.channels_last else (1, X_shape[1])
+        else:
+            expected = tuple(X_shape[1:])
+            self._check_channel_axis(expected)
+        received = tuple(X_shape[1:])
+        name = type(self).__name__
+        if len(received) == 1 and received[0] != math.prod(expected):
+            raise ValueError(
+                f"X has {received[0]} features, but {name} is expecting "
+                f"{math.prod(expected)} features as input: flat rows of samples of shape "
+                f"{expected} {self._layout(expected)}, received samples of shape {received}."
+            )
+        if len(received) > 1 and received != expected:
+            raise ValueError(
+                f"X has samples of shape {received}, but {name} expects samples of shape "
+                f"{expected} {self._layout(expected)}.{self._shape_hint(received, expected)}"
+            )
+        return expected
+
+    def _checked_input_shape(self):
+        shape = tuple(self.input_shape)
+        if len(shape) not in (2, 3) or not all(
+                isinstance(size, Integral) and size > 0 for size in shape):
+            raise ValueError(
+                "input_shape must be 2 positive ints (channels, length) for signals or 3 "
+                f"(channels, height, width) for images, got {self.input_shape!r}."
+            )
+        return tuple(int(size) for size in shape)
+
+    def _check_channel_axis(self, shape):
+        # An inferred shape whose last axis is short and first long is most likely
+        # channels-last data (an (H, W, 3) image): reading it channels first would
+        # train on nonsense without a word, so ask which it is.
+        if not self.channels_last and shape[-1] <= 4 < shape[0]:
+            raise ValueError(
+                f"X has samples of shape {shape}, which looks channels-last (the last axis "
+                "is the channels): set channels_last=True for such data, or pass "
+                f"input_shape={shape} to confirm that the first axis holds the channels."
+            )
+
+    def _layout(self, shape):
+        axes = ("length",) if len(shape) == 2 else ("height", "width")
+        axes = (*axes, "channels") if self.channels_last else ("channels", *axes)
+        return "(" + ", ".join(axes) + ")"
+
+    def _shape_hint(self, received, expected):
+        if sorted(received) == sorted(expected):
+            return (" The axes look permuted: channels_last=True reads (height, width, "
+                    "channels) or (length, channels) samples.")
+        if len(received) + 1 == len(expected) and 1 in expected:
+            return " A channel axis is missing: add it, e.g. X[:, None] or X[..., None]."
+        return ""
+
+    # -- network -----------------------------------------------------------------
+
+    def _build_module(self, n_features, n_outputs):
+        module = ConvNet(
+            self.input_shape_, n_outputs, filters=self._sizes("filters"),
+            kernel_size=self.kernel_size, pooling=self.pooling, batch_norm=self.batch_norm,
+            dropout=self.dropout, activation=self.activation,
+            hidden_layer_sizes=self._sizes("hidden_layer_sizes"),
+            global_pooling=self.global_pooling, channels_last=self.channels_last,
+            augmentation=self._augmentation(),
+        )
+        return initialize_weights(module, self.weight_init, self.activation)
+
+    def _sizes(self, name):
+        sizes = getattr(self, name)
+        sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
+        if any(not isinstance(size, Integral) or size <= 0 for size in sizes):
+            raise ValueError(f"{name} must hold positive ints, got {sizes}.")
+        if name == "filters" and not sizes:
+            raise ValueError("filters must hold at least one convolutional block's width.")
+        return [int(size) for size in sizes]
+
+    def _spatial_shape(self):
+        shape = self.input_shape_
+        return shape[:-1] if self.channels_last else shape[1:]
+
+    def _augmentation(self):
+        if self.augmentation is None:
+            return None
+        spatial = self._spatial_shape()
+        if self.augmentation == "auto":
+            # Images: translations only, since flips change the meaning of digits
+            # and text. Signals: translation, amplitude scaling and a little noise.
+            if len(spatial) == 2:
+                return BatchAugmentation(shift=max(1, min(spatial) // 8))
+            return BatchAugmentation(shift=max(1, spatial[0] // 10), scale=0.1, noise=0.05)
+        unknown = set(self.augmentation) - set(_AUGMENTATION_KEYS)
+        if unknown:
+            raise ValueError(f"Unknown augmentation {sorted(unknown)}; the keys are "
+                             f"{list(_AUGMENTATION_KEYS)}.")
+        params = dict(self.augmentation)
+        shift = params.get("shift", 0)
+        if not isinstance(shift, Integral) or shift < 0:
+            raise ValueError(f"augmentation['shift'] must be an int >= 0, got {shift!r}.")
+        for key in ("noise", "scale"):
+            value = params.get(key, 0.0)
+            if not isinstance(value, Real) or not 0 <= value < (1 if key == "scale" else np.inf):
+                bound = "in [0, 1)" if key == "scale" else ">= 0"
+                raise ValueError(f"augmentation[{key!r}] must be a float {bound}, got {value!r}.")
+        return BatchAugmentation(**params)
+
+    def _check_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+
+_CNN_PARAMETERS_DOC = """\
+    input_shape : tuple of int or None, default=None
+        Shape of one sample: ``(channels, length)`` for 1-D signals (1-D
+        convolutions) or ``(channels, height, width)`` for images (2-D
+        convolutions); with ``channels_last``, ``(length, channels)`` or
+        ``(height, width, channels)``. Flat rows of X (2-D X) are reshaped to
+        it in C order. None infers it: a 3-D X of shape (n_samples, channels,
+        length) or a 4-D X of shape (n_samples, channels, height, width)
+        gives it directly, and a flat 2-D X is read as one-channel 1-D
+        signals of length n_features, i.e. ``(1, n_features)``; pass
+        ``input_shape=(1, 8, 8)`` to read flat rows as 8x8 images.
+
+    filters : array-like of int, default=(32, 64)
+        Number of channels of each convolutional block.
+
+    kernel_size : int, default=3
+        Width of the convolution kernels along every spatial axis. The
+        convolutions are zero-padded to keep the spatial size ('same').
+
+    channels_last : bool, default=False
+        Whether the channel axis of X (and ``input_shape``) is the last one,
+        as images of shape (height, width, channels) are usually loaded.
+        Without it, an inferred sample shape whose last axis is short (<= 4)
+        and first axis longer raises an error rather than being read
+        channels first.
+
+    pooling : {{'max', 'avg'}} or None, default='max'
+        Downsampling by 2 after each convolutional block; an axis already
+        shorter than 2 is not pooled.
+
+    global_pooling : bool, default=False
+        Average each feature map over its positions before the dense head
+        (fewer weights, invariance to position) instead of flattening it.
+
+    hidden_layer_sizes : array-like of int, default=(128,)
+        Widths of the dense head's hidden layers.
+
+    activation : {{'identity', 'logistic', 'tanh', 'relu', 'gelu'}}, default='relu'
+        Activation of the convolutional blocks and hidden layers.
+
+    dropout : float, default=0.0
+        Probability of zeroing a unit after each block and hidden layer.
+
+    batch_norm : bool, default=True
+        Normalise each convolution's outputs over the batch, which makes
+        training faster and less sensitive to the learning rate.
+
+    weight_init : {{'xavier', 'he', 'default'}}, default='he'
+        Initialisation of the kernels and weight matrices: Kaiming normal
+        (``'he'``, suited to ReLU), sklearn's Glorot uniform (``'xavier'``)
+        or PyTorch's own (``'default'``).
+
+    augmentation : 'auto', dict or None, default=None
+        Random perturbations of each training batch, drawn on the device from
+        the seeded generator (reproducible with ``random_state``); never
+        applied when predicting or scoring the validation set. A dict may set
+        ``shift`` (int: random translation by up to that many pixels or steps,
+        by padding and random cropping), ``flip`` (bool: reverse the last axis
+        of half the samples, a horizontal flip for images), ``noise`` (float:
+        Gaussian noise of that many times each sample's standard deviation)
+        and ``scale`` (float: multiply each sample by a factor in
+        ``[1 - scale, 1 + scale]``). ``'auto'`` is
+        ``{{"shift": max(1, min(height, width) // 8)}}`` for images (no flip:
+        it changes the meaning of digits and text) and ``{{"shift": max(1,
+        length // 10), "scale": 0.1, "noise": 0.05}}`` for signals."""
+
+_CNN_ATTRIBUTES_DOC = """\
+    input_shape_ : tuple of int
+        Shape of one sample as X holds it (see ``input_shape``);
+        ``n_features_in_`` is its product."""
+
+
+
+class CNNClassifier(TorchClassifierMixin, _BaseCNN):
+    __doc__ = f"""Convolutional network classifier for 1-D signals and 2-D images, on PyTorch.
+
+    A stack of convolutional blocks (convolution, batch normalisation,
+    activation, pooling, dropout) and a dense head, trained through skorch
+    with the same training parameters, fitted attributes and sklearn
+    behaviour as :class:`MLPClassifier`. X holds flat rows reshaped to
+    ``input_shape``, or arrays of shape (n_samples, channels, length) or
+    (n_samples, channels, height, width) (channels last with
+    ``channels_last=True``). Training batches can be augmented on the
+    device with random shifts, flips, scaling and noise.
+
+    Binary targets train one logistic output, multiclass targets a softmax,
+    and a multi-label indicator matrix one logistic output per label.
+
+    Parameters
+    ----------
+{_CNN_PARAMETERS_DOC}
+
+{TRAINING_PARAMETERS_DOC}
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+{_CNN_ATTRIBUTES_DOC}
+
+{TRAINING_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    CNNRegressor : The same network for regression.
+    MLPClassifier : A fully connected network, for tabular data.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_digits
+    >>> from sklearn_dl.neural_network import CNNClassifier
+    >>> X, y = load_digits(return_X_y=True)
+    >>> model = CNNClassifier(input_shape=(1, 8, 8), filters=(16, 32), max_iter=10,
+    ...                       batch_size=50, random_state=0)
+    >>> model.fit(X[:600] / 16, y[:600]).score(X[1000:] / 16, y[1000:]) > 0.9
+    True
+    >>> images = X[1000:1003].reshape(-1, 1, 8, 8) / 16  # (n_samples, channels, h, w)
+    >>> model.predict(images).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseCNN._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        input_shape=None,
+        filters=(32, 64),
+        kernel_size=3,
+        *,
+        channels_last=False,
+        pooling="max",
+        global_pooling=False,
+        hidden_layer_sizes=(128,),
+        activation="relu",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=True,
+        weight_init="he",
+        augmentation=None,
+        max_grad_norm=None,
+        precision="float32",
+        class_weight=None,
+        device="auto",
+        callbacks=None,
+    ):
+        self.input_shape = input_shape
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.channels_last = channels_last
+        self.pooling = pooling
+        self.global_pooling = global_pooling
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.weight_init = weight_init
+        self.augmentation = augmentation
+        self.max_grad_norm = max_grad_norm
+        self.precision = precision
+        self.class_weight = class_weight
+        self.device = device
+        self.callbacks = callbacks
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train for exactly one epoch over (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape_)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class that ``y`` can hold; required on the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight, classes=classes)
+
+
+class CNNRegressor(TorchRegressorMixin, _BaseCNN):
+    __doc__ = f"""Convolutional network regressor for 1-D signals and 2-D images, on PyTorch.
+
+    The network of :class:`CNNClassifier` with one linear output per
+    target, trained on the half squared error (targets standardised by
+    default), with the training parameters and fitted attributes of
+    :class:`MLPRegressor`.
+
+    Parameters
+    ----------
+{_CNN_PARAMETERS_DOC}
+
+{TRAINING_PARAMETERS_DOC}
+
+    standardize_target : bool, default=True
+        Train on targets standardised to zero mean and unit variance per
+        output (sample-weighted) and map predictions back, so the default
+        learning rate suits targets of any scale.
+
+    Attributes
+    ----------
+{_CNN_ATTRIBUTES_DOC}
+
+{TRAINING_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    CNNClassifier : The same network for classification.
+    MLPRegressor : A fully connected network, for tabular data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.neural_network import CNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = 0.1 * rng.normal(size=(400, 1, 32))  # 400 one-channel signals
+    >>> amplitude = rng.uniform(0.5, 2, size=400)
+    >>> for i, start in enumerate(rng.integers(0, 26, size=400)):
+    ...     X[i, 0, start:start + 6] += amplitude[i] * np.hanning(6)
+    >>> model = CNNRegressor(filters=(8, 16), hidden_layer_sizes=(32,), max_iter=40,
+    ...                      batch_size=50, random_state=0)
+    >>> model.fit(X[:300], amplitude[:300]).score(X[300:], amplitude[300:]) > 0.85
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseCNN._parameter_constraints,
+        "standardize_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        input_shape=None,
+        filters=(32, 64),
+        kernel_size=3,
+        *,
+        channels_last=False,
+        pooling="max",
+        global_pooling=False,
+        hidden_layer_sizes=(128,),
+        activation="relu",
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        batch_norm=True,
+        weight_init="he",
+        augmentation=None,
+        max_grad_norm=None,
+        precision="float32",
+        standardize_target=True,
+        device="auto",
+        callbacks=None,
+    ):
+        self.input_shape = input_shape
+        self.filters = filters
+        self.kernel_size = kernel_size
+        self.channels_last = channels_last
+        self.pooling = pooling
+        self.global_pooling = global_pooling
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.weight_init = weight_init
+        self.augmentation = augmentation
+        self.max_grad_norm = max_grad_norm
+        self.precision = precision
+        self.standardize_target = standardize_target
+        self.device = device
+        self.callbacks = callbacks
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for exactly one epoch over (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape_)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight)
