@@ -105,6 +105,22 @@ def load(path, *, key=None):
     ValueError
         If the file is not an sklearn_dl save file, was modified, names a class
         outside this package, or holds tensors that do not fit the network.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_dl import MLPClassifier, load, save
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "iris.safetensors")
+    >>> save(model, path, key=b"secret")
+    >>> (load(path, key=b"secret").predict(X) == model.predict(X)).all()
+    np.True_
+    >>> load(path, key=b"another secret")
+    Traceback (most recent call last):
+    ...
+    ValueError: ... does not match its digest: ...
     """
     from safetensors import safe_open
 
