@@ -706,7 +706,7 @@ TRAINING_ATTRIBUTES_DOC = """\
     n_features_in_ : int
         Number of features seen during ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when X has string column names.
 
     n_outputs_ : int

@@ -60,7 +60,7 @@ class RecursiveForecaster(BaseEstimator):
     n_features_in_ : int
         Number of series.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the series, when X has string column names.
 
     See Also

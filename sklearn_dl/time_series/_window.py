@@ -42,7 +42,7 @@ class SlidingWindow(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of series (columns) seen in ``fit``.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the series, when X has string column names.
 
     See Also
