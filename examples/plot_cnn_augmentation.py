@@ -40,14 +40,12 @@ X = X / 16
 torch.manual_seed(0)
 augment = BatchAugmentation(shift=1)
 images = torch.as_tensor(X[:6], dtype=torch.float32).reshape(-1, 1, 8, 8)
-fig, axes = plt.subplots(3, 6, figsize=(6, 3.6))
+fig, axes = plt.subplots(3, 6, figsize=(6, 3.6), layout="constrained")
 for row, batch in enumerate([images, augment(images), augment(images)]):
     for ax, image in zip(axes[row], batch[:, 0]):
         ax.imshow(image, cmap="gray_r")
         ax.set_axis_off()
-axes[0, 0].set_title("original", loc="left")
-axes[1, 0].set_title("two random draws of augmentation='auto'", loc="left")
-fig.tight_layout()
+fig.suptitle("top: original digits; below: two random draws of augmentation='auto'")
 plt.show()
 
 
