@@ -314,9 +314,11 @@ def test_fitted_attributes_and_pickle_round_trip(digits):
 @pytest.mark.parametrize("check", [check_sample_weight_equivalence_on_dense_data,
                                    check_sample_weight_equivalence_on_sparse_data])
 def test_sample_weight_equivalence_full_batch(Estimator, check):
-    # Full batch, no batch norm, double precision: weighting must equal repeating.
+    # Full batch, double precision, no batch norm and no dropout (random masks):
+    # weighting must then equal repeating.
     check(Estimator.__name__, Estimator(filters=(4,), hidden_layer_sizes=(8,), batch_norm=False,
-                                        solver="lbfgs", max_iter=100, precision="float64"))
+                                        dropout=0.0, solver="lbfgs", max_iter=100,
+                                        precision="float64"))
 
 
 def test_save_and_load_without_pickle(digits, tmp_path):

@@ -51,8 +51,8 @@ EXPECTED_FAILED_CHECKS["LSTMClassifier"] = {
     "check_sample_weight_equivalence_on_dense_data": _MINI_BATCH_WEIGHTS,
 }
 _BATCH_WEIGHTS_CNN = (
-    "mini-batch Adam, and batch norm (on by default) whose batch statistics no weight "
-    "scales: weighting cannot equal repeating; checked full-batch without batch norm in "
+    "mini-batch Adam, dropout's random masks and batch norm's unweighted batch statistics "
+    "(all on by default): weighting cannot equal repeating; checked full-batch without them in "
     "tests/test_cnn.py::test_sample_weight_equivalence_full_batch"
 )
 for name in ("CNNClassifier", "CNNRegressor"):

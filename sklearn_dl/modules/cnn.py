@@ -216,6 +216,8 @@ class ConvNet(nn.Module):
     def forward(self, X):
         X = X.unflatten(1, self.input_shape)
         if self.channels_last:
-            X = X.movedim(-1, 1)
+            # Contiguous channels-first memory, so that every later layer (and the
+            # random draws of dropout) sees exactly what channels-first input gives.
+            X = X.movedim(-1, 1).contiguous()
         X = self.augmentation(X)
         return self.head(self.pool(self.features(X)))
