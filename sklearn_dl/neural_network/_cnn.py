@@ -417,7 +417,7 @@ class CNNClassifier(TorchClassifierMixin, _BaseCNN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape_)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape_``)
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
         sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
@@ -568,7 +568,7 @@ class CNNRegressor(TorchRegressorMixin, _BaseCNN):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features) or (n_samples, *input_shape_)
+        X : array-like of shape (n_samples, n_features) or (n_samples, ``*input_shape_``)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
 
