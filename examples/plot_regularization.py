@@ -4,8 +4,8 @@ Regularising an MLP: L2, dropout and batch norm
 =====================================================
 
 A wide network trained on a few hundred digits fits its training set
-perfectly and starts to overfit: its validation loss turns up while the
-training loss keeps falling. This example compares four configurations of
+perfectly and starts to overfit: its training loss keeps falling while its
+validation loss levels off. This example compares four configurations of
 :class:`sklearn_dl.neural_network.MLPClassifier` on the same 500 training
 images:
 
