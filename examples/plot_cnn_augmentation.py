@@ -107,5 +107,5 @@ plt.show()
 # sets, and a shifted digit is a harder training example. Moved by a single
 # pixel, though, the test digits fool the network trained without
 # augmentation about half of the time, while the augmented one loses only a
-# few points. Its training loss stays higher:
-# it never sees the same batch twice, so it cannot memorise them.
+# few points. Its training loss stays higher: it never sees the same batch
+# twice, so it cannot memorise them.
