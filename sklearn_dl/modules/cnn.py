@@ -114,9 +114,9 @@ class ConvNet(nn.Module):
     convolutions for ``(channels, length)``, 2-D for ``(channels, height,
     width)`` (``(length, channels)`` / ``(height, width, channels)`` with
     ``channels_last``). Each convolutional block is ``Conv (zero-padded to
-    keep the size) -> [BatchNorm] -> activation -> [pooling by 2] -> [Dropout]``; pooling
-    skips any axis already shorter than 2, so small inputs keep at least one
-    position. The feature maps are then averaged over positions
+    keep the size) -> [BatchNorm] -> activation -> [pooling by 2] ->
+    [Dropout]``; pooling skips any axis already shorter than 2, so small
+    inputs keep at least one position. The feature maps are then averaged over positions
     (``global_pooling``) or flattened, and a dense head ``Linear ->
     activation -> [Dropout]`` per hidden layer ends in a ``Linear`` output.
 

@@ -21,6 +21,11 @@ from sklearn_dl.modules import BatchAugmentation, ConvNet, initialize_weights
 _AUGMENTATION_KEYS = ("shift", "flip", "noise", "scale")
 
 
+def _is_float_in(value, low, high):
+    """Whether ``value`` is a real number in ``[low, high)``."""
+    return isinstance(value, Real) and not isinstance(value, bool) and low <= value < high
+
+
 class _BaseCNN(BaseTorchEstimator):
     """Input handling, architecture and augmentation that both CNNs share.
 
@@ -66,9 +71,9 @@ class _BaseCNN(BaseTorchEstimator):
     def _flat_rows(self, X, reset):
         """X as flat rows (a view of an N-D array), and the shape of one sample."""
         if not hasattr(X, "ndim"):
-            X = np.asarray(X)
+            X = np.asarray(X)  # lists, and objects that only implement __array__
         if X.ndim in (3, 4):
-            X = np.asarray(X)
+            X = np.asarray(X)  # any N-D array-like (a torch tensor, a memmap...)
             sample_shape = self._expected_sample_shape(X.shape, reset)
             return X.reshape(len(X), math.prod(sample_shape)), sample_shape
         if X.ndim == 2:
@@ -178,13 +183,16 @@ class _BaseCNN(BaseTorchEstimator):
                              f"{list(_AUGMENTATION_KEYS)}.")
         params = dict(self.augmentation)
         shift = params.get("shift", 0)
-        if not isinstance(shift, Integral) or shift < 0:
+        if not isinstance(shift, Integral) or isinstance(shift, bool) or shift < 0:
             raise ValueError(f"augmentation['shift'] must be an int >= 0, got {shift!r}.")
-        for key in ("noise", "scale"):
-            value = params.get(key, 0.0)
-            if not isinstance(value, Real) or not 0 <= value < (1 if key == "scale" else np.inf):
-                bound = "in [0, 1)" if key == "scale" else ">= 0"
-                raise ValueError(f"augmentation[{key!r}] must be a float {bound}, got {value!r}.")
+        if not isinstance(params.get("flip", False), (bool, np.bool_)):
+            raise ValueError(f"augmentation['flip'] must be a bool, got {params['flip']!r}.")
+        if not _is_float_in(params.get("noise", 0.0), 0, np.inf):
+            raise ValueError(f"augmentation['noise'] must be a float >= 0, got "
+                             f"{params['noise']!r}.")
+        if not _is_float_in(params.get("scale", 0.0), 0, 1):
+            raise ValueError(f"augmentation['scale'] must be a float in [0, 1), got "
+                             f"{params['scale']!r}.")
         return BatchAugmentation(**params)
 
     def _check_solver(self):
