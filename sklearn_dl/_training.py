@@ -30,8 +30,22 @@ from skorch.exceptions import DeviceWarning
 class DivergenceError(FloatingPointError):
     """Raised when the training loss becomes NaN or infinite.
 
-    The estimator keeps the weights of the last finite epoch, so it stays
-    usable, and the message says what to change.
+    A first ``fit`` that diverges leaves the estimator unfitted; a
+    ``partial_fit`` or ``warm_start`` fit keeps the weights of the last finite
+    epoch. The message says what to change.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl import DivergenceError, MLPRegressor
+    >>> X = np.random.default_rng(0).normal(size=(50, 2)) * 1e30
+    >>> model = MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", learning_rate_init=10.0,
+    ...                      momentum=0.0, standardize_target=False, max_iter=5)
+    >>> try:
+    ...     model.fit(X, X[:, 0])
+    ... except DivergenceError as error:
+    ...     print(str(error).split(":")[0])
+    Training diverged at epoch 1
     """
 
 

@@ -30,6 +30,18 @@ def initialize_weights(module, weight_init, activation):
         ``'default'`` keeps PyTorch's own initialisation.
     activation : str
         Name of the hidden activation, a key of :data:`ACTIVATIONS`.
+
+    Returns
+    -------
+    module : torch.nn.Module
+        The same module, initialised.
+
+    Examples
+    --------
+    >>> from sklearn_dl.modules import MLP, initialize_weights
+    >>> mlp = initialize_weights(MLP(4, (50,), 3), "xavier", "relu")
+    >>> bool(mlp.linear_layers()[0].weight.abs().max() <= (6 / 54) ** 0.5)
+    True
     """
     if weight_init == "default":
         return module

@@ -19,7 +19,15 @@ from sklearn_dl.tuning._spaces import _final_estimator, decode_params, search_sp
 
 
 class TuneResult(NamedTuple):
-    """What :func:`tune` returns; unpacks as ``best_estimator, study``."""
+    """What :func:`tune` returns; unpacks as ``best_estimator, study``.
+
+    Examples
+    --------
+    >>> from sklearn_dl.tuning import TuneResult
+    >>> best, study = TuneResult(best_estimator="model", study="study")
+    >>> best
+    'model'
+    """
 
     best_estimator: object
     """The estimator refitted on all the data with the best parameters."""
