@@ -61,7 +61,7 @@ sphinx_gallery_conf = {
     # demo.py is `make demo`'s script, not a gallery page. plot_tuning_optuna.py
     # stays out until its docstring opens with a reST title, which the gallery
     # needs (tests/test_examples.py still runs it).
-    "ignore_pattern": r"demo\.py|__init__\.py|plot_tuning_optuna\.py",
+    "ignore_pattern": r"demo\.py|__init__\.py",
     "backreferences_dir": "gen_modules/backreferences",
     "doc_module": ("sklearn_dl",),
     "reference_url": {"sklearn_dl": None},

@@ -1,4 +1,8 @@
-"""Tune an MLP pipeline with Optuna, pruning hopeless trials, and plot the study.
+"""
+Tune an MLP pipeline with Optuna
+================================
+
+Optuna tunes the pipeline, pruning hopeless trials, and plots the study.
 
 :func:`sklearn_dl.tuning.tune` searches the default space of the pipeline's
 MLPClassifier (layer widths, activation, dropout, learning rate, L2 penalty,
