@@ -171,9 +171,9 @@ class BaseTorchEstimator(BaseEstimator):
         first_call = not fitted or not (incremental or self.warm_start)
         if incremental and not fitted:
             self._check_first_partial_fit(classes)
-        X, y = self._validate_X_y(X, y, reset=first_call)
-        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         try:
+            X, y = self._validate_X_y(X, y, reset=first_call)
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             targets, sample_weight = self._encode_targets(y, sample_weight, first_call, classes)
             self._train(X, targets, y, sample_weight, first_call, incremental)
         except BaseException:

@@ -13,3 +13,12 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the size of the bad-input matrix (tests/test_bad_input.py): inputs x estimators."""
+    passed = [report for report in terminalreporter.stats.get("passed", [])
+              if report.nodeid.startswith("tests/test_bad_input.py") and report.when == "call"]
+    if passed:
+        terminalreporter.write_line(
+            f"bad-input matrix: {len(passed)} (input x estimator) pairs refused clearly")
