@@ -16,6 +16,7 @@ Everything else (callbacks, history, gradient clipping, LR schedulers,
 checkpoints, device moves, pickling) is skorch's.
 """
 
+import contextlib
 import math
 import warnings
 
@@ -202,41 +203,46 @@ class TrainingNet(NeuralNet):
 _MIN_PREDICT_ROWS = 64
 
 
+@contextlib.contextmanager
+def evaluating(module):
+    """Run the block in eval mode without autograd, then restore the module's mode.
+
+    A fitted module is already in eval mode and is then never switched, so
+    concurrent predictions cannot see each other's switch.
+    """
+    was_training = module.training
+    if was_training:
+        module.eval()
+    try:
+        with torch.inference_mode():
+            yield
+    finally:
+        if was_training:
+            module.train()
+
+
 def predict_raw(module, X, device, dtype, chunk_rows):
     """Forward ``X`` (numpy or sparse) through ``module`` in bounded-memory chunks.
 
     Returns the raw outputs as a float64 numpy array.
     """
-    was_training = module.training
-    if was_training:
-        module.eval()
     outputs = []
-    try:
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], chunk_rows):
-                batch = to_tensor(X[start:start + chunk_rows], device, dtype)
-                n_rows = len(batch)
-                if n_rows < _MIN_PREDICT_ROWS:
-                    padding = batch.new_zeros((_MIN_PREDICT_ROWS - n_rows, *batch.shape[1:]))
-                    batch = torch.cat([batch, padding])
-                output = module(batch)[:n_rows]
-                outputs.append(output.to("cpu", torch.float64))
-    finally:
-        if was_training:
-            module.train()
+    with evaluating(module):
+        for start in range(0, X.shape[0], chunk_rows):
+            batch = to_tensor(X[start:start + chunk_rows], device, dtype)
+            n_rows = len(batch)
+            if n_rows < _MIN_PREDICT_ROWS:
+                padding = batch.new_zeros((_MIN_PREDICT_ROWS - n_rows, *batch.shape[1:]))
+                batch = torch.cat([batch, padding])
+            outputs.append(module(batch)[:n_rows].to("cpu", torch.float64))
     return torch.cat(outputs).numpy()
 
 
 def module_outputs(module, X_tensor, chunk_rows):
     """Forward a device tensor through ``module`` in eval mode, chunked, as a tensor."""
-    was_training = module.training
-    module.eval()
-    try:
-        with torch.inference_mode():
-            return torch.cat([module(X_tensor[start:start + chunk_rows])
-                              for start in range(0, len(X_tensor), chunk_rows)])
-    finally:
-        module.train(was_training)
+    with evaluating(module):
+        return torch.cat([module(X_tensor[start:start + chunk_rows])
+                          for start in range(0, len(X_tensor), chunk_rows)])
 
 
 class SklearnStopping(Callback):

@@ -254,7 +254,7 @@ class BaseTorchEstimator(BaseEstimator):
 
     def _validation_split(self, n_samples, y, seed):
         if not self.early_stopping:
-            return np.arange(n_samples), None
+            return None, None
         # Stratified like sklearn's MLPClassifier, except for multi-label targets.
         stratify = y if is_classifier(self) and y.ndim == 1 else None
         train_index, valid_index = train_test_split(

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+from sklearn.utils.validation import check_is_fitted
 
 _FORMAT = "sklearn_dl.v1"
 _MODULE_PREFIX = "module."
@@ -48,9 +49,7 @@ def save(estimator, path, *, key=None):
     >>> (load(path).predict_proba(X) == model.predict_proba(X)).all()
     np.True_
     """
-    from sklearn.utils.validation import check_is_fitted
-
-    import sklearn_dl
+    import sklearn_dl  # the package imports this module: its version is read at call time
 
     check_is_fitted(estimator)
     tensors, attributes = {}, {}
