@@ -26,6 +26,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.exceptions import DeviceWarning
+from skorch.utils import TeeGenerator
 
 
 class DivergenceError(FloatingPointError):
@@ -163,30 +164,115 @@ class TrainingNet(NeuralNet):
             return per_sample.mean()
         return (per_sample * weight).sum() / weight.sum()
 
+    def _set_training(self, training=True):
+        # skorch sets the mode before every batch; walking the module tree each
+        # time is measurable on small models, so only switch when it changes.
+        if self.module_.training != training:
+            super()._set_training(training)
+
+    def _listeners(self, method_name):
+        """The callbacks that override ``method_name`` (skorch calls them all)."""
+        return [callback for _, callback in self.callbacks_
+                if getattr(type(callback), method_name) is not getattr(Callback, method_name)]
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch, without per-batch work that nobody listens to.
+
+        skorch notifies every callback around every batch and reads each
+        batch's loss back to the host (a device sync on a GPU). When no
+        callback listens to batch events, the losses stay on the device until
+        the epoch ends and are then written to the history in one transfer,
+        with the same per-batch records skorch would have made.
+        """
+        if iterator is None:
+            return None
+        # Looked up once per epoch rather than walking the module every batch.
+        self._penalized_parameters = penalized_parameters(self.module_)
+        try:
+            return self._run_epoch(iterator, training, prefix, step_fn, **fit_params)
+        finally:
+            del self._penalized_parameters
+
+    def _run_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if self._listeners("on_batch_begin") or self._listeners("on_batch_end"):
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        # Each batch's L2 term is summed at the end of the epoch, in one go,
+        # except for L-BFGS whose line search needs the whole loss at once.
+        self._defer_penalty = not self._uses_lbfgs()
+        try:
+            losses, penalties, sizes = [], [], []
+            for batch in iterator:
+                step = step_fn(batch, **fit_params)
+                losses.append(step["loss"].detach())
+                if "l2_norms" in step:
+                    penalties.append((step["l2_scale"], step["l2_norms"]))
+                sizes.append(len(batch[0]))
+        finally:
+            self._defer_penalty = False
+        values = torch.stack(losses) if losses else torch.zeros(0)
+        if penalties:
+            scales, norms = zip(*penalties)
+            scales = (torch.stack(scales) if isinstance(scales[0], torch.Tensor)
+                      else values.new_tensor(scales))
+            values = values + 0.5 * scales * torch.stack(norms).square().sum(dim=1)
+        for value, size in zip(values.tolist(), sizes):
+            self.history.new_batch()
+            self.history.record_batch(prefix + "_loss", value)
+            self.history.record_batch(prefix + "_batch_size", size)
+        self.history.record(prefix + "_batch_count", len(sizes))
+        return None
+
+    def _uses_lbfgs(self):
+        return any(isinstance(getattr(self, name + "_"), torch.optim.LBFGS)
+                   for name in self._optimizers)
+
+    def train_step(self, batch, **fit_params):
+        """One optimisation step; skorch's closure-based step only for L-BFGS.
+
+        Optimisers that evaluate the loss once per step (Adam, AdamW, SGD) are
+        stepped directly, and ``on_grad_computed`` (e.g. gradient clipping)
+        is only announced when a callback listens to it.
+        """
+        if self._uses_lbfgs():
+            return super().train_step(batch, **fit_params)
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        if self._listeners("on_grad_computed"):
+            self.notify("on_grad_computed",
+                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+        self._step_optimizer(None)
+        return step
+
     def train_step_single(self, batch, **fit_params):
         """skorch's step, with sklearn's L2 penalty added straight to the gradients.
 
         The penalty's gradient ``alpha * W / sum(weights)`` is added in place
-        after ``backward`` and its value is reported in the loss: two passes
-        over each weight matrix, far less than putting the penalty through
-        autograd.
+        after ``backward`` and its value is reported in the loss: two fused
+        passes over the weight matrices, far less than putting the penalty
+        through autograd. Inside a fast epoch the value is returned in parts
+        (``l2_scale``, ``l2_norms``) for the epoch to add up.
         """
         self._set_training(True)
         Xi, yi = batch
         y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         loss.backward()
-        if self.l2_penalty:
-            weight = yi[1]
-            total_weight = len(Xi) if weight is None else weight.sum().item()
-            scale = self.l2_penalty / total_weight
-            with torch.no_grad():
-                squared_norm = 0.0
-                for param in penalized_parameters(self.module_):
-                    param.grad.add_(param, alpha=scale)
-                    squared_norm = squared_norm + torch.linalg.vector_norm(param).square()
-                loss = loss.detach() + 0.5 * scale * squared_norm
-        return {"loss": loss, "y_pred": y_pred}
+        if not self.l2_penalty:
+            return {"loss": loss, "y_pred": y_pred}
+        weight = yi[1]
+        scale = self.l2_penalty / (len(Xi) if weight is None else weight.sum())
+        params = self._penalized_parameters
+        with torch.no_grad():
+            grads = [param.grad for param in params]
+            if isinstance(scale, torch.Tensor):
+                torch._foreach_add_(grads, torch._foreach_mul(params, scale))
+            else:
+                torch._foreach_add_(grads, params, alpha=scale)
+            norms = torch.stack(torch._foreach_norm(params))
+        if getattr(self, "_defer_penalty", False):
+            return {"loss": loss, "y_pred": y_pred, "l2_scale": scale, "l2_norms": norms}
+        return {"loss": loss.detach() + 0.5 * scale * norms.square().sum(), "y_pred": y_pred}
 
     def __setstate__(self, state):
         # A net trained on a GPU loads on a CPU-only machine: skorch maps it to

@@ -367,6 +367,34 @@ def test_skorch_callbacks_pass_through(iris):
     assert not hasattr(counter, "epochs")  # the parameter itself is not mutated
 
 
+class _BatchListener(Callback):
+    """Listens to batch events, which sends training through skorch's own epoch loop."""
+
+    def initialize(self):
+        self.batch_losses = []
+        return self
+
+    def on_batch_end(self, net, loss=None, training=False, **kwargs):
+        self.batch_losses.append(float(loss))
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_fast_epoch_records_what_skorch_records(iris, solver):
+    """The fast epoch (losses read back once per epoch) matches skorch's loop."""
+    X, y = iris
+    sample_weight = np.linspace(0.5, 2.0, len(y))
+    params = {"alpha": 0.1, "batch_size": 32, "max_iter": 3, "tol": 0, "solver": solver}
+    fast = small_clf(**params).fit(X, y, sample_weight=sample_weight)
+    listened = small_clf(**params, callbacks=[("listener", _BatchListener())])
+    listened.fit(X, y, sample_weight=sample_weight)
+    np.testing.assert_allclose(fast.loss_curve_, listened.loss_curve_, rtol=1e-6)
+    fast_batches = [batch["train_loss"] for batch in fast.net_.history[-1, "batches"]]
+    np.testing.assert_allclose(fast_batches, dict(listened.net_.callbacks_)["listener"]
+                               .batch_losses[-len(fast_batches):], rtol=1e-6)
+    assert [b["train_batch_size"] for b in fast.net_.history[-1, "batches"]] == [32] * 4 + [22]
+    np.testing.assert_array_equal(fast.predict_proba(X), listened.predict_proba(X))
+
+
 def test_verbose_prints_progress(iris, capsys):
     X, y = iris
     small_clf(max_iter=2, tol=0, verbose=True).fit(X, y)
