@@ -6,6 +6,7 @@ made side by side under the same conditions.
 """
 
 import argparse
+import os
 import platform
 import time
 
@@ -38,8 +39,8 @@ def best_times(contenders, repeat):
 
 def machine_description():
     device = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
-    return (f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} torch "
-            f"threads, {device}, torch {torch.__version__}")
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, "
+            f"{torch.get_num_threads()} torch threads, {device}, torch {torch.__version__}")
 
 
 def print_ratios(title, times, reference):

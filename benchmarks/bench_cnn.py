@@ -77,22 +77,42 @@ def bare_torch_loop(module, X, y, epochs, device):
     return module
 
 
-def time_fits(title, X, y, epochs, device, repeat):
-    input_shape, n_classes = X.shape[1:], len(np.unique(y))
-    X_flat = X.reshape(len(X), -1)
-    ours = CNNClassifier(max_iter=epochs, batch_size=BATCH, alpha=ALPHA, tol=0,
+def digits_images(n_samples=1797, seed=0):
+    """load_digits / 16 as float32 8x8 images; beyond 1797, noisy copies of them."""
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32).reshape(-1, 1, 8, 8)
+    index = np.arange(n_samples) % len(X)
+    noise = np.random.default_rng(seed).normal(0, 0.05, (n_samples, 1, 8, 8))
+    noise[:len(X)] = 0
+    return (X[index] + noise).astype(np.float32), y[index]
+
+
+def ours(epochs, device):
+    """CNNClassifier with its default architecture, trained for exactly ``epochs``."""
+    return CNNClassifier(max_iter=epochs, batch_size=BATCH, alpha=ALPHA, tol=0,
                          n_iter_no_change=np.inf, random_state=0, device=device)
-    skorch_net = NeuralNetClassifier(
-        same_module(ours, input_shape, n_classes),
+
+
+def skorch_net(estimator, input_shape, n_classes, epochs, device):
+    """skorch's NeuralNetClassifier on the module ``estimator`` builds; fit it on flat X."""
+    return NeuralNetClassifier(
+        same_module(estimator, input_shape, n_classes),
         criterion=torch.nn.CrossEntropyLoss, optimizer=torch.optim.Adam,
         optimizer__weight_decay=ALPHA, lr=1e-3, max_epochs=epochs, batch_size=BATCH,
         iterator_train__shuffle=True, train_split=None, device=str(device), verbose=0,
     )
+
+
+def time_fits(title, X, y, epochs, device, repeat):
+    input_shape, n_classes = X.shape[1:], len(np.unique(y))
+    X_flat = X.reshape(len(X), -1)
+    estimator = ours(epochs, device)
+    skorch_classifier = skorch_net(estimator, input_shape, n_classes, epochs, device)
     contenders = {
-        "sklearn_dl CNNClassifier": lambda: ours.fit(X, y),
-        "bare torch loop": lambda: bare_torch_loop(same_module(ours, input_shape, n_classes),
+        "sklearn_dl CNNClassifier": lambda: estimator.fit(X, y),
+        "bare torch loop": lambda: bare_torch_loop(same_module(estimator, input_shape, n_classes),
                                                    X, y, epochs, device),
-        "skorch NeuralNetClassifier": lambda: skorch_net.fit(X_flat, y),
+        "skorch NeuralNetClassifier": lambda: skorch_classifier.fit(X_flat, y),
     }
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -124,9 +144,7 @@ def main():
     args = parse_args(__doc__)
     device = resolve_device(args.device)
     print(f"device {device}; {machine_description()}")
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16).astype(np.float32).reshape(-1, 1, 8, 8)
-    time_fits("digits images", X, y, 3 if args.quick else 10, device, args.repeat)
+    time_fits("digits images", *digits_images(), 3 if args.quick else 10, device, args.repeat)
     if not args.quick:
         time_fits("1-D signals", *signals(4000), 5, device, args.repeat)
     digits_cross_validation(1 if args.quick else 5)

@@ -44,6 +44,11 @@ def regression_data(n_samples, n_features, seed=0):
     return X, y
 
 
+def classification_data(n_samples, n_classes, n_features=200):
+    return make_classification(n_samples, n_features, n_informative=50, n_classes=n_classes,
+                               random_state=0)
+
+
 def compare(title, ours, theirs, X, y, repeat):
     fitted = {}
 
@@ -75,8 +80,7 @@ def main():
     ratios = {}
     with threadpool_limits(args.threads):
         for n_classes in (2, 10):
-            X, y = make_classification(n_logistic, 200, n_informative=50, n_classes=n_classes,
-                                       random_state=0)
+            X, y = classification_data(n_logistic, n_classes)
             title = f"LogisticRegression(lbfgs), {n_logistic} x 200, {n_classes} classes"
             ratios[title] = compare(title, LogisticRegression(device=args.device),
                                     sk.LogisticRegression(), X, y, args.repeat)

@@ -20,6 +20,8 @@ import warnings
 import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
+from skorch import NeuralNetRegressor
+from skorch.callbacks import GradientNormClipping
 
 from sklearn_dl.modules import RecurrentNet
 from sklearn_dl.neural_network import LSTMRegressor
@@ -34,15 +36,16 @@ def make_data(n_samples, timesteps, seed=0):
     return X, ((y - y.mean()) / y.std()).astype(np.float32)
 
 
-def bare_torch_fit(X, y, epochs, hidden_size, seed=0):
+def bare_torch_fit(X, y, epochs, hidden_size, seed=0, device="cpu"):
     torch.manual_seed(seed)
-    module = RecurrentNet((X.shape[1], 1), 1, hidden_size=hidden_size)
+    module = RecurrentNet((X.shape[1], 1), 1, hidden_size=hidden_size).to(device)
     optimizer = torch.optim.Adam(module.parameters(), lr=LR, fused=True)
-    X, y = torch.as_tensor(X), torch.as_tensor(y).reshape(-1, 1)
-    generator = torch.Generator().manual_seed(seed)
+    X = torch.as_tensor(X, device=device)
+    y = torch.as_tensor(y, device=device).reshape(-1, 1)
+    generator = torch.Generator(device).manual_seed(seed)
     weights = [param for param in module.parameters() if param.ndim > 1]
     for _ in range(epochs):
-        order = torch.randperm(len(X), generator=generator)
+        order = torch.randperm(len(X), generator=generator, device=device)
         for start in range(0, len(X), BATCH):
             index = order[start:start + BATCH]
             optimizer.zero_grad()
@@ -56,10 +59,28 @@ def bare_torch_fit(X, y, epochs, hidden_size, seed=0):
     return module
 
 
+def estimator(epochs, hidden_size, seed=0, device="cpu"):
+    """LSTMRegressor with the bare loop's settings, trained for exactly ``epochs``."""
+    return LSTMRegressor(hidden_size=hidden_size, max_iter=epochs, alpha=ALPHA,
+                         learning_rate_init=LR, batch_size=BATCH, max_grad_norm=CLIP,
+                         n_iter_no_change=np.inf, random_state=seed, device=device)
+
+
+def skorch_net(timesteps, epochs, hidden_size, device="cpu"):
+    """skorch's NeuralNetRegressor on the same module; fit it on ``y.reshape(-1, 1)``.
+
+    L2 as Adam's weight decay and clipping as skorch's callback, as its users write them.
+    """
+    return NeuralNetRegressor(
+        RecurrentNet((timesteps, 1), 1, hidden_size=hidden_size), optimizer=torch.optim.Adam,
+        optimizer__weight_decay=ALPHA, lr=LR, max_epochs=epochs, batch_size=BATCH,
+        iterator_train__shuffle=True, train_split=None, device=str(device), verbose=0,
+        callbacks=[GradientNormClipping(CLIP)],
+    )
+
+
 def estimator_fit(X, y, epochs, hidden_size, seed=0):
-    model = LSTMRegressor(hidden_size=hidden_size, max_iter=epochs, alpha=ALPHA,
-                          learning_rate_init=LR, batch_size=BATCH, max_grad_norm=CLIP,
-                          n_iter_no_change=np.inf, random_state=seed, device="cpu")
+    model = estimator(epochs, hidden_size, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
