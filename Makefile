@@ -23,9 +23,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
 
-# Each script prints ratios measured side by side in one run; BENCH_ARGS=--quick for a smoke run.
+# One table of ratios measured side by side in one run (benchmarks/run.py --help); BENCH_ARGS=--quick
+# for a smoke run, --full for 1M rows and the 10M-row predict, --markdown for the docs.
+# Each benchmarks/bench_*.py also runs on its own.
 bench: $(STAMP)
-	cd benchmarks && for script in bench_*.py; do ../$(PY) $$script $(BENCH_ARGS) || exit 1; done
+	$(PY) benchmarks/run.py $(BENCH_ARGS)
 
 # -W: a warning (broken reference, bad docstring, failing example) fails the build.
 docs: $(STAMP)

@@ -1,0 +1,32 @@
+"""Smoke test of the benchmark suite: it runs and prints one complete table (timings unchecked)."""
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+RUN = Path(__file__).parents[1] / "benchmarks" / "run.py"
+COLUMNS = ["estimator", "data", "fit s", "fit / sklearn", "fit / skorch", "fit / bare",
+           "predict x sklearn", "predict x bare", "peak MB", "x (X+model)"]
+
+
+def test_quick_linear_suite_prints_a_table_of_finite_positive_ratios():
+    result = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", "linear", "--sizes", "2000",
+         "--markdown"],
+        capture_output=True, text=True, timeout=600, check=True)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    table = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    assert table[0] == COLUMNS
+    rows = {(row[0], row[1]): dict(zip(COLUMNS, row)) for row in table[2:]}
+    assert list(rows) == [("LogisticRegression, 2 classes", "2,000 x 200"),
+                          ("LogisticRegression, 10 classes", "2,000 x 200"),
+                          ("LinearRegression", "2,000 x 100")]
+    for row in rows.values():
+        for column in ("fit s", "fit / sklearn", "predict x sklearn", "peak MB", "x (X+model)"):
+            value = float(row[column].replace(",", ""))
+            assert math.isfinite(value) and value > 0, (row["estimator"], column, value)
+        # No skorch net or bare loop for the linear models.
+        assert [row[column] for column in ("fit / skorch", "fit / bare", "predict x bare")] \
+            == ["—"] * 3
+    assert "device " in result.stdout and "CPU cores" in result.stdout  # the machine is named
