@@ -66,7 +66,29 @@ class _BaseCNN(BaseTorchEstimator):
                              y_numeric=is_regressor(self), **self._input_check_params())
         if reset:
             self.input_shape_ = sample_shape
+        self._check_batch_norm_values(X.shape[0])
         return X, y
+
+    def _check_batch_norm_values(self, n_samples):
+        """Refuse training data too small for batch statistics, before torch does.
+
+        Each batch holds at least 2 samples (a last one of 1 is merged), so only
+        a training set of 1 sample whose smallest feature map (the last
+        block's, after the poolings before it) has 1 position falls short.
+        """
+        if not self.batch_norm or n_samples >= 2:
+            return
+        spatial = self._spatial_shape()
+        if self.pooling is not None:
+            for _ in self._sizes("filters")[1:]:
+                spatial = [size // 2 if size >= 2 else size for size in spatial]
+        if n_samples * math.prod(spatial) < 2:
+            raise ValueError(
+                f"batch_norm=True needs at least 2 values per channel to normalise over in "
+                f"training, but {n_samples} sample(s) of shape {self.input_shape_} leave "
+                f"{n_samples * math.prod(spatial)} after pooling. Pass more samples or set "
+                "batch_norm=False."
+            )
 
     def _flat_rows(self, X, reset):
         """X as flat rows (a view of an N-D array), and the shape of one sample."""
@@ -378,6 +400,8 @@ class CNNClassifier(TorchClassifierMixin, _BaseCNN):
         class_weight=None,
         device="auto",
         callbacks=None,
+        compile=False,
+        on_divergence="raise",
     ):
         self.input_shape = input_shape
         self.filters = filters
@@ -417,6 +441,8 @@ class CNNClassifier(TorchClassifierMixin, _BaseCNN):
         self.class_weight = class_weight
         self.device = device
         self.callbacks = callbacks
+        self.compile = compile
+        self.on_divergence = on_divergence
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -529,6 +555,8 @@ class CNNRegressor(TorchRegressorMixin, _BaseCNN):
         standardize_target=True,
         device="auto",
         callbacks=None,
+        compile=False,
+        on_divergence="raise",
     ):
         self.input_shape = input_shape
         self.filters = filters
@@ -568,6 +596,8 @@ class CNNRegressor(TorchRegressorMixin, _BaseCNN):
         self.standardize_target = standardize_target
         self.device = device
         self.callbacks = callbacks
+        self.compile = compile
+        self.on_divergence = on_divergence
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

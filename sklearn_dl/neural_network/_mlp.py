@@ -32,9 +32,21 @@ class _BaseMLP(BaseTorchEstimator):
     def _hidden_layer_sizes(self):
         sizes = self.hidden_layer_sizes
         sizes = [sizes] if np.ndim(sizes) == 0 else list(sizes)
-        if any(size <= 0 for size in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        if any(not isinstance(size, Integral) or size <= 0 for size in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0 and ints, got {sizes}.")
         return [int(size) for size in sizes]
+
+    def _validate_X_y(self, X, y, reset):
+        X, y = super()._validate_X_y(X, y, reset)
+        # Checked here, not left to torch's error deep in the first batch: every
+        # batch holds at least 2 samples (a last one of 1 is merged) but a whole
+        # training set of 1 has no batch statistics.
+        if self.batch_norm and X.shape[0] < 2:
+            raise ValueError(
+                f"batch_norm=True needs at least 2 samples to normalise over in training, "
+                f"got {X.shape[0]}. Pass more samples or set batch_norm=False."
+            )
+        return X, y
 
     def _build_module(self, n_features, n_outputs):
         module = MLP(n_features, self._hidden_layer_sizes(), n_outputs,
@@ -178,6 +190,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         class_weight=None,
         device="auto",
         callbacks=None,
+        compile=False,
+        on_divergence="raise",
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -210,6 +224,8 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
         self.class_weight = class_weight
         self.device = device
         self.callbacks = callbacks
+        self.compile = compile
+        self.on_divergence = on_divergence
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -340,6 +356,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         standardize_target=True,
         device="auto",
         callbacks=None,
+        compile=False,
+        on_divergence="raise",
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -373,6 +391,8 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         self.standardize_target = standardize_target
         self.device = device
         self.callbacks = callbacks
+        self.compile = compile
+        self.on_divergence = on_divergence
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
