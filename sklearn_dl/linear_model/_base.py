@@ -1,5 +1,6 @@
 """What the linear estimators share: regressor plumbing, tensors, solver dispatch, warnings."""
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -29,6 +30,27 @@ REGRESSOR_CONSTRAINTS = {
 }
 
 
+def restore_on_error(fit):
+    """Decorate a fit method: when it raises, the estimator is left as it was.
+
+    Validation sets ``n_features_in_`` before later checks (the classes, the
+    sample weights, the solver) can fail; without the restore a failed fit
+    would leave a half-fitted estimator, or a fitted one whose attributes no
+    longer agree.
+    """
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        state = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(state)
+            raise
+
+    return wrapper
+
+
 class TorchLinearRegressor(RegressorMixin, BaseEstimator):
     """Fit plumbing shared by :class:`LinearRegression` and :class:`Ridge`.
 
@@ -43,6 +65,7 @@ class TorchLinearRegressor(RegressorMixin, BaseEstimator):
         return [0.0] * n_targets
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @restore_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model.
 

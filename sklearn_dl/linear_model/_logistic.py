@@ -12,7 +12,12 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from sklearn_dl.linear_model._base import run_solver, to_tensor, warn_if_not_converged
+from sklearn_dl.linear_model._base import (
+    restore_on_error,
+    run_solver,
+    to_tensor,
+    warn_if_not_converged,
+)
 from sklearn_dl.linear_model._objectives import BinomialObjective, MultinomialObjective
 from sklearn_dl.utils import resolve_device
 
@@ -209,6 +214,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
         self.device = device
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @restore_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model to the training data.
 
@@ -242,6 +248,7 @@ class LogisticRegression(ClassifierMixin, BaseEstimator):
 
     @available_if(lambda self: self.solver == "sgd")
     @_fit_context(prefer_skip_nested_validation=True)
+    @restore_on_error
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Run one epoch of mini-batch SGD on the given data (``solver='sgd'`` only).
 
