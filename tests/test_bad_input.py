@@ -92,7 +92,7 @@ PREDICT_CASES = {
 @pytest.mark.parametrize("case", sorted(PREDICT_CASES))
 @pytest.mark.parametrize("name, Estimator", PREDICTORS, ids=[name for name, _ in PREDICTORS])
 def test_bad_prediction_input_is_refused_clearly(name, Estimator, case):
-    estimator = _estimator(name, Estimator)
+    estimator = _quick(name, Estimator)
     X, y = _data(estimator)
     estimator.fit(X, y)
     make_bad, message = PREDICT_CASES[case]
