@@ -17,6 +17,7 @@ checkpoints, device moves, pickling) is skorch's.
 """
 
 import contextlib
+import copy
 import math
 import warnings
 
@@ -135,13 +136,23 @@ class TrainingNet(NeuralNet):
         Reshuffle the training data at every epoch.
     shuffle_generator : torch.Generator or None
         Source of the shuffling order, seeded by the estimator.
+    autocast_dtype : torch.dtype or None
+        Mixed precision: forward passes run under ``torch.autocast`` in this
+        dtype (``bfloat16`` or ``float16``) while the weights stay float32;
+        ``float16`` adds a gradient scaler against underflow.
+    compile_options : dict or None
+        Train through ``torch.compile(module, **compile_options)``; the fitted
+        ``module_`` stays the plain module, so it pickles as usual.
     """
 
-    def __init__(self, *args, l2_penalty=0.0, shuffle=True, shuffle_generator=None, **kwargs):
+    def __init__(self, *args, l2_penalty=0.0, shuffle=True, shuffle_generator=None,
+                 autocast_dtype=None, compile_options=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.l2_penalty = l2_penalty
         self.shuffle = shuffle
         self.shuffle_generator = shuffle_generator
+        self.autocast_dtype = autocast_dtype
+        self.compile_options = compile_options
 
     @property
     def _default_callbacks(self):
@@ -241,8 +252,34 @@ class TrainingNet(NeuralNet):
             self.notify("on_grad_computed",
                         named_parameters=TeeGenerator(self.get_all_learnable_params()),
                         batch=batch, training=True)
-        self._step_optimizer(None)
+        scaler = self._gradient_scaler()
+        if scaler is None:
+            self._step_optimizer(None)
+        else:
+            # Skips the step when the scaled gradients overflowed, then adapts the scale.
+            for name in self._optimizers:
+                scaler.step(getattr(self, name + "_"))
+            scaler.update()
         return step
+
+    def _gradient_scaler(self):
+        """float16's gradient scaler, made on first use and kept for the fit."""
+        if self.autocast_dtype != torch.float16:
+            return None
+        if getattr(self, "_grad_scaler", None) is None:
+            self._grad_scaler = torch.amp.GradScaler(torch.device(self.device).type)
+        return self._grad_scaler
+
+    def infer(self, x, **fit_params):
+        """Forward through the compiled module while training with ``compile_options``."""
+        if self.compile_options is None or not self.module_.training:
+            return super().infer(x, **fit_params)
+        # Held in a tuple: skorch refuses module attributes set outside initialize.
+        module, compiled = getattr(self, "_compiled_module", (None, None))
+        if module is not self.module_:
+            compiled = torch.compile(self.module_, **self.compile_options)
+            self._compiled_module = (self.module_, compiled)
+        return compiled(x, **fit_params)
 
     def train_step_single(self, batch, **fit_params):
         """skorch's step, with sklearn's L2 penalty added straight to the gradients.
@@ -255,9 +292,17 @@ class TrainingNet(NeuralNet):
         """
         self._set_training(True)
         Xi, yi = batch
-        y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        loss.backward()
+        with autocasting(self.autocast_dtype, self.device):
+            y_pred = self.infer(Xi, **fit_params)
+        # The loss is always computed in float32 or float64, outside autocast.
+        loss = self.get_loss(y_pred.to(Xi.dtype), yi, X=Xi, training=True)
+        scaler = self._gradient_scaler()
+        if scaler is None:
+            loss.backward()
+        else:
+            scaler.scale(loss).backward()
+            for name in self._optimizers:
+                scaler.unscale_(getattr(self, name + "_"))
         if not self.l2_penalty:
             return {"loss": loss, "y_pred": y_pred}
         weight = yi[1]
@@ -274,6 +319,14 @@ class TrainingNet(NeuralNet):
             return {"loss": loss, "y_pred": y_pred, "l2_scale": scale, "l2_norms": norms}
         return {"loss": loss.detach() + 0.5 * scale * norms.square().sum(), "y_pred": y_pred}
 
+    def __getstate__(self):
+        state = super().__getstate__()
+        # Rebuilt on demand: a compiled graph does not pickle, and the scaler
+        # may hold device tensors.
+        state.pop("_compiled_module", None)
+        state.pop("_grad_scaler", None)
+        return state
+
     def __setstate__(self, state):
         # A net trained on a GPU loads on a CPU-only machine: skorch maps it to
         # the CPU and warns; for our estimators that is the documented
@@ -287,6 +340,13 @@ class TrainingNet(NeuralNet):
 # kernel for one row as for many, so a sample's prediction does not depend on
 # the samples predicted with it (bit for bit, as sklearn's checks require).
 _MIN_PREDICT_ROWS = 64
+
+
+def autocasting(dtype, device):
+    """``torch.autocast`` in ``dtype`` on ``device``'s type, or nothing when ``dtype`` is None."""
+    if dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(torch.device(device).type, dtype=dtype)
 
 
 @contextlib.contextmanager
@@ -307,13 +367,13 @@ def evaluating(module):
             module.train()
 
 
-def predict_raw(module, X, device, dtype, chunk_rows):
+def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None):
     """Forward ``X`` (numpy or sparse) through ``module`` in bounded-memory chunks.
 
     Returns the raw outputs as a float64 numpy array.
     """
     outputs = []
-    with evaluating(module):
+    with evaluating(module), autocasting(autocast_dtype, device):
         for start in range(0, X.shape[0], chunk_rows):
             batch = to_tensor(X[start:start + chunk_rows], device, dtype)
             n_rows = len(batch)
@@ -324,11 +384,11 @@ def predict_raw(module, X, device, dtype, chunk_rows):
     return torch.cat(outputs).numpy()
 
 
-def module_outputs(module, X_tensor, chunk_rows):
+def module_outputs(module, X_tensor, chunk_rows, autocast_dtype=None):
     """Forward a device tensor through ``module`` in eval mode, chunked, as a tensor."""
-    with evaluating(module):
+    with evaluating(module), autocasting(autocast_dtype, X_tensor.device):
         return torch.cat([module(X_tensor[start:start + chunk_rows])
-                          for start in range(0, len(X_tensor), chunk_rows)])
+                          for start in range(0, len(X_tensor), chunk_rows)]).to(X_tensor.dtype)
 
 
 class SklearnStopping(Callback):
@@ -340,20 +400,23 @@ class SklearnStopping(Callback):
     without that, training stops (or, with the ``adaptive`` learning rate, the
     rate is divided by 5 until it falls under 1e-6). With ``early_stopping``
     the best weights are restored at the end. A non-finite training loss
-    restores the previous epoch's weights and raises :class:`DivergenceError`.
+    restores the previous epoch's weights and optimiser state, then raises
+    :class:`DivergenceError` or, with ``on_divergence='stop'`` and a finite
+    epoch to fall back on, drops the diverged epoch and stops training.
 
     The state (``best_loss_``, ``t_``...) lives on the callback, inside the
     fitted net, so ``partial_fit`` and ``warm_start`` continue it.
     """
 
     def __init__(self, tol, n_iter_no_change, learning_rate="constant",
-                 learning_rate_init=1e-3, power_t=0.5, max_fun=None):
+                 learning_rate_init=1e-3, power_t=0.5, max_fun=None, on_divergence="raise"):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
         self.max_fun = max_fun
+        self.on_divergence = on_divergence
 
     def initialize(self):
         self.best_loss_ = np.inf
@@ -374,21 +437,17 @@ class SklearnStopping(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.stopped_ = False
+        self.diverged_ = False
         self.stop_message_ = None
 
     def on_epoch_begin(self, net, **kwargs):
-        self._last_good_state = _copy_state(net.module_)
+        self._last_good_state = (_copy_state(net.module_),
+                                 copy.deepcopy(net.optimizer_.state_dict()))
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         loss = net.history[-1, "train_loss"]
         if not math.isfinite(loss):
-            net.module_.load_state_dict(self._last_good_state)
-            raise DivergenceError(
-                f"Training diverged at epoch {len(net.history)}: the loss became {loss}. "
-                "The weights of the last finite epoch were kept. Scale the inputs "
-                "(e.g. StandardScaler), lower learning_rate_init, or clip gradients "
-                "with max_grad_norm."
-            )
+            self._on_divergence(net, loss)
         self.t_ += len(dataset_train)
         if self.validation_ is not None:
             message = self._track_validation(net)
@@ -407,6 +466,21 @@ class SklearnStopping(Callback):
         self.validation_ = None
         self._best_state = None
         self._last_good_state = None
+
+    def _on_divergence(self, net, loss):
+        module_state, optimizer_state = self._last_good_state
+        net.module_.load_state_dict(module_state)
+        net.optimizer_.load_state_dict(optimizer_state)
+        epoch = len(net.history)
+        advice = ("Scale the inputs (e.g. StandardScaler), lower learning_rate_init, or clip "
+                  "gradients with max_grad_norm.")
+        if self.on_divergence == "stop" and epoch > 1:
+            del net.history[-1]
+            self.diverged_ = True
+            self._stop(net, f"Training diverged at epoch {epoch}: the loss became {loss}. "
+                            f"Training stopped with the weights of epoch {epoch - 1}. " + advice)
+        raise DivergenceError(f"Training diverged at epoch {epoch}: the loss became {loss}. "
+                              "The weights of the last finite epoch were kept. " + advice)
 
     def _track_validation(self, net):
         score, valid_loss = self.validation_(net)

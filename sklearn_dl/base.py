@@ -74,6 +74,8 @@ def _package_version():
     return sklearn_dl.__version__
 
 
+_AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
     "adamw": torch.optim.AdamW,
@@ -113,9 +115,11 @@ class BaseTorchEstimator(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-        "precision": [StrOptions({"float32", "float64"})],
+        "precision": [StrOptions({"float32", "float64", "bf16", "fp16"})],
         "device": [str, torch.device],
         "callbacks": [list, None],
+        "compile": ["boolean", dict],
+        "on_divergence": [StrOptions({"raise", "stop"})],
     }
 
     @abstractmethod
@@ -227,7 +231,9 @@ class BaseTorchEstimator(BaseEstimator):
         self._record_fit(net, stopping, base_seed, epochs_run)
         # What the module was built for, so sklearn_dl.load can rebuild it.
         self._sample_shape = tuple(int(size) for size in X.shape[1:])
-        if epochs_run < epochs and not stopping.stopped_:
+        if stopping.diverged_:
+            warnings.warn(stopping.stop_message_, ConvergenceWarning)
+        elif epochs_run < epochs and not stopping.stopped_:
             warnings.warn("Training interrupted by user; the estimator keeps the weights "
                           "reached so far.", UserWarning)
         elif not incremental and not stopping.stopped_:
@@ -240,7 +246,12 @@ class BaseTorchEstimator(BaseEstimator):
         """Classifiers need ``classes`` on the first ``partial_fit`` call."""
 
     def _torch_dtype(self):
+        """dtype of the weights and of the data on the device."""
         return torch.float64 if self.precision == "float64" else torch.float32
+
+    def _autocast_dtype(self):
+        """dtype of the forward passes under mixed precision, else None."""
+        return _AUTOCAST_DTYPES.get(self.precision)
 
     def _effective_batch_size(self, n_samples):
         if self.solver == "lbfgs":
@@ -270,13 +281,17 @@ class BaseTorchEstimator(BaseEstimator):
         chunk = self._predict_chunk_rows(X_valid.shape[1:])
 
         def score(net):
-            raw = module_outputs(net.module_, X_valid, chunk)
+            raw = module_outputs(net.module_, X_valid, chunk, self._autocast_dtype())
             loss = net.get_loss(raw, (targets_valid, weights_valid)).item()
             return self._score_raw(raw.to("cpu", torch.float64).numpy(), y_valid, sw_valid), loss
 
         return score
 
     def _make_net(self, sample_shape, device, n_samples):
+        if self.solver == "lbfgs" and self._autocast_dtype() is not None:
+            raise ValueError(f"precision={self.precision!r} (mixed precision) needs solver "
+                             "'adam', 'adamw' or 'sgd'; solver='lbfgs' needs 'float32' or "
+                             "'float64'.")
         module = self._build_module(int(np.prod(sample_shape)), self.n_outputs_)
         module = module.to(self._torch_dtype())
         optimizer_kwargs = self._optimizer_kwargs()
@@ -287,6 +302,7 @@ class BaseTorchEstimator(BaseEstimator):
                 learning_rate_init=optimizer_kwargs["lr"],
                 power_t=self.power_t,
                 max_fun=self.max_fun if self.solver == "lbfgs" else None,
+                on_divergence=self.on_divergence,
             )),
         ]
         if self.max_grad_norm is not None:
@@ -305,9 +321,16 @@ class BaseTorchEstimator(BaseEstimator):
             verbose=int(self.verbose),
             l2_penalty=0.0 if self.solver == "adamw" else self.alpha,
             shuffle=self.shuffle,
+            autocast_dtype=self._autocast_dtype(),
+            compile_options=self._compile_options(),
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
         return net.initialize()
+
+    def _compile_options(self):
+        if self.compile is False:
+            return None
+        return {} if self.compile is True else dict(self.compile)
 
     def _optimizer_kwargs(self):
         if self.solver in ("adam", "adamw"):
@@ -354,7 +377,7 @@ class BaseTorchEstimator(BaseEstimator):
         X = self._validate_X(X, reset=False)
         net = self.net_
         return predict_raw(net.module_, X, torch.device(net.device), self._torch_dtype(),
-                           self._predict_chunk_rows(X.shape[1:]))
+                           self._predict_chunk_rows(X.shape[1:]), self._autocast_dtype())
 
     @property
     def module_(self):
@@ -667,10 +690,15 @@ TRAINING_PARAMETERS_DOC = """\
         Clip the gradients' global L2 norm to this value (skorch's
         ``GradientNormClipping``); None disables clipping.
 
-    precision : {'float32', 'float64'}, default='float32'
+    precision : {'float32', 'float64', 'bf16', 'fp16'}, default='float32'
         Floating-point precision of the network, in training and prediction.
         float32 is what GPUs and deep-learning practice use; float64 gives
         sklearn's double precision at about half the speed on a CPU.
+        ``'bf16'`` and ``'fp16'`` are mixed precision: the weights stay
+        float32 while forward passes run under ``torch.autocast`` in
+        bfloat16 or float16 (with a gradient scaler for float16), which is
+        faster on GPUs with tensor cores (bf16 needs Ampere or newer) and
+        slower on most CPUs. Not with ``solver='lbfgs'``.
 
     device : str or torch.device, default='auto'
         Where to train: ``'auto'`` picks CUDA when available, else the CPU.
@@ -678,7 +706,20 @@ TRAINING_PARAMETERS_DOC = """\
 
     callbacks : list of (name, skorch callback) tuples or callbacks, default=None
         Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied
-        for each fit."""
+        for each fit.
+
+    compile : bool or dict, default=False
+        Train through ``torch.compile`` (a dict is passed to it as keyword
+        arguments, e.g. ``{"mode": "max-autotune"}``). Compiling takes from
+        seconds to a minute, repaid on long GPU runs; ``module_`` stays the
+        plain module, so prediction and pickling are unchanged.
+
+    on_divergence : {'raise', 'stop'}, default='raise'
+        What to do when the training loss becomes NaN or infinite: raise
+        :class:`~sklearn_dl.DivergenceError`, or stop training with a
+        ``ConvergenceWarning`` and keep the weights (and optimiser state) of
+        the last finite epoch. Either way the model never holds non-finite
+        weights; a first epoch that diverges always raises."""
 
 TRAINING_ATTRIBUTES_DOC = """\
     loss_ : float

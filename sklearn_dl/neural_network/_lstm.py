@@ -268,6 +268,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         class_weight=None,
         device="auto",
         callbacks=None,
+        compile=False,
+        on_divergence="raise",
     ):
         self.cell = cell
         self.hidden_size = hidden_size
@@ -301,6 +303,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.class_weight = class_weight
         self.device = device
         self.callbacks = callbacks
+        self.compile = compile
+        self.on_divergence = on_divergence
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
@@ -414,6 +418,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         standardize_target=True,
         device="auto",
         callbacks=None,
+        compile=False,
+        on_divergence="raise",
     ):
         self.cell = cell
         self.hidden_size = hidden_size
@@ -447,6 +453,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         self.standardize_target = standardize_target
         self.device = device
         self.callbacks = callbacks
+        self.compile = compile
+        self.on_divergence = on_divergence
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
