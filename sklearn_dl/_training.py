@@ -430,6 +430,28 @@ class SklearnStopping(Callback):
         self._best_state = None
         return self
 
+    def state_dict(self):
+        """The stopping state, for :class:`sklearn_dl.callbacks.BackupAndRestore`."""
+        return {
+            "best_loss": float(self.best_loss_),
+            "best_validation_score": float(self.best_validation_score_),
+            "validation_scores": [float(score) for score in self.validation_scores_],
+            "no_improvement_count": int(self.no_improvement_count_),
+            "t": int(self.t_),
+            "current_lr": float(self.current_lr_),
+            "best_state": self._best_state,
+        }
+
+    def load_state_dict(self, state):
+        """Continue from a :meth:`state_dict`."""
+        self.best_loss_ = state["best_loss"]
+        self.best_validation_score_ = state["best_validation_score"]
+        self.validation_scores_ = list(state["validation_scores"])
+        self.no_improvement_count_ = state["no_improvement_count"]
+        self.t_ = state["t"]
+        self.current_lr_ = state["current_lr"]
+        self._best_state = state["best_state"]
+
     def set_validation(self, scorer):
         """Score the net after each epoch with ``scorer(net) -> (score, loss)``, or not."""
         self.validation_ = scorer

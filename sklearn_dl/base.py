@@ -56,6 +56,7 @@ from sklearn_dl._training import (
     predict_raw,
     to_tensor,
 )
+from sklearn_dl.callbacks import BackupAndRestore, fit_fingerprint
 from sklearn_dl.modules.losses import (
     HalfPoissonDeviance,
     HalfSquaredError,
@@ -224,10 +225,18 @@ class BaseTorchEstimator(BaseEstimator):
                                         sample_weight[valid_index.cpu().numpy()])
                 if valid_index is not None else None
             )
-            net.max_epochs = epochs
             n_epochs_before = len(net.history)
+            backup = _backup_callback(net)
+            restored = 0
+            if backup is not None and first_call and not incremental:
+                restored = backup.start(net, fit_fingerprint(self, X, targets))
+            elif backup is not None:
+                backup.disarm()
+            net.max_epochs = epochs - restored
             net.partial_fit(train)
         epochs_run = sum("train_loss" in epoch for epoch in net.history[n_epochs_before:])
+        if backup is not None and (stopping.stopped_ or epochs_run >= epochs):
+            backup.finish()
         self._record_fit(net, stopping, base_seed, epochs_run)
         # What the module was built for, so sklearn_dl.load can rebuild it.
         self._sample_shape = tuple(int(size) for size in X.shape[1:])
@@ -275,6 +284,10 @@ class BaseTorchEstimator(BaseEstimator):
         if len(valid_index) < 2:
             raise ValueError("The validation set is too small. Increase 'validation_fraction' "
                              "or the size of your dataset.")
+        if len(train_index) < 2:
+            raise ValueError(f"early_stopping leaves {len(train_index)} training sample(s) "
+                             "after holding out the validation set. Decrease "
+                             "'validation_fraction' or pass more samples.")
         return torch.as_tensor(train_index), torch.as_tensor(valid_index)
 
     def _validation_scorer(self, X_valid, targets_valid, weights_valid, y_valid, sw_valid):
@@ -414,6 +427,13 @@ class BaseTorchEstimator(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _backup_callback(net):
+    backups = [callback for _, callback in net.callbacks_ if isinstance(callback, BackupAndRestore)]
+    if len(backups) > 1:
+        raise ValueError("At most one BackupAndRestore callback per estimator.")
+    return backups[0] if backups else None
 
 
 class TorchClassifierMixin(ClassifierMixin):

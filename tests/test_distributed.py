@@ -5,14 +5,18 @@ import os
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import joblib
 import numpy as np
 import optuna
 import pytest
+import torch
 from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend
+from skorch.callbacks import Callback
 from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV, cross_validate
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -100,3 +104,22 @@ def test_grid_search_and_cross_validate_on_dask_match_one_process(digits):
         # Fitted in a worker process and pickled back: predicts as one fitted here.
         np.testing.assert_allclose(fitted_remote.predict_proba(X),
                                    fitted_local.predict_proba(X), atol=1e-5)
+
+
+class _RecordThreads(Callback):
+    """Notes how many threads torch computes with during the fit."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.threads = torch.get_num_threads()
+
+
+def test_parallel_fits_do_not_oversubscribe_the_cores():
+    """joblib's process workers get cpu_count // n_jobs threads, and fit keeps that."""
+    X, y = load_digits(return_X_y=True)
+    model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=2,
+                          callbacks=[("threads", _RecordThreads())])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        result = cross_validate(model, X[:400], y[:400], cv=2, n_jobs=2, return_estimator=True)
+    threads = [dict(fitted.net_.callbacks_)["threads"].threads for fitted in result["estimator"]]
+    assert threads == [max(1, os.cpu_count() // 2)] * 2

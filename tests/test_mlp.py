@@ -254,6 +254,11 @@ def test_early_stopping_holds_out_validation_and_restores_best(iris):
     assert {"valid_loss", "valid_score"} <= set(model.history_.columns)
     # no hidden split without early stopping: all samples train
     assert small_clf(max_iter=1).fit(X, y).t_ == len(X)
+    # a split that leaves batch norm one training sample is refused before torch sees it
+    tiny = MLPRegressor(early_stopping=True, validation_fraction=0.6, batch_norm=True)
+    with pytest.raises(ValueError, match="early_stopping leaves 1 training sample"):
+        tiny.fit(X[:3], y[:3].astype(float))
+    assert not hasattr(tiny, "net_")
 
 
 def test_convergence_stops_like_sklearn(iris):
