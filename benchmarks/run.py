@@ -34,7 +34,8 @@ one repeat; ``--sizes`` replaces every benchmark's sizes (rows, images,
 sequences).
 
     python benchmarks/run.py [--quick | --full] [--sizes 10k,100k] [--only mlp,linear,cnn,lstm]
-                             [--repeat 3] [--threads 1] [--device cuda] [--markdown] [--no-memory]
+                             [--repeat 3] [--threads 1] [--device cuda] [--markdown]
+                             [--no-memory | --no-timing]
 """
 
 import argparse
@@ -336,7 +337,10 @@ def parse_args(argv=None):
                              "machine gives steadier ratios)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
-    parser.add_argument("--no-memory", action="store_true", help="skip the peak memory columns")
+    columns = parser.add_mutually_exclusive_group()
+    columns.add_argument("--no-memory", action="store_true", help="skip the peak memory columns")
+    columns.add_argument("--no-timing", action="store_true",
+                         help="only the peak memory columns (e.g. --only mlp --sizes 1M)")
     args = parser.parse_args(argv)
     args.explicit = args.only is not None
     args.only = [group.strip() for group in (args.only or ",".join(KINDS)).split(",")]
@@ -371,7 +375,7 @@ def main(argv=None):
         for number, key in enumerate(keys, 1):
             case = make_case(key, device)
             row = {"estimator": case.name, "data": case.data_label}
-            if not case.predict_only:
+            if not (case.predict_only or args.no_timing):
                 row.update(time_case(case, device, args.repeat))
             if not args.no_memory:
                 row.update(peak_memory(key, device, args.threads))
