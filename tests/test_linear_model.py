@@ -29,6 +29,11 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from sklearn_dl.linear_model import LinearRegression, LogisticRegression, Ridge
+from sklearn_dl.linear_model._objectives import (
+    BinomialObjective,
+    MultinomialObjective,
+    SquaredObjective,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -245,6 +250,59 @@ def test_objective_is_sklearns():
     expected /= sample_weight.sum()
     ours = LogisticRegression(C=C, tol=1e-10, max_iter=500).fit(X, y, sample_weight)
     assert ours.loss_curve_[-1] == pytest.approx(expected, rel=1e-10)
+
+
+def _objectives(dtype=torch.float64):
+    rng = np.random.default_rng(0)
+    X = torch.from_numpy(rng.standard_normal((60, 4))).to(dtype)
+    weights = torch.from_numpy(rng.uniform(0.5, 2.0, 60)).to(dtype)
+    weights /= weights.sum()
+    labels = torch.from_numpy(rng.integers(0, 3, 60))
+    common = dict(fit_intercept=True, l2=0.3)
+    return {
+        "binomial": BinomialObjective(X, (labels == 1).to(dtype), weights, **common),
+        "multinomial": MultinomialObjective(X, labels, weights, n_classes=3, **common),
+        "squared": SquaredObjective(X, X[:, :2] @ X.new_ones(2, 2) + 1, weights, **common),
+    }
+
+
+@pytest.mark.parametrize("name", ["binomial", "multinomial", "squared"])
+def test_line_is_the_objective_along_the_direction(name):
+    # L-BFGS evaluates the objective along its direction from a cached X @ d; the
+    # values, slopes and gradients are those of full evaluations, zeros start included.
+    objective = _objectives()[name]
+    generator = torch.Generator().manual_seed(0)
+    theta = torch.randn(objective.n_params, generator=generator, dtype=torch.float64)
+    direction = torch.randn(objective.n_params, generator=generator, dtype=torch.float64)
+    for start in (theta, objective.zeros()):
+        point = objective.evaluate(start)
+        loss, grad = objective.loss_grad(start)
+        assert point.loss == pytest.approx(loss, rel=1e-14)
+        torch.testing.assert_close(objective.gradient(point), grad, rtol=1e-13, atol=1e-15)
+        line = objective.line(point, direction)
+        for step in (0.0, 0.3, 2.0):
+            f, slope, at_step = line(step)
+            loss, grad = objective.loss_grad(start + step * direction)
+            assert f == pytest.approx(loss, rel=1e-13)
+            assert slope == pytest.approx(float(grad @ direction), rel=1e-12, abs=1e-14)
+            torch.testing.assert_close(objective.gradient(at_step), grad, rtol=1e-12,
+                                       atol=1e-14)
+
+
+def test_threads_leave_the_fit_unchanged_and_are_restored():
+    # With several threads the element-wise passes over enough samples run in one
+    # thread (see _objectives._one_thread); the count is restored and the fit is the same.
+    X, y = make_classification(40_000, 4, n_informative=3, n_redundant=0, random_state=0)
+    one_thread = LogisticRegression(device="cpu", tol=1e-8).fit(X, y)
+    torch.set_num_threads(2)
+    try:
+        two_threads = LogisticRegression(device="cpu", tol=1e-8).fit(X, y)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(1)
+    # Threads sum the matrix products in another order: equal to the tolerance.
+    np.testing.assert_allclose(two_threads.coef_, one_thread.coef_, atol=1e-7)
+    np.testing.assert_array_equal(two_threads.predict(X), one_thread.predict(X))
 
 
 def test_binary_attributes_and_probabilities():

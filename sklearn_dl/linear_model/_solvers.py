@@ -39,7 +39,7 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
 
     Parameters
     ----------
-    objective : objective with ``loss_grad``
+    objective : objective with ``evaluate``, ``gradient`` and ``line``
     theta : tensor of shape (n_params,)
         Starting point.
     max_iter : int
@@ -56,7 +56,8 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
     -------
     OptimizeResult
     """
-    f, grad = objective.loss_grad(theta)
+    point = objective.evaluate(theta)
+    f, grad = point.loss, objective.gradient(point)
     ftol = _ftol(theta.dtype)
     steps, grad_changes, inv_curvatures = [], [], []
     result = OptimizeResult(theta, 0, _max_abs(grad) <= tol)
@@ -69,12 +70,13 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
             direction, slope = -grad, -float(grad @ grad)
         # The first step has no curvature information to scale it, as in scipy.
         step = 1.0 if steps else min(1.0, 1.0 / float(direction.norm()))
-        found = _strong_wolfe(objective, theta, f, grad, direction, slope, step,
+        found = _strong_wolfe(objective.line(point, direction), f, slope, step,
                               max_evals=max_line_search)
         if found is None:
             result.message = "the line search could not find a step that decreases the objective"
             break
-        step, f_new, grad_new = found
+        step, point = found
+        f_new, grad_new = point.loss, objective.gradient(point)
         step_vector = step * direction
         grad_change = grad_new - grad
         curvature = grad_change @ step_vector
@@ -84,8 +86,7 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
             inv_curvatures.append(1.0 / curvature)
             if len(steps) > memory:
                 del steps[0], grad_changes[0], inv_curvatures[0]
-        theta = theta + step_vector
-        result.theta = theta
+        result.theta = point.theta
         result.n_iter += 1
         result.loss_curve.append(f_new)
         result.converged = (
@@ -399,25 +400,22 @@ def _two_loop_direction(grad, steps, grad_changes, inv_curvatures):
     return direction
 
 
-def _strong_wolfe(objective, theta, f0, grad0, direction, slope0, step, *, max_evals,
-                  c1=1e-4, c2=0.9):
+def _strong_wolfe(line, f0, slope0, step, *, max_evals, c1=1e-4, c2=0.9):
     """Find a step meeting the strong Wolfe conditions (Nocedal & Wright, alg. 3.5).
 
-    Returns ``(step, f, grad)`` or None when no step decreased the objective.
+    ``line(step)`` returns the objective, its slope and the evaluated point.
+    Returns ``(step, point)`` or None when no step decreased the objective.
     """
-    evaluate = _line_function(objective, theta, direction)
-    previous = (0.0, f0, grad0, slope0)
+    previous = (0.0, f0, slope0, line.point)
     for n_evals in range(1, max_evals + 1):
-        f, grad, slope = evaluate(step)
-        current = (step, f, grad, slope)
+        current = (step, *line(step))
+        f, slope = current[1], current[2]
         if f > f0 + c1 * step * slope0 or (n_evals > 1 and f >= previous[1]):
-            return _zoom(evaluate, f0, slope0, previous, current, direction, theta,
-                         max_evals - n_evals, c1, c2)
+            return _zoom(line, f0, slope0, previous, current, max_evals - n_evals, c1, c2)
         if abs(slope) <= -c2 * slope0:
-            return step, f, grad
+            return step, current[3]
         if slope >= 0:
-            return _zoom(evaluate, f0, slope0, current, previous, direction, theta,
-                         max_evals - n_evals, c1, c2)
+            return _zoom(line, f0, slope0, current, previous, max_evals - n_evals, c1, c2)
         # Still going down: extrapolate, at least a little and at most tenfold.
         low = step + 0.01 * (step - previous[0])
         new_step = _cubic_minimizer(previous, current, low, 10 * step)
@@ -425,14 +423,15 @@ def _strong_wolfe(objective, theta, f0, grad0, direction, slope0, step, *, max_e
     return None
 
 
-def _zoom(evaluate, f0, slope0, low, high, direction, theta, max_evals, c1, c2):
+def _zoom(line, f0, slope0, low, high, max_evals, c1, c2):
     """Shrink the bracket [low, high] until a strong Wolfe step is found (alg. 3.6).
 
     ``low`` always satisfies sufficient decrease and is returned as the best step
     so far if the evaluations or the bracket run out.
     """
-    resolution = torch.finfo(theta.dtype).eps * (1 + _max_abs(theta)) / max(_max_abs(direction),
-                                                                            1e-300)
+    theta = line.point.theta
+    resolution = (torch.finfo(theta.dtype).eps * (1 + _max_abs(theta))
+                  / max(_max_abs(line.direction), 1e-300))
     for _ in range(max_evals):
         left, right = sorted((low[0], high[0]))
         width = right - left
@@ -440,39 +439,29 @@ def _zoom(evaluate, f0, slope0, low, high, direction, theta, max_evals, c1, c2):
             break
         # Safeguard: stay 10% inside the bracket so that it shrinks geometrically.
         step = _cubic_minimizer(low, high, left + 0.1 * width, right - 0.1 * width)
-        f, grad, slope = evaluate(step)
-        current = (step, f, grad, slope)
+        current = (step, *line(step))
+        f, slope = current[1], current[2]
         if f > f0 + c1 * step * slope0 or f >= low[1]:
             high = current
         else:
             if abs(slope) <= -c2 * slope0:
-                return step, f, grad
+                return step, current[3]
             if slope * (high[0] - low[0]) >= 0:
                 high = low
             low = current
     if low[0] > 0:
-        return low[0], low[1], low[2]
+        return low[0], low[3]
     return None
 
 
-def _line_function(objective, theta, direction):
-    def evaluate(step):
-        f, grad = objective.loss_grad(theta + step * direction)
-        if not math.isfinite(f):
-            f = math.inf
-        return f, grad, float(grad @ direction)
-
-    return evaluate
-
-
 def _cubic_minimizer(point_a, point_b, lower, upper):
-    """Minimiser of the cubic interpolating two (step, f, _, slope) points, clipped.
+    """Minimiser of the cubic interpolating two (step, f, slope, _) points, clipped.
 
     Falls back to the middle of [lower, upper] when the cubic has no minimiser
     or the values are not finite.
     """
-    a, fa, _, ga = point_a
-    b, fb, _, gb = point_b
+    a, fa, ga, _ = point_a
+    b, fb, gb, _ = point_b
     values = (fa, fb, ga, gb)
     if a != b and all(math.isfinite(v) for v in values):
         d1 = ga + gb - 3 * (fa - fb) / (a - b)
