@@ -210,22 +210,31 @@ class TrainingNet(NeuralNet):
         # Each batch's L2 term is summed at the end of the epoch, in one go,
         # except for L-BFGS whose line search needs the whole loss at once.
         self._defer_penalty = not self._uses_lbfgs()
+        # Per-batch results go into buffers made once per epoch: thousands of
+        # small tensors kept alive between the batches' large ones fragment
+        # the allocator's heap, which then grows with the number of batches.
+        n_batches = len(iterator)
+        losses = scales = norms = None
+        sizes = []
         try:
-            losses, penalties, sizes = [], [], []
-            for batch in iterator:
+            for index, batch in enumerate(iterator):
                 step = step_fn(batch, **fit_params)
-                losses.append(step["loss"].detach())
+                loss = step["loss"].detach()
+                if losses is None:
+                    losses = loss.new_empty(n_batches)
+                losses[index] = loss
                 if "l2_norms" in step:
-                    penalties.append((step["l2_scale"], step["l2_norms"]))
+                    if norms is None:
+                        norms = step["l2_norms"].new_empty((n_batches, len(step["l2_norms"])))
+                        scales = losses.new_empty(n_batches)
+                    norms[index] = step["l2_norms"]
+                    scales[index] = step["l2_scale"]
                 sizes.append(len(batch[0]))
         finally:
             self._defer_penalty = False
-        values = torch.stack(losses) if losses else torch.zeros(0)
-        if penalties:
-            scales, norms = zip(*penalties)
-            scales = (torch.stack(scales) if isinstance(scales[0], torch.Tensor)
-                      else values.new_tensor(scales))
-            values = values + 0.5 * scales * torch.stack(norms).square().sum(dim=1)
+        values = torch.zeros(0) if losses is None else losses[:len(sizes)]
+        if norms is not None:
+            values = values + 0.5 * scales[:len(sizes)] * norms[:len(sizes)].square().sum(dim=1)
         for value, size in zip(values.tolist(), sizes):
             self.history.new_batch()
             self.history.record_batch(prefix + "_loss", value)
@@ -370,9 +379,10 @@ def evaluating(module):
 def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None):
     """Forward ``X`` (numpy or sparse) through ``module`` in bounded-memory chunks.
 
-    Returns the raw outputs as a float64 numpy array.
+    Returns the raw outputs as a float64 numpy array, filled chunk by chunk
+    (no list of chunks to concatenate, so the outputs exist once).
     """
-    outputs = []
+    outputs = None
     with evaluating(module), autocasting(autocast_dtype, device):
         for start in range(0, X.shape[0], chunk_rows):
             batch = to_tensor(X[start:start + chunk_rows], device, dtype)
@@ -380,8 +390,11 @@ def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None):
             if n_rows < _MIN_PREDICT_ROWS:
                 padding = batch.new_zeros((_MIN_PREDICT_ROWS - n_rows, *batch.shape[1:]))
                 batch = torch.cat([batch, padding])
-            outputs.append(module(batch)[:n_rows].to("cpu", torch.float64))
-    return torch.cat(outputs).numpy()
+            result = module(batch)[:n_rows].to("cpu", torch.float64).numpy()
+            if outputs is None:
+                outputs = np.empty((X.shape[0], *result.shape[1:]), dtype=np.float64)
+            outputs[start:start + n_rows] = result
+    return outputs
 
 
 def module_outputs(module, X_tensor, chunk_rows, autocast_dtype=None):
