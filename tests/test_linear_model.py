@@ -275,18 +275,23 @@ def test_line_is_the_objective_along_the_direction(name):
     theta = torch.randn(objective.n_params, generator=generator, dtype=torch.float64)
     direction = torch.randn(objective.n_params, generator=generator, dtype=torch.float64)
     for start in (theta, objective.zeros()):
-        point = objective.evaluate(start)
-        loss, grad = objective.loss_grad(start)
-        assert point.loss == pytest.approx(loss, rel=1e-14)
-        torch.testing.assert_close(objective.gradient(point), grad, rtol=1e-13, atol=1e-15)
-        line = objective.line(point, direction)
-        for step in (0.0, 0.3, 2.0):
-            f, slope, at_step = line(step)
-            loss, grad = objective.loss_grad(start + step * direction)
+        f, grad, raw = objective.evaluate(start)
+        loss, expected_grad = objective.loss_grad(start)
+        assert f == pytest.approx(loss, rel=1e-14)
+        torch.testing.assert_close(grad, expected_grad, rtol=1e-13, atol=1e-15)
+        torch.testing.assert_close(raw, objective.raw_prediction(start, objective.X))
+        line = objective.line(start, raw, direction)
+        values = {step: line(step) for step in (0.0, 0.3, 2.0)}
+        # Accepting the last step tried reuses its evaluation, an earlier one evaluates again.
+        for step in (2.0, 0.3):
+            loss, expected_grad = objective.loss_grad(start + step * direction)
+            f, slope = values[step]
             assert f == pytest.approx(loss, rel=1e-13)
-            assert slope == pytest.approx(float(grad @ direction), rel=1e-12, abs=1e-14)
-            torch.testing.assert_close(objective.gradient(at_step), grad, rtol=1e-12,
-                                       atol=1e-14)
+            assert slope == pytest.approx(float(expected_grad @ direction), rel=1e-12,
+                                          abs=1e-14)
+            theta_at_step, grad, _ = line.accept(step)
+            torch.testing.assert_close(theta_at_step, start + step * direction)
+            torch.testing.assert_close(grad, expected_grad, rtol=1e-12, atol=1e-14)
 
 
 def test_threads_leave_the_fit_unchanged_and_are_restored():

@@ -13,8 +13,8 @@ with sample weights ``s`` that sum to one, so the callers fold sklearn's
 intercept is never penalised. ``loss`` / ``loss_grad`` / ``hessian`` cover the
 smooth part (data term and L2), ``nonsmooth`` / ``prox`` the L1 term and the
 ``positive`` constraint, which only the proximal and stochastic solvers see.
-``evaluate`` / ``gradient`` / ``line`` give L-BFGS the smooth part along its
-search directions at two passes over X per iteration (see :class:`Line`).
+``evaluate`` / ``line`` give L-BFGS the smooth part along its search
+directions at two passes over X per iteration (see :class:`Line`).
 """
 
 import contextlib
@@ -154,7 +154,7 @@ class _LinearObjective:
     # --- what L-BFGS needs: the objective along a line, with one pass over X per step ---
 
     def evaluate(self, theta):
-        """The smooth objective at ``theta``, its gradient left for :meth:`gradient`."""
+        """Return the smooth objective, its gradient and the linear predictor at ``theta``."""
         coef, intercept = self.split(theta)
         if coef.any():
             raw = self.raw_prediction(theta, self.X)
@@ -164,15 +164,14 @@ class _LinearObjective:
             if intercept is not None:
                 raw += intercept[:, None]
         loss, weighted = self._weighted_terms(raw, coef, self.target, self.sample_weight)
-        return Point(theta, raw, loss, weighted)
+        return loss, self._gradient(coef, weighted, self.X), raw
 
-    def gradient(self, point):
-        """Gradient of the smooth objective at an evaluated :class:`Point` (a pass over X)."""
-        return self._gradient(self.split(point.theta)[0], point.weighted, self.X)
+    def line(self, theta, raw, direction):
+        """The smooth objective along ``theta + step * direction``: a :class:`Line`.
 
-    def line(self, point, direction):
-        """The smooth objective along ``point.theta + step * direction``: a :class:`Line`."""
-        return Line(self, point, direction)
+        ``raw`` is the linear predictor at ``theta``.
+        """
+        return Line(self, theta, raw, direction)
 
     def _l2_penalty(self, coef):
         return 0.5 * (self.l2 * coef.square()).sum()
@@ -346,19 +345,8 @@ class SquaredObjective(_LinearObjective):
         return pointwise, residual if with_grad else None
 
 
-class Point:
-    """The smooth objective evaluated at ``theta``: what its gradient is formed from.
-
-    ``raw`` is the linear predictor and ``weighted`` the sample-weighted
-    gradient of the loss in it, both (n_rows, n_samples).
-    """
-
-    def __init__(self, theta, raw, loss, weighted):
-        self.theta, self.raw, self.loss, self.weighted = theta, raw, loss, weighted
-
-
 class Line:
-    """The smooth objective restricted to ``point.theta + step * direction``.
+    """The smooth objective restricted to ``theta + step * direction``.
 
     The linear predictor is affine in the step, ``raw + step * X d``: once
     ``X d`` is formed (one pass over X), every step the line search tries
@@ -367,29 +355,41 @@ class Line:
     that is two passes over X however many steps are tried, where evaluating
     the full objective and gradient at each step takes two passes per step.
     The predictor carried from step to step drifts from ``X @ theta`` by
-    rounding only, as much as recomputing it would differ.
+    rounding only, as much as recomputing it would differ. Only the last
+    step tried is kept, the one a line search almost always accepts; another
+    is evaluated again.
     """
 
-    def __init__(self, objective, point, direction):
-        self.objective, self.point, self.direction = objective, point, direction
+    def __init__(self, objective, theta, raw, direction):
+        self.objective, self.theta, self.raw, self.direction = objective, theta, raw, direction
         # X d (plus the intercept's share): the derivative of the predictor in the step.
         self.raw_direction = objective.raw_prediction(direction, objective.X)
         self.coef_direction, _ = objective.split(direction)
+        self._last = None
 
     def __call__(self, step):
-        """Return the objective at ``step`` (inf if it overflows), its slope and the Point."""
-        objective, point = self.objective, self.point
-        theta = point.theta + step * self.direction
-        coef, _ = objective.split(theta)
-        with _one_thread(point.raw):
-            raw = torch.add(point.raw, self.raw_direction, alpha=step)
+        """Return the objective at ``step`` (inf if it overflows) and its slope there."""
+        objective = self.objective
+        coef, _ = objective.split(self.theta + step * self.direction)
+        with _one_thread(self.raw):
+            raw = torch.add(self.raw, self.raw_direction, alpha=step)
             loss, weighted = objective._weighted_terms(raw, coef, objective.target,
                                                        objective.sample_weight)
             slope = (float(weighted.reshape(-1) @ self.raw_direction.reshape(-1))
                      + float((objective.l2 * coef * self.coef_direction).sum()))
-        if not math.isfinite(loss):
-            loss = math.inf
-        return loss, slope, Point(theta, raw, loss, weighted)
+        self._last = (step, raw, weighted)
+        return (loss if math.isfinite(loss) else math.inf), slope
+
+    def accept(self, step):
+        """Return the point at ``step``, its gradient and its linear predictor."""
+        if self._last is None or self._last[0] != step:
+            self(step)
+        _, raw, weighted = self._last
+        self._last = None
+        theta = self.theta + step * self.direction
+        gradient = self.objective._gradient(self.objective.split(theta)[0], weighted,
+                                            self.objective.X)
+        return theta, gradient, raw
 
 
 @contextlib.contextmanager

@@ -39,7 +39,7 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
 
     Parameters
     ----------
-    objective : objective with ``evaluate``, ``gradient`` and ``line``
+    objective : objective with ``evaluate`` and ``line``
     theta : tensor of shape (n_params,)
         Starting point.
     max_iter : int
@@ -56,8 +56,7 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
     -------
     OptimizeResult
     """
-    point = objective.evaluate(theta)
-    f, grad = point.loss, objective.gradient(point)
+    f, grad, raw = objective.evaluate(theta)
     ftol = _ftol(theta.dtype)
     steps, grad_changes, inv_curvatures = [], [], []
     result = OptimizeResult(theta, 0, _max_abs(grad) <= tol)
@@ -70,13 +69,13 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
             direction, slope = -grad, -float(grad @ grad)
         # The first step has no curvature information to scale it, as in scipy.
         step = 1.0 if steps else min(1.0, 1.0 / float(direction.norm()))
-        found = _strong_wolfe(objective.line(point, direction), f, slope, step,
-                              max_evals=max_line_search)
+        line = objective.line(theta, raw, direction)
+        found = _strong_wolfe(line, f, slope, step, max_evals=max_line_search)
         if found is None:
             result.message = "the line search could not find a step that decreases the objective"
             break
-        step, point = found
-        f_new, grad_new = point.loss, objective.gradient(point)
+        step, f_new = found
+        theta, grad_new, raw = line.accept(step)
         step_vector = step * direction
         grad_change = grad_new - grad
         curvature = grad_change @ step_vector
@@ -86,7 +85,7 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
             inv_curvatures.append(1.0 / curvature)
             if len(steps) > memory:
                 del steps[0], grad_changes[0], inv_curvatures[0]
-        result.theta = point.theta
+        result.theta = theta
         result.n_iter += 1
         result.loss_curve.append(f_new)
         result.converged = (
@@ -403,17 +402,17 @@ def _two_loop_direction(grad, steps, grad_changes, inv_curvatures):
 def _strong_wolfe(line, f0, slope0, step, *, max_evals, c1=1e-4, c2=0.9):
     """Find a step meeting the strong Wolfe conditions (Nocedal & Wright, alg. 3.5).
 
-    ``line(step)`` returns the objective, its slope and the evaluated point.
-    Returns ``(step, point)`` or None when no step decreased the objective.
+    ``line(step)`` returns the objective and its slope at ``step``.
+    Returns ``(step, f)`` or None when no step decreased the objective.
     """
-    previous = (0.0, f0, slope0, line.point)
+    previous = (0.0, f0, slope0)
     for n_evals in range(1, max_evals + 1):
-        current = (step, *line(step))
-        f, slope = current[1], current[2]
+        f, slope = line(step)
+        current = (step, f, slope)
         if f > f0 + c1 * step * slope0 or (n_evals > 1 and f >= previous[1]):
             return _zoom(line, f0, slope0, previous, current, max_evals - n_evals, c1, c2)
         if abs(slope) <= -c2 * slope0:
-            return step, current[3]
+            return step, f
         if slope >= 0:
             return _zoom(line, f0, slope0, current, previous, max_evals - n_evals, c1, c2)
         # Still going down: extrapolate, at least a little and at most tenfold.
@@ -429,7 +428,7 @@ def _zoom(line, f0, slope0, low, high, max_evals, c1, c2):
     ``low`` always satisfies sufficient decrease and is returned as the best step
     so far if the evaluations or the bracket run out.
     """
-    theta = line.point.theta
+    theta = line.theta
     resolution = (torch.finfo(theta.dtype).eps * (1 + _max_abs(theta))
                   / max(_max_abs(line.direction), 1e-300))
     for _ in range(max_evals):
@@ -439,29 +438,29 @@ def _zoom(line, f0, slope0, low, high, max_evals, c1, c2):
             break
         # Safeguard: stay 10% inside the bracket so that it shrinks geometrically.
         step = _cubic_minimizer(low, high, left + 0.1 * width, right - 0.1 * width)
-        current = (step, *line(step))
-        f, slope = current[1], current[2]
+        f, slope = line(step)
+        current = (step, f, slope)
         if f > f0 + c1 * step * slope0 or f >= low[1]:
             high = current
         else:
             if abs(slope) <= -c2 * slope0:
-                return step, current[3]
+                return step, f
             if slope * (high[0] - low[0]) >= 0:
                 high = low
             low = current
     if low[0] > 0:
-        return low[0], low[3]
+        return low[0], low[1]
     return None
 
 
 def _cubic_minimizer(point_a, point_b, lower, upper):
-    """Minimiser of the cubic interpolating two (step, f, slope, _) points, clipped.
+    """Minimiser of the cubic interpolating two (step, f, slope) points, clipped.
 
     Falls back to the middle of [lower, upper] when the cubic has no minimiser
     or the values are not finite.
     """
-    a, fa, ga, _ = point_a
-    b, fb, gb, _ = point_b
+    a, fa, ga = point_a
+    b, fb, gb = point_b
     values = (fa, fb, ga, gb)
     if a != b and all(math.isfinite(v) for v in values):
         d1 = ga + gb - 3 * (fa - fb) / (a - b)
