@@ -9,12 +9,12 @@ import warnings
 
 import numpy as np
 import pytest
-from skorch.callbacks import Callback
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_dl.callbacks import BackupAndRestore
-from sklearn_dl.neural_network import CNNClassifier, MLPClassifier
+from sklearn_dl.neural_network import MLPClassifier
+from test_properties import _InterruptAt
 
 # Trains one estimator in a fresh process, optionally killing itself with SIGKILL
 # when epoch KILL_AT begins, and writes what it reached as JSON. Each run is
@@ -23,10 +23,10 @@ _SCRIPT = textwrap.dedent("""
     import json, os, signal, sys, warnings
     import torch
     torch.set_num_threads(1)
-    from skorch.callbacks import Callback
-    from sklearn.datasets import make_classification
+        from sklearn.datasets import make_classification
     from sklearn_dl.callbacks import BackupAndRestore
-    from sklearn_dl.neural_network import CNNClassifier, MLPClassifier
+    from sklearn_dl.neural_network import MLPClassifier
+from test_properties import _InterruptAt
 
     mode, directory, out, kind = sys.argv[1:5]
     X, y = make_classification(400, 16, n_informative=8, n_classes=3, random_state=0)
@@ -87,15 +87,6 @@ def test_killed_training_resumes_to_the_uninterrupted_result(tmp_path, kind):
 @pytest.fixture(scope="module")
 def data():
     return make_classification(300, 10, n_informative=5, n_classes=3, random_state=0)
-
-
-class _InterruptAt(Callback):
-    def __init__(self, epoch):
-        self.epoch = epoch
-
-    def on_epoch_end(self, net, **kwargs):
-        if len(net.history) == self.epoch:
-            raise KeyboardInterrupt
 
 
 def _model(directory, *extra_callbacks, **params):
