@@ -17,16 +17,16 @@ from sklearn_dl.neural_network import MLPClassifier
 from test_properties import _InterruptAt
 
 # Trains one estimator in a fresh process, optionally killing itself with SIGKILL
-# when epoch KILL_AT begins, and writes what it reached as JSON. Each run is
+# when epoch 6 begins, and writes what it reached as JSON. Each run is
 # its own process with one torch thread, so all three runs compute alike.
 _SCRIPT = textwrap.dedent("""
     import json, os, signal, sys, warnings
     import torch
     torch.set_num_threads(1)
-        from sklearn.datasets import make_classification
+    from skorch.callbacks import Callback
+    from sklearn.datasets import make_classification
     from sklearn_dl.callbacks import BackupAndRestore
-    from sklearn_dl.neural_network import MLPClassifier
-from test_properties import _InterruptAt
+    from sklearn_dl.neural_network import CNNClassifier, MLPClassifier
 
     mode, directory, out, kind = sys.argv[1:5]
     X, y = make_classification(400, 16, n_informative=8, n_classes=3, random_state=0)

@@ -6,6 +6,7 @@ own solvers at ``tol=1e-10``.
 """
 
 import pickle
+import threading
 import warnings
 
 import numpy as np
@@ -607,3 +608,21 @@ def test_ridge_solver_errors():
     for solver in ("cholesky", "svd", "lbfgs"):
         with pytest.raises(ValueError, match="does not support positive=True"):
             Ridge(solver=solver, positive=True).fit(X, y)
+
+
+def test_concurrent_fits_restore_the_thread_count():
+    """The one-thread passes share one saved count across Python threads."""
+    X, y = make_classification(40000, 20, random_state=0)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        models = [LogisticRegression() for _ in range(4)]
+        fits = [threading.Thread(target=model.fit, args=(X, y)) for model in models]
+        for fit in fits:
+            fit.start()
+        for fit in fits:
+            fit.join()
+        assert torch.get_num_threads() == 2
+        assert all(model.n_iter_ > 0 for model in models)
+    finally:
+        torch.set_num_threads(threads)

@@ -19,6 +19,7 @@ directions at two passes over X per iteration (see :class:`Line`).
 
 import contextlib
 import math
+import threading
 
 import torch
 import torch.nn.functional as F
@@ -404,15 +405,27 @@ def _one_thread(tensor):
     2-core machine). sklearn computes its losses in one thread too. Tensors too
     small for torch to split, or not on the CPU, are left alone.
     """
-    threads = torch.get_num_threads()
-    if threads == 1 or tensor.device.type != "cpu" or tensor.numel() < _GRAIN_SIZE:
+    if tensor.device.type != "cpu" or tensor.numel() < _GRAIN_SIZE:
         yield
         return
-    torch.set_num_threads(1)
+    # The thread count is process-wide: fits running in several Python threads
+    # share one saved count, restored when the last of them leaves.
+    with _THREADS_LOCK:
+        if _THREADS_SAVED["depth"] == 0:
+            _THREADS_SAVED["threads"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _THREADS_SAVED["depth"] += 1
     try:
         yield
     finally:
-        torch.set_num_threads(threads)
+        with _THREADS_LOCK:
+            _THREADS_SAVED["depth"] -= 1
+            if _THREADS_SAVED["depth"] == 0:
+                torch.set_num_threads(_THREADS_SAVED["threads"])
+
+
+_THREADS_LOCK = threading.Lock()
+_THREADS_SAVED = {"depth": 0, "threads": None}
 
 
 def _any_positive(value):
