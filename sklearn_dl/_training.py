@@ -18,6 +18,7 @@ checkpoints, device moves, pickling) is skorch's.
 
 import contextlib
 import copy
+import dataclasses
 import math
 import warnings
 
@@ -119,6 +120,16 @@ class SliceIterator:
                 yield self.dataset[start:stop]
 
 
+@dataclasses.dataclass
+class _EpochSetup:
+    """What a training epoch looks up once instead of at every batch."""
+
+    penalized_parameters: list
+    announces_gradients: bool  # a callback listens to on_grad_computed (e.g. clipping)
+    uses_lbfgs: bool
+    defer_penalty: bool = False  # batches return their L2 term in parts (fast epoch)
+
+
 def penalized_parameters(module):
     """The weight matrices and kernels that ``alpha`` penalises (no biases, no norms)."""
     return [param for param in module.parameters() if param.requires_grad and param.ndim > 1]
@@ -197,41 +208,42 @@ class TrainingNet(NeuralNet):
         """
         if iterator is None:
             return None
-        # Looked up once per epoch rather than walking the module every batch.
-        self._penalized_parameters = penalized_parameters(self.module_)
+        self._epoch = _EpochSetup(
+            penalized_parameters=penalized_parameters(self.module_),
+            announces_gradients=bool(self._listeners("on_grad_computed")),
+            uses_lbfgs=any(isinstance(getattr(self, name + "_"), torch.optim.LBFGS)
+                           for name in self._optimizers),
+        )
         try:
             return self._run_epoch(iterator, training, prefix, step_fn, **fit_params)
         finally:
-            del self._penalized_parameters
+            del self._epoch
 
     def _run_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if self._listeners("on_batch_begin") or self._listeners("on_batch_end"):
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         # Each batch's L2 term is summed at the end of the epoch, in one go,
         # except for L-BFGS whose line search needs the whole loss at once.
-        self._defer_penalty = not self._uses_lbfgs()
+        self._epoch.defer_penalty = not self._epoch.uses_lbfgs
         # Per-batch results go into buffers made once per epoch: thousands of
         # small tensors kept alive between the batches' large ones fragment
         # the allocator's heap, which then grows with the number of batches.
         n_batches = len(iterator)
         losses = scales = norms = None
         sizes = []
-        try:
-            for index, batch in enumerate(iterator):
-                step = step_fn(batch, **fit_params)
-                loss = step["loss"].detach()
-                if losses is None:
-                    losses = loss.new_empty(n_batches)
-                losses[index] = loss
-                if "l2_norms" in step:
-                    if norms is None:
-                        norms = step["l2_norms"].new_empty((n_batches, len(step["l2_norms"])))
-                        scales = losses.new_empty(n_batches)
-                    norms[index] = step["l2_norms"]
-                    scales[index] = step["l2_scale"]
-                sizes.append(len(batch[0]))
-        finally:
-            self._defer_penalty = False
+        for index, batch in enumerate(iterator):
+            step = step_fn(batch, **fit_params)
+            loss = step["loss"].detach()
+            if losses is None:
+                losses = loss.new_empty(n_batches)
+            losses[index] = loss
+            if "l2_norms" in step:
+                if norms is None:
+                    norms = step["l2_norms"].new_empty((n_batches, len(step["l2_norms"])))
+                    scales = losses.new_empty(n_batches)
+                norms[index] = step["l2_norms"]
+                scales[index] = step["l2_scale"]
+            sizes.append(len(batch[0]))
         values = torch.zeros(0) if losses is None else losses[:len(sizes)]
         if norms is not None:
             values = values + 0.5 * scales[:len(sizes)] * norms[:len(sizes)].square().sum(dim=1)
@@ -242,10 +254,6 @@ class TrainingNet(NeuralNet):
         self.history.record(prefix + "_batch_count", len(sizes))
         return None
 
-    def _uses_lbfgs(self):
-        return any(isinstance(getattr(self, name + "_"), torch.optim.LBFGS)
-                   for name in self._optimizers)
-
     def train_step(self, batch, **fit_params):
         """One optimisation step; skorch's closure-based step only for L-BFGS.
 
@@ -253,11 +261,11 @@ class TrainingNet(NeuralNet):
         stepped directly, and ``on_grad_computed`` (e.g. gradient clipping)
         is only announced when a callback listens to it.
         """
-        if self._uses_lbfgs():
+        if self._epoch.uses_lbfgs:
             return super().train_step(batch, **fit_params)
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
-        if self._listeners("on_grad_computed"):
+        if self._epoch.announces_gradients:
             self.notify("on_grad_computed",
                         named_parameters=TeeGenerator(self.get_all_learnable_params()),
                         batch=batch, training=True)
@@ -316,7 +324,7 @@ class TrainingNet(NeuralNet):
             return {"loss": loss, "y_pred": y_pred}
         weight = yi[1]
         scale = self.l2_penalty / (len(Xi) if weight is None else weight.sum())
-        params = self._penalized_parameters
+        params = self._epoch.penalized_parameters
         with torch.no_grad():
             grads = [param.grad for param in params]
             if isinstance(scale, torch.Tensor):
@@ -324,7 +332,7 @@ class TrainingNet(NeuralNet):
             else:
                 torch._foreach_add_(grads, params, alpha=scale)
             norms = torch.stack(torch._foreach_norm(params))
-        if getattr(self, "_defer_penalty", False):
+        if self._epoch.defer_penalty:
             return {"loss": loss, "y_pred": y_pred, "l2_scale": scale, "l2_norms": norms}
         return {"loss": loss.detach() + 0.5 * scale * norms.square().sum(), "y_pred": y_pred}
 
