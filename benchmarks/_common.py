@@ -25,10 +25,17 @@ def parse_args(description):
 
 
 def best_times(contenders, repeat):
-    """Run each ``name -> callable`` ``repeat`` times, interleaved; return the best seconds."""
+    """Run each ``name -> callable`` ``repeat`` times, interleaved; return the best seconds.
+
+    The order alternates between forward and reverse at every round, so no
+    contender always runs right after the same other one (e.g. right after
+    sklearn, whose BLAS threads may still be spinning).
+    """
     best = {name: float("inf") for name in contenders}
-    for _ in range(repeat):
-        for name, run in contenders.items():
+    for round_ in range(repeat):
+        names = list(contenders) if round_ % 2 == 0 else list(reversed(contenders))
+        for name in names:
+            run = contenders[name]
             start = time.perf_counter()
             run()
             if torch.cuda.is_available():

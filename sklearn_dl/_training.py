@@ -17,7 +17,6 @@ checkpoints, device moves, pickling) is skorch's.
 """
 
 import contextlib
-import copy
 import dataclasses
 import math
 import warnings
@@ -80,8 +79,16 @@ class TensorData(torch.utils.data.Dataset):
         return len(self.X)
 
     def __getitem__(self, index):
-        weight = None if self.sample_weight is None else self.sample_weight[index]
-        return self.X[index], (self.y[index], weight)
+        weight = None if self.sample_weight is None else _rows(self.sample_weight, index)
+        return _rows(self.X, index), (_rows(self.y, index), weight)
+
+
+def _rows(tensor, index):
+    """``tensor[index]`` for a slice or an index tensor (``index_select``: about
+    half the time of advanced indexing for a batch)."""
+    if isinstance(index, torch.Tensor):
+        return tensor.index_select(0, index)
+    return tensor[index]
 
 
 class SliceIterator:
@@ -118,6 +125,14 @@ class SliceIterator:
         else:
             for start, stop in self._bounds():
                 yield self.dataset[start:stop]
+
+
+class QuietPrintLog(PrintLog):
+    """skorch's per-epoch table, formatted only when ``verbose`` prints it."""
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.verbose:
+            super().on_epoch_end(net, **kwargs)
 
 
 @dataclasses.dataclass
@@ -170,7 +185,7 @@ class TrainingNet(NeuralNet):
         return [
             ("epoch_timer", EpochTimer()),
             ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
-            ("print_log", PrintLog()),
+            ("print_log", QuietPrintLog()),
         ]
 
     def get_iterator(self, dataset, training=False):
@@ -181,10 +196,9 @@ class TrainingNet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """Sample-weighted mean of the per-sample loss (the data term)."""
         target, weight = y_true
-        per_sample = self.criterion_(y_pred, target)
         if weight is None:
-            return per_sample.mean()
-        return (per_sample * weight).sum() / weight.sum()
+            return self.criterion_.mean(y_pred, target)
+        return (self.criterion_(y_pred, target) * weight).sum() / weight.sum()
 
     def _set_training(self, training=True):
         # skorch sets the mode before every batch; walking the module tree each
@@ -247,10 +261,10 @@ class TrainingNet(NeuralNet):
         values = torch.zeros(0) if losses is None else losses[:len(sizes)]
         if norms is not None:
             values = values + 0.5 * scales[:len(sizes)] * norms[:len(sizes)].square().sum(dim=1)
-        for value, size in zip(values.tolist(), sizes):
-            self.history.new_batch()
-            self.history.record_batch(prefix + "_loss", value)
-            self.history.record_batch(prefix + "_batch_size", size)
+        # The records History.new_batch / record_batch would make, added at once.
+        self.history[-1]["batches"].extend(
+            {prefix + "_loss": value, prefix + "_batch_size": size}
+            for value, size in zip(values.tolist(), sizes))
         self.history.record(prefix + "_batch_count", len(sizes))
         return None
 
@@ -288,8 +302,13 @@ class TrainingNet(NeuralNet):
         return self._grad_scaler
 
     def infer(self, x, **fit_params):
-        """Forward through the compiled module while training with ``compile_options``."""
+        """Forward through the compiled module while training with ``compile_options``.
+
+        Batches are already device tensors, so skorch's conversion is skipped.
+        """
         if self.compile_options is None or not self.module_.training:
+            if isinstance(x, torch.Tensor):
+                return self.module_(x, **fit_params)
             return super().infer(x, **fit_params)
         # Held in a tuple: skorch refuses module attributes set outside initialize.
         module, compiled = getattr(self, "_compiled_module", (None, None))
@@ -309,10 +328,14 @@ class TrainingNet(NeuralNet):
         """
         self._set_training(True)
         Xi, yi = batch
-        with autocasting(self.autocast_dtype, self.device):
+        if self.autocast_dtype is None:
             y_pred = self.infer(Xi, **fit_params)
-        # The loss is always computed in float32 or float64, outside autocast.
-        loss = self.get_loss(y_pred.to(Xi.dtype), yi, X=Xi, training=True)
+        else:
+            with autocasting(self.autocast_dtype, self.device):
+                y_pred = self.infer(Xi, **fit_params)
+            # The loss is always computed in float32 or float64, outside autocast.
+            y_pred = y_pred.to(Xi.dtype)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         scaler = self._gradient_scaler()
         if scaler is None:
             loss.backward()
@@ -485,7 +508,7 @@ class SklearnStopping(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         self._last_good_state = (_copy_state(net.module_),
-                                 copy.deepcopy(net.optimizer_.state_dict()))
+                                 _clone_tensors(net.optimizer_.state_dict()))
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         loss = net.history[-1, "train_loss"]
@@ -576,6 +599,21 @@ class SklearnStopping(Callback):
 
 def _copy_state(module):
     return {name: value.detach().clone() for name, value in module.state_dict().items()}
+
+
+def _clone_tensors(tree):
+    """A copy of nested dicts, lists and tuples in which every tensor is cloned.
+
+    What ``copy.deepcopy`` does to an optimizer's ``state_dict``, in a fraction
+    of its time (taken at every epoch by the divergence guard).
+    """
+    if isinstance(tree, torch.Tensor):
+        return tree.detach().clone()
+    if isinstance(tree, dict):
+        return {key: _clone_tensors(value) for key, value in tree.items()}
+    if isinstance(tree, (list, tuple)):
+        return type(tree)(_clone_tensors(value) for value in tree)
+    return tree
 
 
 def _lbfgs_evaluations(net):
