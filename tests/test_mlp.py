@@ -27,6 +27,8 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from sklearn_dl import DivergenceError
+from sklearn_dl.modules.losses import (
+    HalfPoissonDeviance, HalfSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy)
 from sklearn_dl.neural_network import MLPClassifier, MLPRegressor
 
 
@@ -398,6 +400,25 @@ def test_fast_epoch_records_what_skorch_records(iris, solver):
                                .batch_losses[-len(fast_batches):], rtol=1e-6)
     assert [b["train_batch_size"] for b in fast.net_.history[-1, "batches"]] == [32] * 4 + [22]
     np.testing.assert_array_equal(fast.predict_proba(X), listened.predict_proba(X))
+
+
+@pytest.mark.parametrize("loss, target", [
+    (SoftmaxCrossEntropy(), torch.tensor([0, 2, 1, 2, 0])),
+    (SigmoidCrossEntropy(), torch.tensor([[1.0, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0], [1, 0, 0]])),
+    (HalfSquaredError(), torch.linspace(-2, 3, 15).reshape(5, 3)),
+    (HalfPoissonDeviance(), torch.tensor([[0.0, 1, 4], [2, 0, 1], [3, 3, 0], [0, 0, 1], [5, 1, 2]])),
+])
+def test_fused_mean_of_each_loss_is_the_mean_of_its_per_sample_values(loss, target):
+    """Unweighted batches train on ``loss.mean``: same value and gradient as the per-sample mean."""
+    raw = torch.linspace(-1.5, 2.0, 15, dtype=torch.float64).reshape(5, 3).requires_grad_()
+    target = target.double() if target.is_floating_point() else target
+    fused = loss.mean(raw, target)
+    (fused_grad,) = torch.autograd.grad(fused, raw)
+    per_sample = loss(raw, target)
+    assert per_sample.shape == (5,)
+    (per_sample_grad,) = torch.autograd.grad(per_sample.mean(), raw)
+    torch.testing.assert_close(fused, per_sample.mean(), rtol=1e-12, atol=0)
+    torch.testing.assert_close(fused_grad, per_sample_grad, rtol=1e-12, atol=1e-15)
 
 
 def test_verbose_prints_progress(iris, capsys):
