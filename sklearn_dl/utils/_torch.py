@@ -100,5 +100,10 @@ def seeded(seed, device):
     """
     devices = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=devices, device_type=device.type if devices else "cuda"):
-        torch.manual_seed(seed)
+        if device.type == "cpu":
+            # Only the CPU generator: torch.manual_seed would also queue a
+            # seeding of every CUDA device (recording a stack trace each time).
+            torch.default_generator.manual_seed(seed)
+        else:
+            torch.manual_seed(seed)
         yield
