@@ -137,6 +137,16 @@ def test_on_divergence_raise_keeps_finite_weights_for_partial_fit(digits):
     with pytest.raises(DivergenceError, match="diverged at epoch 2"):
         model.partial_fit(X, y)
     np.testing.assert_array_equal(model.predict_proba(X_test), before)
+    # Diverging again at once restores the same epoch, optimiser moments included
+    # (the first restore must not leave the optimiser sharing the guard's buffers).
+    callbacks = dict(model.net_.callbacks_)
+    callbacks["poison"].epoch = len(model.net_.history) + 1
+    with pytest.raises(DivergenceError):
+        model.partial_fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X_test), before)
+    moments = [value for state in model.net_.optimizer_.state.values()
+               for value in state.values() if isinstance(value, torch.Tensor)]
+    assert moments and all(torch.isfinite(value).all() for value in moments)
     # The optimiser state was restored too, so training can go on.
     model.set_params(callbacks=None)
     model.net_.callbacks_ = [(name, cb) for name, cb in model.net_.callbacks_ if name != "poison"]
