@@ -65,30 +65,60 @@ def to_tensor(X, device, dtype):
     return tensor.to(device)
 
 
+# Training data may take up to this share of a GPU's free memory; larger data
+# stays in host memory and is copied to the GPU one batch at a time.
+DEVICE_DATA_FRACTION = 0.5
+
+
+def keeps_data_on_host(n_bytes, device):
+    """Whether training data of ``n_bytes`` should stay in host memory.
+
+    True only for a CUDA ``device`` whose free memory is less than
+    ``n_bytes / DEVICE_DATA_FRACTION``: the model, its activations and the
+    optimiser need the rest.
+    """
+    if device.type != "cuda":
+        return False
+    free_bytes, _ = torch.cuda.mem_get_info(device)
+    return n_bytes > DEVICE_DATA_FRACTION * free_bytes
+
+
 class TensorData(torch.utils.data.Dataset):
-    """In-memory training data as device tensors: inputs, targets, sample weights.
+    """In-memory training data as tensors: inputs, targets, sample weights.
 
     ``sample_weight`` is None when every sample weighs the same, which saves a
-    gather and a multiplication per batch.
+    gather and a multiplication per batch. The tensors live on the training
+    device, or, when ``stream_to`` is a device, in host memory: each batch is
+    then gathered into pinned memory and copied to ``stream_to`` without
+    blocking, one batch ahead (see :class:`SliceIterator`).
     """
 
-    def __init__(self, X, y, sample_weight=None):
+    def __init__(self, X, y, sample_weight=None, stream_to=None):
         self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.stream_to = stream_to
 
     def __len__(self):
         return len(self.X)
 
     def __getitem__(self, index):
-        weight = None if self.sample_weight is None else _rows(self.sample_weight, index)
-        return _rows(self.X, index), (_rows(self.y, index), weight)
+        pinned = self.stream_to is not None and self.stream_to.type == "cuda"
+        weight = (None if self.sample_weight is None
+                  else _rows(self.sample_weight, index, pinned))
+        return _rows(self.X, index, pinned), (_rows(self.y, index, pinned), weight)
 
 
-def _rows(tensor, index):
-    """``tensor[index]`` for a slice or an index tensor (``index_select``: about
-    half the time of advanced indexing for a batch)."""
-    if isinstance(index, torch.Tensor):
+def _rows(tensor, index, pinned=False):
+    """``tensor[index]`` for a slice or an index tensor.
+
+    An index tensor gathers with ``index_select`` (about half the time of
+    advanced indexing for a batch), into pinned memory when ``pinned``.
+    """
+    if not isinstance(index, torch.Tensor):
+        return tensor[index]
+    if not pinned:
         return tensor.index_select(0, index)
-    return tensor[index]
+    out = torch.empty((len(index), *tensor.shape[1:]), dtype=tensor.dtype, pin_memory=True)
+    return torch.index_select(tensor, 0, index, out=out)
 
 
 class SliceIterator:
@@ -116,15 +146,50 @@ class SliceIterator:
     def __len__(self):
         return len(self._bounds())
 
-    def __iter__(self):
+    def _indices(self):
         if self.shuffle:
             order = torch.randperm(len(self.dataset), generator=self.generator)
             order = order.to(self.dataset.X.device)
             for start, stop in self._bounds():
-                yield self.dataset[order[start:stop]]
+                yield order[start:stop]
         else:
             for start, stop in self._bounds():
-                yield self.dataset[start:stop]
+                yield slice(start, stop)
+
+    def __iter__(self):
+        batches = (self.dataset[index] for index in self._indices())
+        if self.dataset.stream_to is None:
+            return batches
+        return _copied_ahead(batches, self.dataset.stream_to)
+
+
+def _copied_ahead(batches, device):
+    """Yield host ``batches`` on ``device``, each copy started one batch ahead.
+
+    On a GPU the copies come from pinned memory without blocking, so the host
+    gathers and queues the next batch while the GPU still computes this one.
+    """
+    ahead = None
+    for batch in batches:
+        batch = _to_device(batch, device)
+        if ahead is not None:
+            yield ahead
+        ahead = batch
+    if ahead is not None:
+        yield ahead
+
+
+def _to_device(batch, device):
+    """Copy a (nested tuple of) host tensor(s) to ``device``; None stays None."""
+    if batch is None:
+        return None
+    if isinstance(batch, tuple):
+        return tuple(_to_device(part, device) for part in batch)
+    if device.type == "cuda":
+        if not batch.is_pinned():
+            batch = batch.pin_memory()
+        return batch.to(device, non_blocking=True)
+    return batch.to(device)
 
 
 class QuietPrintLog(PrintLog):
@@ -428,10 +493,14 @@ def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None):
     return outputs
 
 
-def module_outputs(module, X_tensor, chunk_rows, autocast_dtype=None):
-    """Forward a device tensor through ``module`` in eval mode, chunked, as a tensor."""
-    with evaluating(module), autocasting(autocast_dtype, X_tensor.device):
-        return torch.cat([module(X_tensor[start:start + chunk_rows])
+def module_outputs(module, X_tensor, chunk_rows, device, autocast_dtype=None):
+    """Forward a tensor through ``module`` on ``device`` in eval mode, chunked, as a tensor.
+
+    ``X_tensor`` may live in host memory (training data too large for the
+    GPU): each chunk is then copied to ``device`` on its own.
+    """
+    with evaluating(module), autocasting(autocast_dtype, device):
+        return torch.cat([module(_to_device(X_tensor[start:start + chunk_rows], device))
                           for start in range(0, len(X_tensor), chunk_rows)]).to(X_tensor.dtype)
 
 

@@ -52,6 +52,7 @@ from sklearn_dl._training import (
     SklearnStopping,
     TensorData,
     TrainingNet,
+    keeps_data_on_host,
     module_outputs,
     predict_raw,
     to_tensor,
@@ -200,15 +201,22 @@ class BaseTorchEstimator(BaseEstimator):
 
         train_index, valid_index = self._validation_split(n_samples, y, seed)
         dtype = self._torch_dtype()
-        X_tensor = to_tensor(X, device, dtype)
-        targets = to_tensor(targets, device, dtype if targets.dtype.kind == "f" else torch.int64)
-        weights = to_tensor(sample_weight, device, dtype)
+        target_dtype = dtype if targets.dtype.kind == "f" else torch.int64
+        # Data too large for the GPU's memory stays on the host, copied a batch at a time.
+        on_host = keeps_data_on_host(
+            int(np.prod(X.shape)) * dtype.itemsize + targets.size * target_dtype.itemsize,
+            device)
+        data_device = torch.device("cpu") if on_host else device
+        X_tensor = to_tensor(X, data_device, dtype)
+        targets = to_tensor(targets, data_device, target_dtype)
+        weights = to_tensor(sample_weight, data_device, dtype)
         uniform = bool(np.all(sample_weight == 1))
+        stream_to = device if on_host else None
         if valid_index is None:
-            train = TensorData(X_tensor, targets, None if uniform else weights)
+            train = TensorData(X_tensor, targets, None if uniform else weights, stream_to)
         else:
             train = TensorData(X_tensor[train_index], targets[train_index],
-                               None if uniform else weights[train_index])
+                               None if uniform else weights[train_index], stream_to)
         epochs = 1 if incremental else self.max_iter
 
         with seeded(seed, device):
@@ -220,8 +228,9 @@ class BaseTorchEstimator(BaseEstimator):
             net.batch_size = self._effective_batch_size(len(train))
             stopping = dict(net.callbacks_)["sklearn_stopping"]
             stopping.set_validation(
-                self._validation_scorer(X_tensor[valid_index], targets[valid_index],
-                                        weights[valid_index], y[valid_index.cpu().numpy()],
+                self._validation_scorer(X_tensor[valid_index], targets[valid_index].to(device),
+                                        weights[valid_index].to(device), device,
+                                        y[valid_index.cpu().numpy()],
                                         sample_weight[valid_index.cpu().numpy()])
                 if valid_index is not None else None
             )
@@ -290,11 +299,12 @@ class BaseTorchEstimator(BaseEstimator):
                              "'validation_fraction' or pass more samples.")
         return torch.as_tensor(train_index), torch.as_tensor(valid_index)
 
-    def _validation_scorer(self, X_valid, targets_valid, weights_valid, y_valid, sw_valid):
+    def _validation_scorer(self, X_valid, targets_valid, weights_valid, device, y_valid,
+                           sw_valid):
         chunk = self._predict_chunk_rows(X_valid.shape[1:])
 
         def score(net):
-            raw = module_outputs(net.module_, X_valid, chunk, self._autocast_dtype())
+            raw = module_outputs(net.module_, X_valid, chunk, device, self._autocast_dtype())
             loss = net.get_loss(raw, (targets_valid, weights_valid)).item()
             return self._score_raw(raw.to("cpu", torch.float64).numpy(), y_valid, sw_valid), loss
 

@@ -117,3 +117,28 @@ def test_compiled_training_on_gpu():
         compiled = _fit(sklearn_dl.MLPClassifier(**params, compile=True), X, y)
     np.testing.assert_allclose(compiled.loss_curve_, eager.loss_curve_, rtol=1e-3)
     assert np.mean(compiled.predict(X) == eager.predict(X)) >= 0.99
+
+
+def test_data_too_large_for_the_gpu_streams_from_pinned_host_memory(monkeypatch):
+    """Training data kept on the host is copied per batch and trains like data on the GPU."""
+    from sklearn_dl import _training, base
+
+    X, y = _data(sklearn_dl.MLPClassifier)
+    params = {"hidden_layer_sizes": (64,), "max_iter": 5, "random_state": 0, "tol": 0,
+              "device": "cuda", "early_stopping": True}
+    on_device = _fit(sklearn_dl.MLPClassifier(**params), X, y)
+    monkeypatch.setattr(base, "keeps_data_on_host", lambda n_bytes, device: True)
+    pinned = []
+    original = _training._to_device
+
+    def spy(batch, device):
+        moved = original(batch, device)
+        if isinstance(batch, tuple):  # a training batch (X, (y, weight)), not a validation chunk
+            pinned.append(batch[0].is_pinned() and moved[0].is_cuda)
+        return moved
+
+    monkeypatch.setattr(_training, "_to_device", spy)
+    on_host = _fit(sklearn_dl.MLPClassifier(**params), X, y)
+    assert pinned and all(pinned)
+    np.testing.assert_allclose(on_host.loss_curve_, on_device.loss_curve_, rtol=1e-5)
+    assert np.mean(on_host.predict(X) == on_device.predict(X)) >= 0.99

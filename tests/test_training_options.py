@@ -12,8 +12,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 
-from sklearn_dl import DivergenceError
-from sklearn_dl.neural_network import CNNClassifier, MLPClassifier, MLPRegressor
+from sklearn_dl import DivergenceError, _training, base
+from sklearn_dl.neural_network import (
+    CNNClassifier, LSTMRegressor, MLPClassifier, MLPRegressor)
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +164,55 @@ def test_first_epoch_divergence_raises_even_with_stop():
     with pytest.raises(DivergenceError, match="diverged at epoch 1"):
         model.fit(X, X[:, 0] * 1e30)
     assert not hasattr(model, "net_")
+
+
+# -- training data kept in host memory -----------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator, params", [
+    (MLPClassifier, {"hidden_layer_sizes": (16,), "early_stopping": True, "batch_norm": True,
+                     "dropout": 0.1}),
+    (MLPRegressor, {"hidden_layer_sizes": (16,)}),
+    (CNNClassifier, {"filters": (4,), "hidden_layer_sizes": (8,), "input_shape": (1, 8, 8),
+                     "augmentation": {"shift": 1}}),
+    (LSTMRegressor, {"hidden_size": 8, "input_shape": (8, 8)}),
+])
+def test_data_kept_on_host_trains_as_on_the_device(digits, monkeypatch, Estimator, params):
+    """Data too large for the GPU stays on the host and is copied a batch at a time.
+
+    On a CPU the copy is a no-op, so the result must be bit for bit that of the
+    data on the device: same shuffles, batches, weights and validation split.
+    """
+    X, y, X_test, _ = digits
+    y = y if Estimator in (MLPClassifier, CNNClassifier) else X[:, 20] - X[:, 30]
+    weights = np.linspace(0.5, 2.0, len(y))
+    params = {**params, "max_iter": 3, "batch_size": 64, "random_state": 0, "tol": 0}
+    on_device = _fit_quietly_weighted(Estimator(**params), X, y, weights)
+
+    streamed = []
+    original = _training._copied_ahead
+
+    def spy(batches, device):
+        streamed.append(device)
+        return original(batches, device)
+
+    monkeypatch.setattr(base, "keeps_data_on_host", lambda n_bytes, device: True)
+    monkeypatch.setattr(_training, "_copied_ahead", spy)
+    on_host = _fit_quietly_weighted(Estimator(**params), X, y, weights)
+    assert len(streamed) == 3 and all(device.type == "cpu" for device in streamed)
+    assert on_host.loss_curve_ == on_device.loss_curve_
+    np.testing.assert_array_equal(on_host.predict(X_test), on_device.predict(X_test))
+
+
+def _fit_quietly_weighted(model, X, y, sample_weight):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, sample_weight=sample_weight)
+
+
+def test_only_a_gpu_short_of_memory_keeps_data_on_host():
+    assert not _training.keeps_data_on_host(10**15, torch.device("cpu"))
+    if torch.cuda.is_available():
+        free_bytes, _ = torch.cuda.mem_get_info()
+        assert _training.keeps_data_on_host(free_bytes, torch.device("cuda"))
+        assert not _training.keeps_data_on_host(free_bytes // 4, torch.device("cuda"))
