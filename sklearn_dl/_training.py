@@ -180,16 +180,19 @@ def _copied_ahead(batches, device):
 
 
 def _to_device(batch, device):
-    """Copy a (nested tuple of) host tensor(s) to ``device``; None stays None."""
+    """Copy a (nested tuple of) tensor(s) to ``device``; None stays None.
+
+    A host tensor bound for a GPU goes through pinned memory, without blocking.
+    """
     if batch is None:
         return None
     if isinstance(batch, tuple):
         return tuple(_to_device(part, device) for part in batch)
-    if device.type == "cuda":
-        if not batch.is_pinned():
-            batch = batch.pin_memory()
-        return batch.to(device, non_blocking=True)
-    return batch.to(device)
+    if batch.device.type != "cpu" or device.type != "cuda":
+        return batch.to(device)  # a no-op when it is there already
+    if not batch.is_pinned():
+        batch = batch.pin_memory()
+    return batch.to(device, non_blocking=True)
 
 
 class QuietPrintLog(PrintLog):
