@@ -67,8 +67,11 @@ from sklearn_dl.modules.losses import (
 from sklearn_dl.utils import derive_seed, resolve_device, seeded
 
 # Upper bound on the number of input values forwarded at once when predicting,
-# so that prediction memory stays bounded whatever the number of rows.
-_PREDICT_CHUNK_VALUES = 2**22
+# per device type, so that prediction memory stays bounded whatever the number
+# of rows. On a CPU, chunks whose activations stay in cache predict about twice
+# as fast as large ones (2**18: 2,621 rows of 100 features); GPUs want more.
+_PREDICT_CHUNK_VALUES = {"cpu": 2**18}
+_DEFAULT_PREDICT_CHUNK_VALUES = 2**22
 
 def _package_version():
     import sklearn_dl
@@ -301,7 +304,7 @@ class BaseTorchEstimator(BaseEstimator):
 
     def _validation_scorer(self, X_valid, targets_valid, weights_valid, device, y_valid,
                            sw_valid):
-        chunk = self._predict_chunk_rows(X_valid.shape[1:])
+        chunk = self._predict_chunk_rows(X_valid.shape[1:], device)
 
         def score(net):
             raw = module_outputs(net.module_, X_valid, chunk, device, self._autocast_dtype())
@@ -391,16 +394,17 @@ class BaseTorchEstimator(BaseEstimator):
 
     # -- prediction ------------------------------------------------------------
 
-    def _predict_chunk_rows(self, sample_shape):
-        return max(1, _PREDICT_CHUNK_VALUES // max(1, int(np.prod(sample_shape))))
+    def _predict_chunk_rows(self, sample_shape, device):
+        values = _PREDICT_CHUNK_VALUES.get(device.type, _DEFAULT_PREDICT_CHUNK_VALUES)
+        return max(1, values // max(1, int(np.prod(sample_shape))))
 
     def _raw_predict(self, X):
         """Validated X -> raw module outputs (float64 numpy), in bounded memory."""
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        net = self.net_
-        return predict_raw(net.module_, X, torch.device(net.device), self._torch_dtype(),
-                           self._predict_chunk_rows(X.shape[1:]), self._autocast_dtype())
+        device = torch.device(self.net_.device)
+        return predict_raw(self.net_.module_, X, device, self._torch_dtype(),
+                           self._predict_chunk_rows(X.shape[1:], device), self._autocast_dtype())
 
     @property
     def module_(self):

@@ -427,17 +427,15 @@ def test_verbose_prints_progress(iris, capsys):
     assert "train_loss" in capsys.readouterr().out
 
 
-def test_predict_is_chunked_and_row_independent(iris):
+def test_predict_is_chunked_and_row_independent(iris, monkeypatch):
     X, y = iris
     model = small_clf().fit(X, y)
     big = np.repeat(X, 30, axis=0)
     from sklearn_dl import base
-    original = base._PREDICT_CHUNK_VALUES
-    try:
-        base._PREDICT_CHUNK_VALUES = 4 * 37  # 37-row chunks
+    with monkeypatch.context() as patch:
+        patch.setitem(base._PREDICT_CHUNK_VALUES, "cpu", 4 * 37)  # 37-row chunks
+        assert model._predict_chunk_rows(X.shape[1:], torch.device("cpu")) == 37
         chunked = model.predict_proba(big)
-    finally:
-        base._PREDICT_CHUNK_VALUES = original
     np.testing.assert_array_equal(chunked, model.predict_proba(big))
     one_by_one = np.vstack([model.predict_proba(row[None]) for row in X[:10]])
     np.testing.assert_array_equal(one_by_one, model.predict_proba(X)[:10])
