@@ -396,13 +396,11 @@ class TrainingNet(NeuralNet):
         """
         self._set_training(True)
         Xi, yi = batch
-        if self.autocast_dtype is None:
+        with autocasting(self.autocast_dtype, self.device):
             y_pred = self.infer(Xi, **fit_params)
-        else:
-            with autocasting(self.autocast_dtype, self.device):
-                y_pred = self.infer(Xi, **fit_params)
-            # The loss is always computed in float32 or float64, outside autocast.
-            y_pred = y_pred.to(Xi.dtype)
+        # The loss is always computed in float32 or float64, outside autocast
+        # (a no-op cast without mixed precision).
+        y_pred = y_pred.to(Xi.dtype)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         scaler = self._gradient_scaler()
         if scaler is None:
@@ -636,7 +634,7 @@ class SklearnStopping(Callback):
             self.no_improvement_count_ = 0
         if score > self.best_validation_score_:
             self.best_validation_score_ = score
-            self._best_state = _copy_state(net.module_)
+            self._best_state = _snapshot(net.module_.state_dict(), self._best_state)
         return (f"Validation score did not improve more than tol={self.tol:f} "
                 f"for {self.n_iter_no_change} consecutive epochs.")
 
@@ -672,10 +670,6 @@ class SklearnStopping(Callback):
             print(message)
         # skorch's way for a callback to end training cleanly.
         raise KeyboardInterrupt
-
-
-def _copy_state(module):
-    return {name: value.detach().clone() for name, value in module.state_dict().items()}
 
 
 def _snapshot(tree, into=None):
