@@ -8,6 +8,7 @@ its entry is removed.
 """
 
 import pytest
+import torch
 from sklearn.base import clone
 from sklearn.linear_model import Ridge
 from sklearn.utils.estimator_checks import (
@@ -19,6 +20,19 @@ from sklearn.utils.estimator_checks import (
 
 from sklearn_dl.utils import all_estimators
 
+
+class SmallNet(torch.nn.Module):
+    """The user-defined module of the checks of TorchClassifier / TorchRegressor."""
+
+    def __init__(self, n_features, n_outputs, hidden=8):
+        super().__init__()
+        self.layers = torch.nn.Sequential(torch.nn.Linear(n_features, hidden), torch.nn.ReLU(),
+                                          torch.nn.Linear(hidden, n_outputs))
+
+    def forward(self, X):
+        return self.layers(X)
+
+
 # Parameters that keep sklearn's checks fast without changing what they test.
 CHECK_PARAMS = {
     "CNNClassifier": {"filters": (8,), "hidden_layer_sizes": (16,), "max_iter": 30,
@@ -27,6 +41,11 @@ CHECK_PARAMS = {
                      "learning_rate_init": 0.01},
     "LSTMClassifier": {"hidden_size": 8, "max_iter": 30, "learning_rate_init": 0.03},
     "LSTMRegressor": {"hidden_size": 16, "max_iter": 60, "learning_rate_init": 0.03},
+    # module__hidden: the checks clone and set a routed module parameter too.
+    "TorchClassifier": {"module": SmallNet, "module__hidden": 16, "max_iter": 60,
+                        "learning_rate_init": 0.01},
+    "TorchRegressor": {"module": SmallNet, "module__hidden": 16, "max_iter": 60,
+                       "learning_rate_init": 0.01},
     # The forecaster's own logic is checked; its LSTM default is checked above.
     "RecursiveForecaster": {"window": 3, "estimator": Ridge()},
 }
@@ -43,7 +62,7 @@ EXPECTED_FAILED_CHECKS = {
         "check_sample_weight_equivalence_on_dense_data": _MINI_BATCH_WEIGHTS,
         "check_sample_weight_equivalence_on_sparse_data": _MINI_BATCH_WEIGHTS,
     }
-    for name in ("MLPClassifier", "MLPRegressor")
+    for name in ("MLPClassifier", "MLPRegressor", "TorchClassifier", "TorchRegressor")
 }
 # Recurrent nets take no sparse input, so only the dense check runs; the full-batch
 # version is in tests/test_lstm.py.
@@ -92,13 +111,15 @@ def test_check_param_validation(estimator):
     check_param_validation(type(estimator).__name__, clone(estimator))
 
 
-@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor"])
+@pytest.mark.parametrize("name", ["MLPClassifier", "MLPRegressor", "TorchClassifier",
+                                  "TorchRegressor"])
 @pytest.mark.parametrize("check", [check_sample_weight_equivalence_on_dense_data,
                                    check_sample_weight_equivalence_on_sparse_data])
 def test_sample_weight_equivalence_full_batch(name, check):
     Estimator = dict(all_estimators())[name]
     # Full batch and double precision: weighting must then equal repeating exactly.
-    check(name, Estimator(solver="lbfgs", max_iter=100, precision="float64"))
+    check(name, Estimator(**{**CHECK_PARAMS.get(name, {}), "solver": "lbfgs", "max_iter": 100,
+                             "precision": "float64"}))
 
 
 def test_every_estimator_is_discovered():

@@ -3,5 +3,6 @@
 from sklearn_dl.neural_network._cnn import CNNClassifier, CNNRegressor
 from sklearn_dl.neural_network._lstm import LSTMClassifier, LSTMRegressor
 from sklearn_dl.neural_network._mlp import MLPClassifier, MLPRegressor
+from sklearn_dl.neural_network._torch import TorchClassifier, TorchRegressor
 
-__all__ = ["CNNClassifier", "CNNRegressor", "LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor"]
+__all__ = ["CNNClassifier", "CNNRegressor", "LSTMClassifier", "LSTMRegressor", "MLPClassifier", "MLPRegressor", "TorchClassifier", "TorchRegressor"]

@@ -77,6 +77,9 @@ _SPACES = {
     "LSTMRegressor": _lstm_space,
     "LogisticRegression": _logistic_space,
     "Ridge": _ridge_space,
+    # A user's module: the training parameters; add its module__* ones to the space.
+    "TorchClassifier": _training_space,
+    "TorchRegressor": _training_space,
 }
 
 
