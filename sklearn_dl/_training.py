@@ -19,6 +19,9 @@ checkpoints, device moves, pickling) is skorch's.
 import contextlib
 import dataclasses
 import math
+import os
+import re
+import sys
 import warnings
 
 import numpy as np
@@ -195,12 +198,40 @@ def _to_device(batch, device):
     return batch.to(device, non_blocking=True)
 
 
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _colour_output(stream):
+    """Whether ``stream`` shows ANSI colours: a terminal or a notebook, unless NO_COLOR is set.
+
+    Anything else (a log file, a pipe, a CI log) gets plain text.
+    """
+    if os.environ.get("NO_COLOR"):
+        return False
+    if getattr(stream, "isatty", lambda: False)():
+        return True
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return type(shell).__name__ == "ZMQInteractiveShell"
+
+
 class QuietPrintLog(PrintLog):
-    """skorch's per-epoch table, formatted only when ``verbose`` prints it."""
+    """skorch's per-epoch table, formatted only when ``verbose`` prints it.
+
+    skorch colours each epoch's best values; the colour codes are left out
+    when standard output is not a terminal or a notebook.
+    """
 
     def on_epoch_end(self, net, **kwargs):
         if net.verbose:
+            self.plain_ = not _colour_output(sys.stdout)
             super().on_epoch_end(net, **kwargs)
+
+    def format_row(self, row, key, color):
+        formatted = super().format_row(row, key, color)
+        if getattr(self, "plain_", False) and isinstance(formatted, str):
+            return _ANSI_CODE.sub("", formatted)
+        return formatted
 
 
 @dataclasses.dataclass

@@ -46,7 +46,7 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from skorch.callbacks import GradientNormClipping
+from skorch.callbacks import GradientNormClipping, ProgressBar
 
 from sklearn_dl._training import (
     SklearnStopping,
@@ -65,6 +65,7 @@ from sklearn_dl.modules.losses import (
     SoftmaxCrossEntropy,
 )
 from sklearn_dl.utils import derive_seed, resolve_device, seeded
+from sklearn_dl.utils._doc_link import DocLinkMixin
 
 # Upper bound on the number of input values forwarded at once when predicting,
 # per device type, so that prediction memory stays bounded whatever the number
@@ -89,7 +90,7 @@ _OPTIMIZERS = {
 }
 
 
-class BaseTorchEstimator(BaseEstimator):
+class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
     """Base class of the network estimators; not to be used directly.
 
     Holds the training parameters that every network shares, with sklearn's
@@ -334,6 +335,9 @@ class BaseTorchEstimator(BaseEstimator):
         if self.max_grad_norm is not None:
             callbacks.append(("gradient_clipping",
                               GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
+        if self.verbose >= 2:
+            # tqdm's bar over each epoch's batches, under the per-epoch table.
+            callbacks.append(("progress_bar", ProgressBar()))
         callbacks.extend(copy.deepcopy(self.callbacks or []))
         net = TrainingNet(
             module=module,
@@ -685,8 +689,13 @@ TRAINING_PARAMETERS_DOC = """\
         Improvement of the training loss (or validation score with
         ``early_stopping``) below which an epoch counts as no improvement.
 
-    verbose : bool, default=False
-        Print a table of the per-epoch loss (skorch's ``PrintLog``).
+    verbose : bool or int, default=False
+        1 (or True) prints a table of the per-epoch loss (skorch's
+        ``PrintLog``), coloured on a terminal or in a notebook and plain text
+        elsewhere (log files, pipes; or when ``NO_COLOR`` is set). 2 adds a
+        progress bar over each epoch's batches (skorch's ``ProgressBar``,
+        which needs ``tqdm``); ``callbacks=[ProgressBar()]`` gives the bar
+        alone.
 
     warm_start : bool, default=False
         Continue training from the previous solution on the next ``fit``.

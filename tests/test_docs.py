@@ -12,7 +12,7 @@ PUBLIC_MODULES = ["sklearn_dl", "sklearn_dl.neural_network", "sklearn_dl.linear_
                   "sklearn_dl.utils"]
 # Re-exported at the top level from sklearn_dl.neural_network, documented there.
 REEXPORTED = {"CNNClassifier", "CNNRegressor", "LSTMClassifier", "LSTMRegressor",
-              "MLPClassifier", "MLPRegressor", "__version__"}
+              "MLPClassifier", "MLPRegressor", "TorchClassifier", "TorchRegressor", "__version__"}
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)

@@ -14,6 +14,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from sklearn_dl.linear_model import _solvers
 from sklearn_dl.linear_model._objectives import SquaredObjective
 from sklearn_dl.utils import derive_seed, resolve_device
+from sklearn_dl.utils._doc_link import DocLinkMixin
 
 _DEFAULT_MAX_ITER = 1000
 
@@ -51,7 +52,7 @@ def restore_on_error(fit):
     return wrapper
 
 
-class TorchLinearRegressor(RegressorMixin, BaseEstimator):
+class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
     """Fit plumbing shared by :class:`LinearRegression` and :class:`Ridge`.
 
     ``fit`` centres ``X`` and ``y`` on their (weighted) means when an intercept

@@ -20,11 +20,12 @@ from sklearn_dl.linear_model._base import (
 )
 from sklearn_dl.linear_model._objectives import BinomialObjective, MultinomialObjective
 from sklearn_dl.utils import resolve_device
+from sklearn_dl.utils._doc_link import DocLinkMixin
 
 _SMOOTH_SOLVERS = ("lbfgs", "newton", "gd", "sgd")
 
 
-class LogisticRegression(ClassifierMixin, BaseEstimator):
+class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
     """Logistic regression (binary and multinomial) solved by our own torch solvers.
 
     It minimises exactly sklearn's objective,

@@ -11,9 +11,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sklearn_dl.neural_network import LSTMRegressor
 from sklearn_dl.time_series._window import make_supervised
+from sklearn_dl.utils._doc_link import DocLinkMixin
 
 
-class RecursiveForecaster(BaseEstimator):
+class RecursiveForecaster(DocLinkMixin, BaseEstimator):
     """Forecast a series any number of steps ahead with a regressor of windows.
 
     ``fit`` cuts the series into (window, next ``horizon`` values) samples

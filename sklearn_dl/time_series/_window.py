@@ -7,8 +7,10 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sklearn_dl.utils._doc_link import DocLinkMixin
 
-class SlidingWindow(TransformerMixin, BaseEstimator):
+
+class SlidingWindow(TransformerMixin, DocLinkMixin, BaseEstimator):
     """Turn a frame of time series into one window of past values per timestep.
 
     Row ``t`` of the output holds the ``window`` observations that end at

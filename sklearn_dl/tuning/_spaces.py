@@ -9,6 +9,8 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_dl.utils._doc_link import DocLinkMixin
+
 # Parameters whose values are tuples of ints (layer widths, filter counts).
 # Optuna's categorical choices must be None, bool, int, float or str to be
 # stored, so the spaces offer them as strings such as "128-64", which
@@ -179,7 +181,7 @@ def _delegates(method):
     return lambda self: hasattr(self.estimator, method)
 
 
-class Tunable(MetaEstimatorMixin, BaseEstimator):
+class Tunable(MetaEstimatorMixin, DocLinkMixin, BaseEstimator):
     """Make an estimator or pipeline accept the string-encoded values of a search space.
 
     ``set_params`` decodes ``hidden_layer_sizes="128-64"`` (any key ending

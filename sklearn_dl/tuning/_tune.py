@@ -135,7 +135,7 @@ def _printer(n_trials, start):
 
 def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storage=None,
          study_name=None, timeout=None, pruning=True, random_state=None, callbacks=None,
-         verbose=1):
+         verbose=1, show_progress_bar=False):
     """Tune an estimator's hyperparameters by cross-validation with Optuna.
 
     Each trial draws parameters from ``space`` (TPE sampler) and
@@ -187,6 +187,10 @@ def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storag
         of this call's trials (e.g. ``optuna.study.MaxTrialsCallback``).
     verbose : int, default=1
         0 is silent; 1 prints a line per trial.
+    show_progress_bar : bool, default=False
+        Show Optuna's progress bar over the trials (``tqdm``), as
+        ``study.optimize(show_progress_bar=True)`` does; with ``verbose=0``
+        it is the only output.
 
     Returns
     -------
@@ -243,7 +247,7 @@ def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storag
         )
         # A diverging trial fails (and is recorded so) instead of ending the study.
         study.optimize(objective, n_trials=n_trials, timeout=timeout, callbacks=callbacks,
-                       catch=(DivergenceError,))
+                       catch=(DivergenceError,), show_progress_bar=show_progress_bar)
     finally:
         optuna.logging.set_verbosity(verbosity)
     return TuneResult(_refit(model, study, X, y), study)
