@@ -261,6 +261,10 @@ class TrainingNet(NeuralNet):
         Reshuffle the training data at every epoch.
     shuffle_generator : torch.Generator or None
         Source of the shuffling order, seeded by the estimator.
+    random_generator : torch.Generator or None
+        The generator, on the training device, that the module's random
+        layers (dropout, augmentation) draw from, seeded by the estimator;
+        kept here so that a backup can save and restore its state.
     autocast_dtype : torch.dtype or None
         Mixed precision: forward passes run under ``torch.autocast`` in this
         dtype (``bfloat16`` or ``float16``) while the weights stay float32;
@@ -271,11 +275,12 @@ class TrainingNet(NeuralNet):
     """
 
     def __init__(self, *args, l2_penalty=0.0, shuffle=True, shuffle_generator=None,
-                 autocast_dtype=None, compile_options=None, **kwargs):
+                 random_generator=None, autocast_dtype=None, compile_options=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.l2_penalty = l2_penalty
         self.shuffle = shuffle
         self.shuffle_generator = shuffle_generator
+        self.random_generator = random_generator
         self.autocast_dtype = autocast_dtype
         self.compile_options = compile_options
 
@@ -462,6 +467,8 @@ class TrainingNet(NeuralNet):
         # may hold device tensors.
         state.pop("_compiled_module", None)
         state.pop("_grad_scaler", None)
+        # Made again by every fit, and a GPU's generator would not load on a CPU.
+        state["random_generator"] = None
         return state
 
     def __setstate__(self, state):
@@ -572,6 +579,7 @@ class SklearnStopping(Callback):
         self.current_lr_ = self.learning_rate_init
         self.validation_ = None
         self._last_good_state = None
+        self._older_state = None
         self._best_state = None
         return self
 
@@ -608,15 +616,21 @@ class SklearnStopping(Callback):
         self.stop_message_ = None
 
     def on_epoch_begin(self, net, **kwargs):
-        # Written into the previous epoch's copies: fresh buffers at every
-        # epoch would cost page faults on every weight matrix.
+        # Written into an earlier epoch's copies: fresh buffers at every epoch
+        # would cost page faults on every weight matrix. Stopping on divergence
+        # keeps the epoch before too: the last epoch's final step may have left
+        # weights whose outputs overflow though its loss (taken before each
+        # step) was finite.
+        into = self._last_good_state
+        if self.on_divergence == "stop":
+            into, self._older_state = self._older_state, self._last_good_state
         self._last_good_state = _snapshot(
-            (net.module_.state_dict(), net.optimizer_.state_dict()), self._last_good_state)
+            (net.module_.state_dict(), net.optimizer_.state_dict()), into)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         loss = net.history[-1, "train_loss"]
-        if not math.isfinite(loss):
-            self._on_divergence(net, loss)
+        if not math.isfinite(loss) or not _finite_parameters(net.module_):
+            self._on_divergence(net, loss, dataset_train)
         self.t_ += len(dataset_train)
         if self.validation_ is not None:
             message = self._track_validation(net)
@@ -630,28 +644,46 @@ class SklearnStopping(Callback):
             self._stop(net, f"lbfgs reached max_fun={self.max_fun} loss evaluations.")
 
     def on_train_end(self, net, **kwargs):
+        if (len(net.history) and "train_loss" not in net.history[-1]
+                and self._last_good_state is not None):
+            # Interrupted (Ctrl-C) mid-epoch: back to the last complete epoch,
+            # optimiser included, as if the interrupted one had not begun.
+            self._restore(net, self._last_good_state)
+            del net.history[-1]
         if self._best_state is not None:
             net.module_.load_state_dict(self._best_state)
         self.validation_ = None
         self._best_state = None
-        self._last_good_state = None
+        self._last_good_state = self._older_state = None
 
-    def _on_divergence(self, net, loss):
-        module_state, optimizer_state = self._last_good_state
+    @staticmethod
+    def _restore(net, state):
+        module_state, optimizer_state = state
         net.module_.load_state_dict(module_state)
         # The optimiser adopts the snapshot's tensors as its state: they must
         # not be written into again as a later epoch's snapshot.
         net.optimizer_.load_state_dict(optimizer_state)
-        self._last_good_state = None
+
+    def _on_divergence(self, net, loss, dataset_train):
         epoch = len(net.history)
+        cause = (f"the loss became {loss}" if not math.isfinite(loss)
+                 else "the weights became non-finite")
+        self._restore(net, self._last_good_state)
+        kept = epoch - 1
+        if self.on_divergence == "stop" and kept and not _finite_outputs(net, dataset_train):
+            # The last epoch's final step overflowed: fall back one more epoch.
+            kept -= 1
+            if kept:
+                self._restore(net, self._older_state)
+        self._last_good_state = self._older_state = None
         advice = ("Scale the inputs (e.g. StandardScaler), lower learning_rate_init, or clip "
                   "gradients with max_grad_norm.")
-        if self.on_divergence == "stop" and epoch > 1:
-            del net.history[-1]
+        if self.on_divergence == "stop" and kept > 0:
+            del net.history[kept:]
             self.diverged_ = True
-            self._stop(net, f"Training diverged at epoch {epoch}: the loss became {loss}. "
-                            f"Training stopped with the weights of epoch {epoch - 1}. " + advice)
-        raise DivergenceError(f"Training diverged at epoch {epoch}: the loss became {loss}. "
+            self._stop(net, f"Training diverged at epoch {epoch}: {cause}. "
+                            f"Training stopped with the weights of epoch {kept}. " + advice)
+        raise DivergenceError(f"Training diverged at epoch {epoch}: {cause}. "
                               "The weights of the last finite epoch were kept. " + advice)
 
     def _track_validation(self, net):
@@ -725,6 +757,22 @@ def _snapshot(tree, into=None):
             into = [None] * len(tree)
         return type(tree)(_snapshot(value, old) for value, old in zip(tree, into))
     return tree
+
+
+def _finite_parameters(module):
+    """Whether every parameter of ``module`` is finite (one device sync)."""
+    flags = [torch.isfinite(param).all() for param in module.parameters()]
+    return bool(torch.stack(flags).all()) if flags else True
+
+
+def _finite_outputs(net, dataset):
+    """Whether the module's outputs on the training inputs are all finite."""
+    X = dataset.X
+    chunk_rows = max(1, 2**18 // max(1, X[0].numel()))
+    with evaluating(net.module_), autocasting(net.autocast_dtype, net.device):
+        return all(bool(torch.isfinite(net.module_(_to_device(X[start:start + chunk_rows],
+                                                              torch.device(net.device)))).all())
+                   for start in range(0, len(X), chunk_rows))
 
 
 def _lbfgs_evaluations(net):

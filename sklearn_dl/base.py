@@ -58,6 +58,7 @@ from sklearn_dl._training import (
     to_tensor,
 )
 from sklearn_dl.callbacks import BackupAndRestore, fit_fingerprint
+from sklearn_dl.modules import use_generator
 from sklearn_dl.modules.losses import (
     HalfPoissonDeviance,
     HalfSquaredError,
@@ -223,30 +224,34 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                                None if uniform else weights[train_index], stream_to)
         epochs = 1 if incremental else self.max_iter
 
-        with seeded(seed, device):
-            if first_call:
+        if first_call:
+            with seeded(seed, device):
                 net = self._make_net(X.shape[1:], device, n_samples=len(train))
-            else:
-                net = self.net_
-            net.shuffle_generator = torch.Generator().manual_seed(seed)
-            net.batch_size = self._effective_batch_size(len(train))
-            stopping = dict(net.callbacks_)["sklearn_stopping"]
-            stopping.set_validation(
-                self._validation_scorer(X_tensor[valid_index], targets[valid_index].to(device),
-                                        weights[valid_index].to(device), device,
-                                        y[valid_index.cpu().numpy()],
-                                        sample_weight[valid_index.cpu().numpy()])
-                if valid_index is not None else None
-            )
-            n_epochs_before = len(net.history)
-            backup = _backup_callback(net)
-            restored = 0
-            if backup is not None and first_call and not incremental:
-                restored = backup.start(net, fit_fingerprint(self, X, targets))
-            elif backup is not None:
-                backup.disarm()
-            net.max_epochs = epochs - restored
-            net.partial_fit(train)
+        else:
+            net = self.net_
+        # Training draws only from generators of its own fit, never from torch's
+        # global one, so fits in threads neither see each other nor touch it.
+        net.shuffle_generator = torch.Generator().manual_seed(seed)
+        net.random_generator = torch.Generator(device).manual_seed(_layer_seed(seed))
+        use_generator(net.module_, net.random_generator)
+        net.batch_size = self._effective_batch_size(len(train))
+        stopping = dict(net.callbacks_)["sklearn_stopping"]
+        stopping.set_validation(
+            self._validation_scorer(X_tensor[valid_index], targets[valid_index].to(device),
+                                    weights[valid_index].to(device), device,
+                                    y[valid_index.cpu().numpy()],
+                                    sample_weight[valid_index.cpu().numpy()])
+            if valid_index is not None else None
+        )
+        n_epochs_before = len(net.history)
+        backup = _backup_callback(net)
+        restored = 0
+        if backup is not None and first_call and not incremental:
+            restored = backup.start(net, fit_fingerprint(self, X, targets))
+        elif backup is not None:
+            backup.disarm()
+        net.max_epochs = epochs - restored
+        net.partial_fit(train)
         epochs_run = sum("train_loss" in epoch for epoch in net.history[n_epochs_before:])
         if backup is not None and (stopping.stopped_ or epochs_run >= epochs):
             backup.finish()
@@ -384,7 +389,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         # An epoch cut short by Ctrl-C has no train_loss.
         losses = [float(epoch["train_loss"]) for epoch in net.history if "train_loss" in epoch]
         self.loss_curve_ = losses
-        self.loss_ = losses[-1]
+        # None when Ctrl-C came before the first epoch ended: the initial weights.
+        self.loss_ = losses[-1] if losses else None
         self.n_iter_ = epochs_run
         self.t_ = stopping.t_
         if self.early_stopping:
@@ -445,6 +451,11 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _layer_seed(seed):
+    """The seed of dropout and augmentation, drawn apart from the shuffling's ``seed``."""
+    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
 
 
 def _backup_callback(net):

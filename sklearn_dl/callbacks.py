@@ -155,11 +155,8 @@ def _snapshot(net, fingerprint):
         "optimizer": net.optimizer_.state_dict(),
         "stopping": stopping.state_dict(),
         "shuffle_rng": net.shuffle_generator.get_state(),
-        "torch_rng": torch.get_rng_state(),
+        "random_rng": net.random_generator.get_state(),
     }
-    device = torch.device(net.device)
-    if device.type == "cuda":
-        state["cuda_rng"] = torch.cuda.get_rng_state(device)
     scaler = getattr(net, "_grad_scaler", None)
     if scaler is not None:
         state["grad_scaler"] = scaler.state_dict()
@@ -173,11 +170,8 @@ def _restore(net, state):
     net.history.clear()
     net.history.extend(json.loads(state["history"]))
     net.shuffle_generator.set_state(state["shuffle_rng"].cpu())
-    # Dropout and augmentation draw from the global generators, which the
-    # estimator has forked for this fit: setting them here stays inside it.
-    torch.set_rng_state(state["torch_rng"].cpu())
-    if "cuda_rng" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state(state["cuda_rng"].cpu(), torch.device(net.device))
+    # The generator of dropout and augmentation, which belongs to this fit.
+    net.random_generator.set_state(state["random_rng"].cpu())
     if "grad_scaler" in state:
         net._gradient_scaler().load_state_dict(state["grad_scaler"])
 

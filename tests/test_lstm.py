@@ -8,6 +8,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
 
 from sklearn_dl.modules import RecurrentNet
+from sklearn_dl.modules.recurrent import StackedRecurrent
 from sklearn_dl.neural_network import LSTMClassifier, LSTMRegressor, MLPClassifier
 from sklearn_dl.time_series import RecursiveForecaster
 
@@ -151,9 +152,13 @@ def test_architectures(rng, params):
     X, y = rng.normal(size=(30, 6, 2)), rng.integers(0, 3, size=30)
     model = LSTMClassifier(**FAST, **params).fit(X, y)
     rnn = model.module_.rnn
-    assert isinstance(rnn, torch.nn.GRU if params.get("cell") == "gru" else torch.nn.LSTM)
-    assert rnn.bidirectional == params.get("bidirectional", False)
-    assert rnn.num_layers == params.get("num_layers", 1)
+    # Dropout between layers stacks single layers, with dropout of our own between.
+    layers = rnn.layers if isinstance(rnn, StackedRecurrent) else [rnn]
+    assert isinstance(rnn, StackedRecurrent) == (params.get("dropout", 0) > 0)
+    cell = torch.nn.GRU if params.get("cell") == "gru" else torch.nn.LSTM
+    assert all(isinstance(layer, cell) for layer in layers)
+    assert all(layer.bidirectional == params.get("bidirectional", False) for layer in layers)
+    assert sum(layer.num_layers for layer in layers) == params.get("num_layers", 1)
     assert model.predict_proba(X).shape == (30, 3)
 
 

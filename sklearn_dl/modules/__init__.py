@@ -4,9 +4,10 @@ The estimators in :mod:`sklearn_dl.neural_network` build these modules in
 ``fit``; they can also be used on their own in any torch code.
 """
 
-from sklearn_dl.modules._layers import ACTIVATIONS, initialize_weights
+from sklearn_dl.modules._layers import ACTIVATIONS, Dropout, initialize_weights, use_generator
 from sklearn_dl.modules.cnn import BatchAugmentation, ConvNet
 from sklearn_dl.modules.mlp import MLP
 from sklearn_dl.modules.recurrent import RecurrentNet
 
-__all__ = ["ACTIVATIONS", "BatchAugmentation", "ConvNet", "MLP", "RecurrentNet", "initialize_weights"]
+__all__ = ["ACTIVATIONS", "BatchAugmentation", "ConvNet", "Dropout", "MLP", "RecurrentNet",
+           "initialize_weights", "use_generator"]

@@ -1,7 +1,8 @@
-"""Building blocks shared by the architectures: activations and weight init."""
+"""Building blocks shared by the architectures: activations, dropout and weight init."""
 
 import math
 
+import torch
 from torch import nn
 
 ACTIVATIONS = {
@@ -60,4 +61,73 @@ def initialize_weights(module, weight_init, activation):
             nn.init.kaiming_normal_(weight, nonlinearity=_GAIN_NONLINEARITY[activation])
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
+    return module
+
+
+class Dropout(nn.Module):
+    """``torch.nn.Dropout`` drawing its masks from a generator of its own.
+
+    ``nn.Dropout`` draws from torch's process-wide generator, so fits running
+    in threads would draw each other's masks. This layer draws from
+    ``generator`` (a :class:`torch.Generator` on the layer's device, set by
+    :func:`use_generator`), or from torch's global generator while it is None.
+    The generator is not part of the layer's state: it is not saved, copied
+    or pickled with it.
+
+    Parameters
+    ----------
+    p : float
+        Probability of zeroing a unit in training mode; the kept units are
+        scaled by ``1 / (1 - p)``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.modules import Dropout, use_generator
+    >>> layer = use_generator(Dropout(0.5), torch.Generator().manual_seed(0))
+    >>> first = layer(torch.ones(8))
+    >>> second = use_generator(Dropout(0.5), torch.Generator().manual_seed(0))(torch.ones(8))
+    >>> torch.equal(first, second), sorted(set(first.tolist()))
+    (True, [0.0, 2.0])
+    """
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        self.p = float(p)
+        self.generator = None
+
+    def forward(self, X):
+        if not self.training or self.p == 0:
+            return X
+        keep = torch.empty_like(X).bernoulli_(1 - self.p, generator=self.generator)
+        return X * keep.div_(1 - self.p)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+    def __getstate__(self):
+        # A generator may live on a GPU the unpickling machine lacks.
+        return {**self.__dict__, "generator": None}
+
+
+def use_generator(module, generator):
+    """Make every random layer of ``module`` draw from ``generator``; return ``module``.
+
+    A random layer is a submodule with a ``generator`` attribute, such as
+    :class:`Dropout` and :class:`~sklearn_dl.modules.BatchAugmentation`.
+    ``generator`` must be on the module's device (or None: torch's global
+    generator).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    generator : torch.Generator or None
+
+    Returns
+    -------
+    module : torch.nn.Module
+    """
+    for layer in module.modules():
+        if hasattr(layer, "generator"):
+            layer.generator = generator
     return module

@@ -11,7 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sklearn_dl.modules._layers import ACTIVATIONS
+from sklearn_dl.modules._layers import ACTIVATIONS, Dropout
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d}
 _BATCH_NORM = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
@@ -23,10 +23,12 @@ _POOL = {("max", 1): nn.MaxPool1d, ("max", 2): nn.MaxPool2d,
 class BatchAugmentation(nn.Module):
     """Random perturbations of a batch of signals or images, in training mode only.
 
-    Every sample of the batch draws its own perturbation from torch's global
-    random generator on the batch's device (so a seeded generator gives
-    reproducible training), all in a few batched tensor operations. In
-    evaluation mode the input passes through unchanged.
+    Every sample of the batch draws its own perturbation, all in a few
+    batched tensor operations, from ``generator`` (a :class:`torch.Generator`
+    on the batch's device, set by :func:`~sklearn_dl.modules.use_generator`;
+    torch's global generator while it is None), so a seeded generator gives
+    reproducible training. In evaluation mode the input passes through
+    unchanged.
 
     Parameters
     ----------
@@ -64,21 +66,24 @@ class BatchAugmentation(nn.Module):
         self.flip = bool(flip)
         self.noise = float(noise)
         self.scale = float(scale)
+        self.generator = None
 
     def forward(self, X):
         if not self.training:
             return X
         if self.shift:
             X = self._random_crop(X)
+        draw = {"generator": self.generator, "device": X.device}
         if self.flip:
-            flipped = torch.rand(len(X), device=X.device) < 0.5
+            flipped = torch.rand(len(X), **draw) < 0.5
             X = torch.where(_per_sample(flipped, X), X.flip(-1), X)
         if self.scale:
-            factor = 1 + self.scale * (2 * torch.rand(len(X), device=X.device, dtype=X.dtype) - 1)
+            factor = 1 + self.scale * (2 * torch.rand(len(X), dtype=X.dtype, **draw) - 1)
             X = X * _per_sample(factor, X)
         if self.noise:
             spread = X.flatten(1).std(dim=1, correction=0)
-            X = X + self.noise * _per_sample(spread, X) * torch.randn_like(X)
+            X = X + self.noise * _per_sample(spread, X) * torch.randn(X.shape, dtype=X.dtype,
+                                                                      **draw)
         return X
 
     def _random_crop(self, X):
@@ -90,7 +95,8 @@ class BatchAugmentation(nn.Module):
         # starting at its own random offset along each axis.
         index = [torch.arange(n_samples, device=X.device).view(-1, *[1] * len(spatial))]
         for axis, size in enumerate(spatial):
-            offset = torch.randint(0, 2 * shift + 1, (n_samples,), device=X.device)
+            offset = torch.randint(0, 2 * shift + 1, (n_samples,), generator=self.generator,
+                                   device=X.device)
             positions = offset[:, None] + torch.arange(size, device=X.device)
             shape = [n_samples] + [1] * len(spatial)
             shape[axis + 1] = size
@@ -100,6 +106,10 @@ class BatchAugmentation(nn.Module):
 
     def extra_repr(self):
         return f"shift={self.shift}, flip={self.flip}, noise={self.noise}, scale={self.scale}"
+
+    def __getstate__(self):
+        # A generator may live on a GPU the unpickling machine lacks.
+        return {**self.__dict__, "generator": None}
 
 
 def _per_sample(values, X):
@@ -192,7 +202,7 @@ class ConvNet(nn.Module):
                 blocks.append(_POOL[pooling, ndim](window))
                 spatial = [size // step for size, step in zip(spatial, window)]
             if dropout > 0:
-                blocks.append(nn.Dropout(dropout))
+                blocks.append(Dropout(dropout))
             n_channels = width
         self.features = nn.Sequential(*blocks)
 
@@ -208,7 +218,7 @@ class ConvNet(nn.Module):
             head.append(nn.Linear(fan_in, width))
             head.append(ACTIVATIONS[activation]())
             if dropout > 0:
-                head.append(nn.Dropout(dropout))
+                head.append(Dropout(dropout))
             fan_in = width
         head.append(nn.Linear(fan_in, n_outputs))
         self.head = nn.Sequential(*head)

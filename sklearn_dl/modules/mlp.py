@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from sklearn_dl.modules._layers import ACTIVATIONS
+from sklearn_dl.modules._layers import ACTIVATIONS, Dropout
 
 
 class MLP(nn.Module):
@@ -45,7 +45,7 @@ class MLP(nn.Module):
                 blocks.append(nn.BatchNorm1d(width))
             blocks.append(ACTIVATIONS[activation]())
             if dropout > 0:
-                blocks.append(nn.Dropout(dropout))
+                blocks.append(Dropout(dropout))
             fan_in = width
         blocks.append(nn.Linear(fan_in, n_outputs))
         self.layers = nn.Sequential(*blocks)

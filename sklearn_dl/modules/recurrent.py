@@ -2,7 +2,9 @@
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pack_padded_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+
+from sklearn_dl.modules._layers import Dropout
 
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -55,14 +57,17 @@ class RecurrentNet(nn.Module):
         super().__init__()
         self.input_shape = tuple(int(size) for size in input_shape)
         self.cell = cell
-        self.rnn = _CELLS[cell](
-            input_size=self.input_shape[1], hidden_size=hidden_size, num_layers=num_layers,
-            bidirectional=bidirectional, batch_first=True,
-            # torch warns when asked for dropout with a single layer.
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
+        self.hidden_size = hidden_size
+        if num_layers > 1 and dropout > 0:
+            # torch's own dropout between layers draws from the global generator.
+            self.rnn = StackedRecurrent(cell, self.input_shape[1], hidden_size, num_layers,
+                                        bidirectional, dropout)
+        else:
+            self.rnn = _CELLS[cell](input_size=self.input_shape[1], hidden_size=hidden_size,
+                                    num_layers=num_layers, bidirectional=bidirectional,
+                                    batch_first=True)
         self.n_directions = 2 if bidirectional else 1
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.head = nn.Linear(self.n_directions * hidden_size, n_outputs)
         self.reset_parameters()
 
@@ -73,8 +78,9 @@ class RecurrentNet(nn.Module):
         the state's norm through time, and a forget-gate bias of 1 makes an
         untrained LSTM remember by default, so long-range gradients survive.
         """
-        hidden_size = self.rnn.hidden_size
+        hidden_size = self.hidden_size
         for name, param in self.rnn.named_parameters():
+            name = name.rsplit(".", 1)[-1]
             if name.startswith("weight_ih"):
                 for gate in param.split(hidden_size):
                     nn.init.xavier_uniform_(gate)
@@ -101,3 +107,39 @@ class RecurrentNet(nn.Module):
         # hidden: (num_layers * directions, batch, hidden_size); keep the last layer.
         last = hidden[-self.n_directions:].transpose(0, 1).reshape(len(X), -1)
         return self.head(self.dropout(last))
+
+
+class StackedRecurrent(nn.Module):
+    """Single-layer LSTMs or GRUs stacked with :class:`~sklearn_dl.modules.Dropout` between.
+
+    What ``nn.LSTM(num_layers=n, dropout=p)`` computes, but the dropout masks
+    come from the layer's own generator instead of torch's global one. Takes
+    and returns what ``nn.LSTM`` / ``nn.GRU`` (``batch_first=True``) do: a
+    padded batch or a :class:`~torch.nn.utils.rnn.PackedSequence`, and the
+    outputs with the final state of every layer.
+    """
+
+    def __init__(self, cell, input_size, hidden_size, num_layers, bidirectional, dropout):
+        super().__init__()
+        width = 2 * hidden_size if bidirectional else hidden_size
+        self.layers = nn.ModuleList(
+            _CELLS[cell](input_size=input_size if index == 0 else width, hidden_size=hidden_size,
+                         bidirectional=bidirectional, batch_first=True)
+            for index in range(num_layers))
+        self.dropout = Dropout(dropout)
+
+    def forward(self, sequences):
+        states = []
+        for index, layer in enumerate(self.layers):
+            if index:
+                sequences = self._drop(sequences)
+            sequences, state = layer(sequences)
+            states.append(state)
+        if isinstance(states[0], tuple):  # LSTM: (hidden, cell) per layer
+            return sequences, tuple(torch.cat(parts) for parts in zip(*states))
+        return sequences, torch.cat(states)
+
+    def _drop(self, sequences):
+        if isinstance(sequences, PackedSequence):
+            return sequences._replace(data=self.dropout(sequences.data))
+        return self.dropout(sequences)

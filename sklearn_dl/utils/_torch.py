@@ -1,6 +1,7 @@
 """Device resolution and seeding shared by every torch-backed estimator."""
 
 import contextlib
+import threading
 
 import numpy as np
 import torch
@@ -72,13 +73,21 @@ def derive_seed(random_state):
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
+# Held while a block runs on a seeded copy of torch's global generator, so that
+# fits in threads build their modules one at a time, each from its own seed.
+_GLOBAL_RNG_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def seeded(seed, device):
     """Run the block with torch's global RNG seeded, then restore it.
 
-    Module initialisation and dropout draw from torch's global generator; the
-    block sees a generator seeded from ``seed`` and the caller's generator
-    state is untouched afterwards.
+    Module construction (``nn.Linear`` and friends initialise their weights
+    at construction) draws from torch's global generator; the block sees a
+    generator seeded from ``seed``, and the caller's generator state is
+    untouched afterwards. Blocks in different threads run one at a time, so
+    none sees another's seed; keep them short (training draws from
+    generators of its own, see :func:`sklearn_dl.modules.use_generator`).
 
     Parameters
     ----------
@@ -99,7 +108,8 @@ def seeded(seed, device):
     (True, True)
     """
     devices = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=devices, device_type=device.type if devices else "cuda"):
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(
+            devices=devices, device_type=device.type if devices else "cuda"):
         if device.type == "cpu":
             # Only the CPU generator: torch.manual_seed would also queue a
             # seeding of every CUDA device (recording a stack trace each time).

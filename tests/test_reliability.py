@@ -1,0 +1,176 @@
+"""Runtime reliability: fits in threads, divergence, Ctrl-C, values float32 cannot hold."""
+
+import pickle
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_array_equal
+from sklearn.base import clone
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback
+
+from sklearn_dl.neural_network import (
+    CNNClassifier,
+    LSTMClassifier,
+    MLPClassifier,
+    MLPRegressor,
+)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(160, 8, n_informative=4, random_state=0)
+
+
+def _quiet_fit(model, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y)
+
+
+# -- fits in threads ---------------------------------------------------------------
+
+RANDOM_MODELS = {
+    "mlp": MLPClassifier((16,), dropout=0.3, batch_size=32, max_iter=4, random_state=0),
+    "cnn": CNNClassifier(input_shape=(2, 4), filters=(4,), hidden_layer_sizes=(8,),
+                         dropout=0.3, augmentation={"shift": 1, "flip": True, "noise": 0.1,
+                                                    "scale": 0.1},
+                         early_stopping=True, batch_size=32, max_iter=4, random_state=0),
+    "lstm": LSTMClassifier(input_shape=(4, 2), hidden_size=8, num_layers=2, dropout=0.3,
+                           batch_size=32, max_iter=4, random_state=0),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RANDOM_MODELS))
+def test_fits_in_threads_equal_the_serial_fit_and_leave_torch_rng_alone(data, kind):
+    # Dropout, augmentation, shuffling and the validation split each draw
+    # from the fit's own generators: four clones fitted at once in threads
+    # reach the serial result bit for bit, and torch's global generator is
+    # where it was.
+    X, y = data
+    model = RANDOM_MODELS[kind]
+    before = torch.get_rng_state()
+    serial = _quiet_fit(clone(model), X, y).predict_proba(X)
+    assert torch.equal(torch.get_rng_state(), before)
+    with ThreadPoolExecutor(4) as pool:
+        probas = list(pool.map(lambda _: _quiet_fit(clone(model), X, y).predict_proba(X),
+                               range(4)))
+    for proba in probas:
+        assert_array_equal(proba, serial)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_random_layers_pickle_and_continue(data):
+    X, y = data
+    model = _quiet_fit(clone(RANDOM_MODELS["lstm"]), X, y)
+    loaded = pickle.loads(pickle.dumps(model))
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    # A continuation gets a fresh generator of its own: the same one for both.
+    model.partial_fit(X, y)
+    loaded.partial_fit(X, y)
+    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+# -- divergence ------------------------------------------------------------------------
+
+
+class _OverflowWeightsAt(Callback):
+    """After the given epoch, sets every weight to 1e30: finite, but the
+    outputs overflow float32 (the first layer's 1e30 times the second's)."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            with torch.no_grad():
+                for param in net.module_.parameters():
+                    param.fill_(1e30)
+
+
+def test_divergence_stop_never_keeps_weights_whose_outputs_overflow():
+    X, y = make_regression(100, 5, random_state=0)
+    params = {"hidden_layer_sizes": (8,), "tol": 0, "random_state": 0}
+    reference = _quiet_fit(MLPRegressor(**params, max_iter=2), X, y)
+    model = MLPRegressor(**params, max_iter=10, on_divergence="stop",
+                         callbacks=[("overflow", _OverflowWeightsAt(3))])
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 4.*weights of epoch 2"):
+        model.fit(X, y)
+    # Epoch 3's last step left weights whose outputs are infinite: epoch 2's are kept.
+    assert model.n_iter_ == 2 and len(model.loss_curve_) == 2
+    assert_array_equal(model.predict(X), reference.predict(X))
+
+
+class _InfiniteWeightAfterEpoch(Callback):
+    """Sets one weight to infinity after the last batch of the given epoch,
+    whose loss (taken before each step) stays finite."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch and len(net.history[-1]["batches"]) == 1:
+            with torch.no_grad():
+                next(net.module_.parameters())[0, 0] = float("inf")
+
+
+def test_divergence_checks_the_weights_not_only_the_loss():
+    X, y = make_regression(100, 5, random_state=0)
+    params = {"hidden_layer_sizes": (8,), "batch_size": 100, "tol": 0, "random_state": 0}
+    reference = _quiet_fit(MLPRegressor(**params, max_iter=2), X, y)
+    model = MLPRegressor(**params, max_iter=10, on_divergence="stop",
+                         callbacks=[("inf", _InfiniteWeightAfterEpoch(3))])
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 3: the weights became "
+                                                "non-finite.*weights of epoch 2"):
+        model.fit(X, y)
+    assert model.n_iter_ == 2
+    assert_array_equal(model.predict(X), reference.predict(X))
+
+
+# -- Ctrl-C -------------------------------------------------------------------------
+
+
+class _CtrlCAtBatch(Callback):
+    """Plays a user's Ctrl-C after a given batch of a given epoch."""
+
+    def __init__(self, epoch, batch):
+        self.epoch, self.batch = epoch, batch
+
+    def on_batch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch and len(net.history[-1]["batches"]) == self.batch:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_mid_epoch_keeps_the_last_complete_epoch(data):
+    X, y = data
+    params = {"hidden_layer_sizes": (16,), "dropout": 0.2, "batch_size": 32,
+              "random_state": 0}
+    two_epochs = _quiet_fit(MLPClassifier(**params, max_iter=2), X, y)
+    model = MLPClassifier(**params, max_iter=5, callbacks=[("ctrl_c", _CtrlCAtBatch(3, 2))])
+    with pytest.warns(UserWarning, match="interrupted"):
+        model.fit(X, y)
+    assert model.n_iter_ == 2 and len(model.history_) == 2
+    assert_array_equal(model.predict_proba(X), two_epochs.predict_proba(X))
+    assert _adam_steps(model) == _adam_steps(two_epochs) == 10  # the optimiser's too
+
+
+def _adam_steps(model):
+    state = next(iter(model.net_.optimizer_.state.values()))
+    return int(state["step"])
+
+
+def test_ctrl_c_in_the_first_epoch_keeps_the_initial_weights(data):
+    X, y = data
+    params = {"hidden_layer_sizes": (16,), "batch_size": 32, "random_state": 0}
+    model = MLPClassifier(**params, callbacks=[("ctrl_c", _CtrlCAtBatch(1, 2))])
+    with pytest.warns(UserWarning, match="interrupted"):
+        model.fit(X, y)
+    assert model.n_iter_ == 0 and model.loss_curve_ == [] and model.loss_ is None
+    initial = MLPClassifier(**params, max_iter=1, learning_rate_init=1e-12)
+    _quiet_fit(initial, X, y)
+    np.testing.assert_allclose(model.coefs_[0], initial.coefs_[0], atol=1e-9)
+    assert model.predict(X).shape == (len(X),)
