@@ -247,7 +247,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         backup = _backup_callback(net)
         restored = 0
         if backup is not None and first_call and not incremental:
-            restored = backup.start(net, fit_fingerprint(self, X, targets))
+            restored = backup.start(net, fit_fingerprint(
+                self, X, targets, sample_weight,
+                seed=None if self.random_state is None else base_seed))
         elif backup is not None:
             backup.disarm()
         net.max_epochs = epochs - restored

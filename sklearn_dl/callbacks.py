@@ -5,9 +5,11 @@ Any skorch callback works there (``LRScheduler``, ``Checkpoint``,
 an interrupted ``fit`` of an sklearn estimator exactly where it stopped.
 """
 
+import contextlib
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -31,36 +33,43 @@ class BackupAndRestore(Callback):
     reaches with the same ``random_state``. A fit that ends normally
     (``max_iter`` reached or converged) deletes its backup.
 
+    Each fit backs up into its own subdirectory of ``directory``, named by a
+    fingerprint of the estimator's parameters, its seed and every byte of
+    ``X``, ``y`` and ``sample_weight``: the same fit finds its backup again,
+    any other fit (another fold of ``cross_validate``, other parameters,
+    other data) never resumes from it, so clones trained in parallel can
+    share one ``directory``. With ``random_state=None`` the fingerprint
+    leaves the seed out, so such a fit resumes too.
+
     The backup covers a fit that starts from scratch; ``partial_fit`` and
     ``warm_start`` continuations neither write nor read one. It is written
     atomically (a crash while writing leaves the previous backup) and read
     with ``torch.load(weights_only=True)``, which runs no code from the file.
-    A backup written by a fit with other parameters or data is refused with a
-    ``ValueError``.
+    When a backup cannot be written (a full disk, a lost mount), the fit
+    warns once and trains on without it.
 
     Parameters
     ----------
     directory : str or path-like
-        Where the backup lives (created when missing). One directory per
-        training run: two fits sharing it would overwrite each other.
+        Where the backups live (created when missing).
     every : int, default=1
         Number of epochs between backups.
 
     Examples
     --------
-    >>> import tempfile
+    >>> import os, tempfile
     >>> from sklearn.datasets import load_iris
     >>> from sklearn.preprocessing import scale
     >>> from sklearn_dl.callbacks import BackupAndRestore
     >>> from sklearn_dl.neural_network import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> backup = BackupAndRestore(tempfile.mkdtemp())
+    >>> directory = tempfile.mkdtemp()
     >>> model = MLPClassifier((8,), learning_rate_init=0.01, max_iter=100, random_state=0,
-    ...                       callbacks=[backup])
+    ...                       callbacks=[BackupAndRestore(directory)])
     >>> model.fit(scale(X), y).score(scale(X), y) > 0.9
     True
-    >>> backup.path.exists()  # deleted once the fit ended normally
-    False
+    >>> os.listdir(directory)  # deleted once the fit ended normally
+    []
     """
 
     def __init__(self, directory, every=1):
@@ -69,11 +78,15 @@ class BackupAndRestore(Callback):
 
     @property
     def path(self):
-        """The backup file."""
-        return Path(self.directory) / _FILE_NAME
+        """The backup file of the fit in progress (None outside a fit from scratch)."""
+        if getattr(self, "_fingerprint", None) is None:
+            return None
+        key = hashlib.blake2b(self._fingerprint.encode(), digest_size=8).hexdigest()
+        return Path(self.directory) / key / _FILE_NAME
 
     def initialize(self):
         self._fingerprint = None
+        self._write_failed = False
         return self
 
     # -- called by the estimator around a fit from scratch -------------------------
@@ -86,6 +99,7 @@ class BackupAndRestore(Callback):
         if not isinstance(self.every, int) or self.every < 1:
             raise ValueError(f"BackupAndRestore's every must be an int >= 1, got {self.every!r}.")
         self._fingerprint = fingerprint
+        self._write_failed = False
         if not self.path.exists():
             return 0
         try:
@@ -96,16 +110,19 @@ class BackupAndRestore(Callback):
                              "train from scratch.") from error
         if state.get("format") != _FORMAT or state.get("fingerprint") != fingerprint:
             raise ValueError(
-                f"The backup in {self.directory} was written by a fit with other parameters "
-                "or data; delete it, or give this fit its own BackupAndRestore directory."
+                f"The backup {self.path} was written by another version of sklearn_dl or by "
+                "a fit with other parameters or data; delete it to train from scratch."
             )
         _restore(net, state)
         return len(net.history)
 
     def finish(self):
         """The fit ended normally: the backup has served its purpose."""
-        if self._fingerprint is not None and self.path.exists():
-            self.path.unlink()
+        path = self.path
+        if path is not None:
+            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # not empty: someone else's files
+                path.parent.rmdir()
         self._fingerprint = None
 
     def disarm(self):
@@ -117,32 +134,51 @@ class BackupAndRestore(Callback):
     def on_epoch_end(self, net, **kwargs):
         if self._fingerprint is None or len(net.history) % self.every:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial")
-        torch.save(_snapshot(net, self._fingerprint), partial)
-        os.replace(partial, self.path)  # atomic: a crash here keeps the previous backup
+        path = self.path
+        partial = path.with_suffix(".partial")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _write(_snapshot(net, self._fingerprint), partial)
+            os.replace(partial, path)  # atomic: a crash here keeps the previous backup
+        except OSError as error:
+            # Losing the backup is better than losing the fit held in memory.
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+            if not self._write_failed:
+                self._write_failed = True
+                warnings.warn(f"BackupAndRestore could not write {path} ({error}); training "
+                              "continues without a backup until a write succeeds.",
+                              UserWarning, stacklevel=2)
 
 
-def fit_fingerprint(estimator, X, targets):
-    """A string that changes with the estimator's parameters or the training data.
+def _write(state, path):
+    torch.save(state, path)
 
-    The data part hashes the shapes and up to ~1000 evenly spaced rows, so it
-    is cheap on any number of rows.
+
+def fit_fingerprint(estimator, X, targets, sample_weight, seed):
+    """A string that changes with the estimator's parameters, its seed or the training data.
+
+    Every byte of ``X`` (dense or sparse), the encoded ``targets`` and
+    ``sample_weight`` (arrays, sparse matrices or tensors) is hashed: a few
+    seconds per GB at most, little next to an epoch over that data. ``seed``
+    is the seed the fit derived from ``random_state`` (None when
+    ``random_state`` is None), so a ``RandomState`` instance counts by the
+    seed it gives rather than by its identity.
     """
     params = {name: value for name, value in estimator.get_params(deep=False).items()
-              if name not in ("callbacks", "verbose", "device")}
-    if not isinstance(params.get("random_state"), (int, type(None))):
-        params.pop("random_state")  # a RandomState instance has no stable description
-    digest = hashlib.blake2b(digest_size=16)
-    step = max(1, X.shape[0] // 1000)
-    for array in (X, targets):
-        sample = array[::step]
-        sample = sample.toarray() if hasattr(sample, "toarray") else np.asarray(sample)
-        digest.update(repr((array.shape, str(array.dtype))).encode())
-        digest.update(np.ascontiguousarray(sample).tobytes())
+              if name not in ("callbacks", "verbose", "device", "random_state")}
+    digest = hashlib.sha256()  # the fastest of hashlib's on CPUs with SHA extensions
+    for array in (X, targets, sample_weight):
+        if isinstance(array, torch.Tensor):
+            array = array.cpu().numpy()
+        parts = ([array.data, array.indices, array.indptr] if hasattr(array, "indptr")
+                 else [np.asarray(array)])
+        digest.update(repr((type(array).__name__, array.shape, str(array.dtype))).encode())
+        for part in parts:
+            digest.update(memoryview(np.ascontiguousarray(part)).cast("B"))
     return json.dumps({"estimator": type(estimator).__name__,
                        "params": json.dumps(params, sort_keys=True, default=repr),
-                       "data": digest.hexdigest()}, sort_keys=True)
+                       "seed": seed, "data": digest.hexdigest()}, sort_keys=True)
 
 
 def _snapshot(net, fingerprint):

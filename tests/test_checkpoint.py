@@ -1,5 +1,6 @@
 """Backing up training and resuming it: after a killed process, after Ctrl-C."""
 
+import errno
 import json
 import os
 import subprocess
@@ -9,9 +10,13 @@ import warnings
 
 import numpy as np
 import pytest
+from joblib import parallel_backend
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import cross_validate
 
+from sklearn_dl import callbacks
 from sklearn_dl.callbacks import BackupAndRestore
 from sklearn_dl.neural_network import MLPClassifier
 from test_properties import _InterruptAt
@@ -70,7 +75,7 @@ def test_killed_training_resumes_to_the_uninterrupted_result(tmp_path, kind):
     assert reference.returncode == 0, reference.stderr
     killed, killed_out = _run(tmp_path, "killed", kind)
     assert killed.returncode == -9 and not killed_out.exists()  # SIGKILL, mid-fit
-    assert (tmp_path / "backup" / "backup.pt").exists()
+    assert len(list((tmp_path / "backup").glob("*/backup.pt"))) == 1
 
     resumed, resumed_out = _run(tmp_path, "resume", kind)
     assert resumed.returncode == 0, resumed.stderr
@@ -78,7 +83,7 @@ def test_killed_training_resumes_to_the_uninterrupted_result(tmp_path, kind):
     assert got["n_iter"] == expected["n_iter"] == 12
     np.testing.assert_allclose(got["loss_curve"], expected["loss_curve"], rtol=1e-6)
     np.testing.assert_allclose(got["proba"], expected["proba"], rtol=1e-5, atol=1e-7)
-    assert not (tmp_path / "backup" / "backup.pt").exists()  # a finished fit cleans up
+    assert list((tmp_path / "backup").iterdir()) == []  # a finished fit cleans up
 
 
 # -- in-process ---------------------------------------------------------------------
@@ -115,20 +120,99 @@ def test_ctrl_c_then_fit_again_resumes(tmp_path, data):
     assert model.n_iter_ == 10
     np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-6)
     np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
-    assert not (tmp_path / "backup.pt").exists()
+    assert list(tmp_path.iterdir()) == []
 
 
-def test_backup_of_another_fit_is_refused(tmp_path, data):
+def test_other_fits_never_resume_from_a_backup(tmp_path, data):
     X, y = data
     with pytest.warns(UserWarning, match="interrupted"):
         _model(tmp_path, ("interrupt", _InterruptAt(2))).fit(X, y)
-    with pytest.raises(ValueError, match="other parameters or data"):
-        _fit(_model(tmp_path, alpha=0.1), X, y)
-    with pytest.raises(ValueError, match="other parameters or data"):
-        _fit(_model(tmp_path), X[:, ::-1], y)
-    (tmp_path / "backup.pt").write_bytes(b"not a backup")
+    (backup,) = tmp_path.glob("*/backup.pt")
+    # Other parameters, other data: each trains from scratch in its own subdirectory.
+    for params, X_other in [({"alpha": 0.1}, X), ({}, X[:, ::-1])]:
+        reference = _fit(MLPClassifier(**{**_model(None).get_params(), "callbacks": None,
+                                          **params}), X_other, y)
+        model = _fit(_model(tmp_path, **params), X_other, y)
+        np.testing.assert_array_equal(model.loss_curve_, reference.loss_curve_)
+    assert list(tmp_path.glob("*/backup.pt")) == [backup]  # the interrupted fit's, untouched
+    backup.write_bytes(b"not a backup")
     with pytest.raises(ValueError, match="cannot be read"):
         _fit(_model(tmp_path), X, y)
+
+
+class _SpyBackup(BackupAndRestore):
+    """Records the fingerprint a fit hands its backup; writes nothing. (The
+    estimator trains a deep copy of its callbacks: the record is the class's.)"""
+
+    seen = []
+
+    def start(self, net, fingerprint):
+        self.seen.append(fingerprint)
+        self._fingerprint = None
+        return 0
+
+
+def _fingerprint(model, X, y, sample_weight=None):
+    """The fingerprint that fitting ``model`` on this data backs up under."""
+    _SpyBackup.seen.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clone(model).set_params(max_iter=1, callbacks=[_SpyBackup("unused")]).fit(
+            X, y, sample_weight=sample_weight)
+    return _SpyBackup.seen[0]
+
+
+def test_fingerprint_covers_weights_seed_and_every_row():
+    X, y = make_classification(2000, 5, random_state=0)
+    model = MLPClassifier((4,), random_state=0)
+    base = _fingerprint(model, X, y)
+    assert _fingerprint(model, X, y) == base
+    odd_rows = X.copy()
+    odd_rows[1::2] += 1e-3
+    weights = np.ones(len(X))
+    weights[7] = 2.0
+    other_fits = [
+        _fingerprint(model, odd_rows, y),
+        _fingerprint(model, X, y, sample_weight=weights),
+        _fingerprint(model.set_params(random_state=np.random.RandomState(1)), X, y),
+    ]
+    assert len({base, *other_fits}) == 4
+    # A RandomState counts by the seed it gives: a fresh one of the same seed resumes.
+    assert (_fingerprint(model.set_params(random_state=np.random.RandomState(0)), X, y)
+            == _fingerprint(model.set_params(random_state=np.random.RandomState(0)), X, y))
+
+
+def test_clones_in_parallel_share_a_directory(tmp_path, data):
+    # cross_validate's clones each back up in their own subdirectory.
+    X, y = data
+    plain = MLPClassifier((8,), max_iter=5, random_state=0)
+    backed_up = clone(plain).set_params(callbacks=[BackupAndRestore(tmp_path)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = cross_validate(plain, X, y, cv=4)["test_score"]
+        with parallel_backend("threading", n_jobs=2):
+            scores = cross_validate(backed_up, X, y, cv=4, n_jobs=2, error_score="raise")
+    np.testing.assert_array_equal(scores["test_score"], expected)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_full_disk_warns_once_and_training_goes_on(tmp_path, data, monkeypatch):
+    X, y = data
+
+    def disk_full(state, path):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    monkeypatch.setattr(callbacks, "_write", disk_full)
+    reference = _fit(MLPClassifier((16,), dropout=0.1, max_iter=10, tol=0, random_state=0),
+                     X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = _model(tmp_path).fit(X, y)
+    messages = [str(w.message) for w in caught if "could not write" in str(w.message)]
+    assert len(messages) == 1 and "No space left on device" in messages[0]
+    assert model.n_iter_ == 10
+    np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
+    assert list(tmp_path.glob("**/*.pt")) == [] and list(tmp_path.glob("**/*.partial")) == []
 
 
 def test_backup_every_n_epochs_and_not_for_continuations(tmp_path, data):
