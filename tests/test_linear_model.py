@@ -605,7 +605,7 @@ def test_ridge_iterative_solvers_reach_the_closed_form(solver, tolerance):
 
 def test_ridge_solver_errors():
     X, y = load_diabetes(return_X_y=True)
-    for solver in ("cholesky", "svd", "lbfgs"):
+    for solver in ("cholesky", "svd"):
         with pytest.raises(ValueError, match="does not support positive=True"):
             Ridge(solver=solver, positive=True).fit(X, y)
 

@@ -1,18 +1,25 @@
 """What the linear estimators share: regressor plumbing, tensors, solver dispatch, warnings."""
 
+import contextlib
 import functools
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from sklearn_dl.linear_model import _solvers
-from sklearn_dl.linear_model._objectives import SquaredObjective
+from sklearn_dl.linear_model._objectives import (
+    SparseDesign,
+    SquaredObjective,
+    times,
+    times_transpose,
+)
 from sklearn_dl.utils import derive_seed, resolve_device
 from sklearn_dl.utils._doc_link import DocLinkMixin
 
@@ -20,6 +27,7 @@ _DEFAULT_MAX_ITER = 1000
 
 REGRESSOR_CONSTRAINTS = {
     "fit_intercept": ["boolean"],
+    "copy_X": ["boolean"],
     "positive": ["boolean"],
     "max_iter": [Interval(Integral, 1, None, closed="left"), None],
     "tol": [Interval(Real, 0, None, closed="left")],
@@ -65,6 +73,10 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
         """Ridge strength per target, as a list of floats."""
         return [0.0] * n_targets
 
+    def _n_iter_attribute(self, n_iter, n_targets):
+        """What ``n_iter_`` holds after a fit that took ``n_iter`` iterations."""
+        return n_iter
+
     @_fit_context(prefer_skip_nested_validation=True)
     @restore_on_error
     def fit(self, X, y, sample_weight=None):
@@ -72,8 +84,8 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data; a sparse matrix is never densified.
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
             Target values, cast to the dtype of X.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -84,8 +96,8 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], y_numeric=True,
-                             multi_output=True)
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                             dtype=[np.float64, np.float32], y_numeric=True, multi_output=True)
         y = np.asarray(y, dtype=X.dtype)
         device = resolve_device(self.device)
         if sample_weight is not None:
@@ -93,19 +105,21 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
             sample_weight = to_tensor(_check_sample_weight(
                 sample_weight, X, dtype=X.dtype, ensure_non_negative=True
             ), device)
-        solver = self._resolve_solver()
-        data = CenteredData(to_tensor(X, device), to_tensor(y.reshape(len(y), -1), device),
+        solver = self._resolve_solver(sparse.issparse(X), X.shape[1])
+        data = CenteredData(to_design(X, device), to_tensor(y.reshape(len(y), -1), device),
                             sample_weight, fit_intercept=self.fit_intercept)
-        alpha = torch.tensor(self._alpha(data.n_targets), dtype=data.X.dtype, device=device)
+        alpha = torch.tensor(self._alpha(data.n_targets), dtype=torch.float64, device=device)
         if solver in ("lbfgs", "gd", "sgd"):
-            coef, n_iter = self._solve_iterative(data, alpha, solver)
+            coef, intercept, n_iter = self._solve_iterative(data, alpha.to(data.dtype), solver)
         else:
             coef, n_iter = self._solve_direct(data, alpha, solver)
-        intercept = data.Y_offset - coef @ data.X_offset
-        self.n_iter_ = n_iter
+            coef = coef.to(data.dtype)
+            intercept = data.intercept(coef)
+        self.n_iter_ = self._n_iter_attribute(n_iter, data.n_targets)
         if y.ndim == 1:
             self.coef_ = coef[0].cpu().numpy()
-            self.intercept_ = float(intercept[0]) if self.fit_intercept else 0.0
+            # A numpy scalar of X's dtype, as sklearn's.
+            self.intercept_ = intercept.cpu().numpy()[0] if self.fit_intercept else 0.0
         else:
             self.coef_ = coef.cpu().numpy()
             self.intercept_ = intercept.cpu().numpy() if self.fit_intercept else 0.0
@@ -116,35 +130,45 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
         dtype = np.result_type(X.dtype, self.coef_.dtype)
         device = resolve_device(self.device)
         coef = to_tensor(self.coef_, device, dtype).reshape(-1, self.n_features_in_)
         intercept = to_tensor(np.asarray(self.intercept_), device, dtype)
-        prediction = (to_tensor(X, device, dtype) @ coef.T + intercept).cpu().numpy()
+        scores = times_transpose(coef, to_design(X, device, dtype)).T
+        prediction = (scores + intercept).cpu().numpy()
         return prediction[:, 0] if self.coef_.ndim == 1 else prediction
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags
 
     def _solve_iterative(self, data, alpha, solver):
-        """Minimise the weighted mean of half squared errors plus the ridge term."""
-        X, Y = data.centered()
-        weights = data.weights if data.weights is not None else X.new_ones(data.n_samples)
+        """Minimise the weighted mean of half squared errors plus the ridge term.
+
+        Dense X is centred (better conditioned, as the direct solvers); a
+        sparse X would lose its zeros, so its intercept is fitted as one more
+        (unpenalised) parameter instead. Returns ``(coef, intercept, n_iter)``.
+        """
+        if data.sparse:
+            X, Y, fit_intercept = data.X, data.Y, self.fit_intercept
+        else:
+            (X, Y), fit_intercept = data.centered(), False
+        weights = data.weights if data.weights is not None else Y.new_ones(data.n_samples)
         weight_sum = weights.sum()
         objective = SquaredObjective(
-            X, Y, weights / weight_sum, fit_intercept=False, l2=(alpha / weight_sum)[:, None],
-            positive=self.positive,
+            X, Y, weights / weight_sum, fit_intercept=fit_intercept,
+            l2=(alpha / weight_sum)[:, None], positive=self.positive,
         )
         max_iter = _DEFAULT_MAX_ITER if self.max_iter is None else self.max_iter
         result = run_solver(
@@ -154,11 +178,17 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
         )
         warn_if_not_converged(result, solver)
         self.loss_curve_ = result.loss_curve
-        return objective.split(result.theta)[0], result.n_iter
+        coef, intercept = objective.split(result.theta)
+        if not fit_intercept:
+            intercept = data.intercept(coef)
+        return coef, intercept, result.n_iter
 
     def _solve_positive(self, data, alpha):
-        """Non-negative (ridge) least squares per target with our active-set solver."""
-        X, Y = data.weighted()
+        """Non-negative (ridge) least squares per target with our active-set solver.
+
+        It runs in float64 whatever the input, as scipy's ``nnls`` does for sklearn.
+        """
+        X, Y = (matrix.double() for matrix in data.weighted())
         coefs, n_iter = [], 1
         for target, strength in zip(Y.T, alpha):
             if strength > 0:
@@ -178,10 +208,14 @@ class CenteredData:
     """The regression data centred on its weighted means, formed only as needed.
 
     With ``fit_intercept`` the offsets are the weighted means of X and Y, else
-    zeros. The direct solvers see the rows scaled by ``sqrt(sample_weight)``,
-    which turns weighted into ordinary least squares; ``gram`` accumulates the
-    normal equations over blocks of rows, so the centred copy of a large X is
-    never held in memory at once.
+    zeros; they and the normal equations (``gram``) are accumulated in
+    float64 whatever the input's dtype: float32 sums over many rows would
+    lose the digits that distinguish correlated columns. The direct solvers
+    see the rows scaled by ``sqrt(sample_weight)``, which turns weighted into
+    ordinary least squares; ``gram`` accumulates over blocks of rows, so the
+    centred copy of a large X is never held in memory at once. A sparse X
+    (:class:`SparseDesign`) is never centred: ``gram`` subtracts the offsets'
+    share from ``X^T W X`` instead.
     """
 
     # Rows per block of ``gram``: about 8 MB of float64 whatever the width.
@@ -189,19 +223,44 @@ class CenteredData:
 
     def __init__(self, X, Y, weights, *, fit_intercept):
         self.X, self.Y, self.weights = X, Y, weights
+        self.sparse = isinstance(X, SparseDesign)
+        self.dtype = Y.dtype
         self.n_samples, self.n_features = X.shape
         self.n_targets = Y.shape[1]
+        weights64 = None if weights is None else weights.double()
+        self._total = float(self.n_samples if weights is None else weights64.sum())
         if fit_intercept:
-            if weights is None:
-                self.X_offset, self.Y_offset = X.mean(dim=0), Y.mean(dim=0)
-            else:
-                normalized = weights / weights.sum()
-                self.X_offset, self.Y_offset = normalized @ X, normalized @ Y
+            X_offset = self._column_sums(weights64) / self._total
+            Y_offset = (Y.double().sum(dim=0) if weights is None else weights64 @ Y.double())
+            Y_offset = Y_offset / self._total
         else:
-            self.X_offset, self.Y_offset = X.new_zeros(self.n_features), Y.new_zeros(self.n_targets)
+            X_offset = Y.new_zeros(self.n_features, dtype=torch.float64)
+            Y_offset = Y.new_zeros(self.n_targets, dtype=torch.float64)
+        self.X_offset64, self.Y_offset64 = X_offset, Y_offset
+        self.X_offset, self.Y_offset = X_offset.to(self.dtype), Y_offset.to(self.dtype)
+
+    def intercept(self, coef):
+        """``Y_offset - coef @ X_offset`` (in float64), in the data's dtype."""
+        return (self.Y_offset64 - coef.double() @ self.X_offset64).to(self.dtype)
+
+    def _column_sums(self, weights64):
+        """Weighted column sums of X in float64."""
+        if self.sparse:
+            if weights64 is None:
+                weights64 = self.Y.new_ones(self.n_samples, dtype=torch.float64)
+            return times(weights64[None], self.X.to(torch.float64))[0]
+        sums = self.Y.new_zeros(self.n_features, dtype=torch.float64)
+        for rows in self._blocks():
+            block = self.X[rows].double()
+            sums += block.sum(dim=0) if weights64 is None else weights64[rows] @ block
+        return sums
+
+    def _blocks(self):
+        block = max(1, self._BLOCK_VALUES // max(self.n_features, 1))
+        return [slice(start, start + block) for start in range(0, self.n_samples, block)]
 
     def centered(self, rows=slice(None)):
-        """Centred X and Y (of the given rows), unweighted."""
+        """Centred X and Y (of the given rows), unweighted; dense X only."""
         return self.X[rows] - self.X_offset, self.Y[rows] - self.Y_offset
 
     def weighted(self, rows=slice(None)):
@@ -213,15 +272,57 @@ class CenteredData:
         return X * root, Y * root
 
     def gram(self):
-        """``(X^T X, X^T Y)`` of the weighted, centred data."""
-        XtX = self.X.new_zeros(self.n_features, self.n_features)
-        XtY = self.X.new_zeros(self.n_features, self.n_targets)
-        block = max(1, self._BLOCK_VALUES // self.n_features)
-        for start in range(0, self.n_samples, block):
-            X, Y = self.weighted(slice(start, start + block))
+        """``(X^T X, X^T Y)`` of the weighted, centred data, in float64."""
+        if self.sparse:
+            return self._sparse_gram()
+        XtX = self.Y.new_zeros(self.n_features, self.n_features, dtype=torch.float64)
+        XtY = self.Y.new_zeros(self.n_features, self.n_targets, dtype=torch.float64)
+        for rows in self._blocks():
+            X = self.X[rows].double() - self.X_offset64
+            Y = self.Y[rows].double() - self.Y_offset64
+            if self.weights is not None:
+                root = self.weights[rows].double().sqrt()[:, None]
+                X, Y = X * root, Y * root
             XtX.addmm_(X.T, X)
             XtY.addmm_(X.T, Y)
         return XtX, XtY
+
+    def _sparse_gram(self):
+        # sum_i w_i (x_i - m)(x_i - m)^T = X^T W X - S m m^T, with m the weighted mean
+        # and S the weight sum; likewise for X^T Y.
+        X64 = self.X.to(torch.float64)
+        weights = (self.Y.new_ones(self.n_samples, dtype=torch.float64) if self.weights is None
+                   else self.weights.double())
+        with _quiet_sparse():
+            XtX = (X64.columns @ X64.scale_rows(weights)).to_dense()
+        XtY = times((weights[:, None] * self.Y.double()).T, X64).T
+        XtX -= self._total * torch.outer(self.X_offset64, self.X_offset64)
+        XtY -= self._total * torch.outer(self.X_offset64, self.Y_offset64)
+        return XtX, XtY
+
+
+def to_design(X, device, dtype=None):
+    """A dense tensor, or a :class:`SparseDesign` for a scipy sparse ``X``."""
+    if not sparse.issparse(X):
+        return to_tensor(X, device, dtype)
+    X = X.astype(dtype or X.dtype, copy=False)
+    return SparseDesign(*(_csr_tensor(matrix, device) for matrix in (X.tocsr(), X.T.tocsr())))
+
+
+def _csr_tensor(matrix, device):
+    with _quiet_sparse():
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(matrix.indptr), torch.from_numpy(matrix.indices),
+            torch.from_numpy(matrix.data), size=matrix.shape, check_invariants=False,
+        ).to(device)
+
+
+@contextlib.contextmanager
+def _quiet_sparse():
+    """Silence torch's notice that its CSR support is in beta (we use its stable part)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        yield
 
 
 def to_tensor(array, device, dtype=None):
@@ -246,6 +347,9 @@ def run_solver(objective, theta, *, solver, max_iter, tol, verbose, learning_rat
     ``(learning_rate, n_bad_epochs)`` the previous call ended with.
     """
     learning_rate = None if learning_rate_init == "auto" else float(learning_rate_init)
+    if solver == "lbfgs" and objective.positive:
+        return _solvers.projected_lbfgs(objective, theta, max_iter=max_iter, tol=tol,
+                                        verbose=verbose)
     if solver == "lbfgs":
         return _solvers.lbfgs(objective, theta, max_iter=max_iter, tol=tol, verbose=verbose)
     if solver == "newton":

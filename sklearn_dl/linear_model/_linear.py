@@ -1,6 +1,6 @@
 """Least squares and ridge regression written in torch: closed forms and our solvers."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -20,27 +20,39 @@ class LinearRegression(TorchLinearRegressor):
     fit_intercept : bool, default=True
         Fit an intercept, by centring ``X`` and ``y`` on their weighted means.
 
+    copy_X : bool, default=True
+        Accepted for compatibility with scikit-learn; changes nothing here:
+        ``X`` is never modified, whatever its value.
+
     tol : float, default=1e-6
         For 'lstsq', singular values below ``tol`` times the largest count as
         zero (sklearn's ``cond``), which gives rank-deficient ``X`` the
         minimum-norm solution; for 'gd' and 'sgd', stop when the gradient of the
         weighted mean of half squared errors has no entry above ``tol``.
 
+    n_jobs : int, default=None
+        Accepted for compatibility with scikit-learn; changes nothing here
+        (the torch thread pool does the parallel work, see
+        ``torch.set_num_threads``).
+
     positive : bool, default=False
         Constrain the coefficients to be non-negative: 'auto' then solves the
         non-negative least squares problem exactly with our Lawson-Hanson
-        active set, 'gd' and 'sgd' project their steps.
+        active set (dense ``X`` only), 'gd' and 'sgd' project their steps.
 
     solver : {'auto', 'lstsq', 'gd', 'sgd'}, default='auto'
         - 'auto': 'lstsq', or the active set when ``positive=True``;
         - 'lstsq': the minimum-norm least squares solution that sklearn gets
           from LAPACK's ``gelsd`` through scipy: from the eigendecomposition
-          of the normal equations when ``X`` is well conditioned (smallest
-          eigenvalue of ``X^T X`` above ``sqrt(eps)`` times the largest, where
-          they are as accurate), otherwise from Householder QR
-          (``torch.geqrf``) then an SVD of the small triangular factor;
+          of the normal equations, accumulated in float64 whatever the input,
+          when ``X`` is well conditioned (smallest eigenvalue of ``X^T X``
+          above ``sqrt(eps)`` times the largest for float64 input, ``eps`` for
+          float32 input, where they are as accurate), otherwise from
+          Householder QR (``torch.geqrf``) then an SVD of the small triangular
+          factor. Sparse ``X`` always takes the normal equations (sklearn
+          runs ``lsqr`` there): accurate to ``cond(X)^2 * 1e-16``;
         - 'gd': full-batch gradient descent with backtracking;
-        - 'sgd': mini-batch stochastic gradient over epochs.
+        - 'sgd': mini-batch stochastic gradient over epochs (dense ``X`` only).
 
     max_iter : int, default=None
         Iterations (epochs for 'sgd') of the iterative solvers; None means 1000.
@@ -68,13 +80,14 @@ class LinearRegression(TorchLinearRegressor):
         Coefficients.
 
     intercept_ : float or ndarray of shape (n_targets,)
-        Intercept; 0.0 when ``fit_intercept=False``.
+        Intercept (a numpy scalar of the dtype of ``X`` for 1-D ``y``); 0.0
+        when ``fit_intercept=False``.
 
     rank_ : int
         Rank of the centred (and weighted) ``X``; 'lstsq' only.
 
     singular_ : ndarray of shape (min(n_samples, n_features),)
-        Its singular values; 'lstsq' only.
+        Its singular values, in the dtype of ``X``; 'lstsq' only.
 
     n_iter_ : int
         Iterations (epochs) run; 1 for the direct 'lstsq' solve, active-set
@@ -96,8 +109,11 @@ class LinearRegression(TorchLinearRegressor):
 
     Notes
     -----
-    Sparse input is not accepted; ``copy_X`` and ``n_jobs`` are left out (the
-    input is never modified). ``float32`` input is fitted in ``float32``.
+    Sparse ``X`` (CSR or CSC) is accepted and never densified: the normal
+    equations are formed with torch's sparse products and the offsets of the
+    intercept are subtracted from them instead of from ``X``. ``float32``
+    input gives ``float32`` coefficients; the normal equations behind them
+    are accumulated in float64.
 
     Examples
     --------
@@ -110,14 +126,15 @@ class LinearRegression(TorchLinearRegressor):
     1.0
     >>> reg.coef_.round(6)
     array([1., 2.])
-    >>> round(reg.intercept_, 6)
-    3.0
+    >>> reg.intercept_.round(6)
+    np.float64(3.0)
     >>> reg.predict(np.array([[3, 5]])).round(6)
     array([16.])
     """
 
     _parameter_constraints: dict = {
         **REGRESSOR_CONSTRAINTS,
+        "n_jobs": [None, Integral],
         "solver": [StrOptions({"auto", "lstsq", "gd", "sgd"})],
     }
 
@@ -125,7 +142,9 @@ class LinearRegression(TorchLinearRegressor):
         self,
         *,
         fit_intercept=True,
+        copy_X=True,
         tol=1e-6,
+        n_jobs=None,
         positive=False,
         solver="auto",
         max_iter=None,
@@ -136,7 +155,9 @@ class LinearRegression(TorchLinearRegressor):
         device="auto",
     ):
         self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
         self.tol = tol
+        self.n_jobs = n_jobs
         self.positive = positive
         self.solver = solver
         self.max_iter = max_iter
@@ -146,7 +167,17 @@ class LinearRegression(TorchLinearRegressor):
         self.verbose = verbose
         self.device = device
 
-    def _resolve_solver(self):
+    def _resolve_solver(self, sparse, n_features):
+        if sparse and self.solver == "sgd":
+            raise ValueError(
+                "solver='sgd' does not support sparse X; use solver='auto', 'lstsq' or 'gd', "
+                "or pass a dense array."
+            )
+        if sparse and self.positive and self.solver in ("auto", "lstsq"):
+            raise ValueError(
+                "positive=True on sparse X needs solver='gd' (projected gradient); the "
+                "exact active set of solver='auto' needs a dense array."
+            )
         if self.solver == "auto":
             return "nnls" if self.positive else "lstsq"
         if self.solver == "lstsq" and self.positive:
@@ -160,12 +191,12 @@ class LinearRegression(TorchLinearRegressor):
         if solver == "nnls":
             return self._solve_positive(data, alpha)
         solution = None
-        if data.n_samples > data.n_features:
+        if data.n_samples > data.n_features or data.sparse:
             solution = _lstsq_normal_equations(data, self.tol)
         if solution is None:
             solution = _lstsq_svd(*data.weighted(), self.tol)
         coef, self.rank_, singular = solution
-        self.singular_ = singular.cpu().numpy()
+        self.singular_ = singular.to(data.dtype).cpu().numpy()
         return coef.T, 1
 
 
@@ -182,7 +213,13 @@ class Ridge(TorchLinearRegressor):
         Penalty strength, non-negative; one per target when an array.
 
     fit_intercept : bool, default=True
-        Fit an intercept, by centring ``X`` and ``y`` on their weighted means.
+        Fit an intercept, by centring ``X`` and ``y`` on their weighted means
+        (sparse ``X``: by subtracting the means' share from the normal
+        equations, or as one more parameter of the iterative solvers).
+
+    copy_X : bool, default=True
+        Accepted for compatibility with scikit-learn; changes nothing here:
+        ``X`` is never modified, whatever its value.
 
     max_iter : int, default=None
         Iterations (epochs for 'sgd') of the iterative solvers; None means 1000.
@@ -192,16 +229,26 @@ class Ridge(TorchLinearRegressor):
         by the sum of sample weights has no entry above ``tol``.
 
     solver : {'auto', 'cholesky', 'svd', 'lbfgs', 'gd', 'sgd'}, default='auto'
-        - 'auto': 'cholesky', or the active set when ``positive=True``;
-        - 'cholesky': Cholesky solve of the normal equations, or of the dual
-          (kernel) system when there are more features than samples; 'svd'
-          when ``alpha=0`` or the system is not positive definite;
-        - 'svd': Householder QR then SVD of the triangular factor;
-        - 'lbfgs', 'gd', 'sgd': our iterative solvers.
+        - 'auto': 'cholesky'; with ``positive=True`` the exact active set
+          (recorded as 'nnls' in ``solver_``), or 'lbfgs' on sparse ``X``;
+          'lbfgs' on sparse ``X`` with more than 4096 features, where the
+          normal equations would be a large dense matrix;
+        - 'cholesky': Cholesky solve of the normal equations (accumulated in
+          float64), or of the dual (kernel) system when a dense ``X`` has
+          more features than samples; 'svd' when ``alpha=0`` or the system is
+          not positive definite;
+        - 'svd': Householder QR then SVD of the triangular factor (dense
+          ``X`` only);
+        - 'lbfgs': L-BFGS; with ``positive=True`` its bound-constrained
+          (projected) variant, as sklearn's L-BFGS-B;
+        - 'gd', 'sgd': our first-order solvers ('sgd': dense ``X`` only).
+
+        sklearn's 'sparse_cg', 'lsqr', 'sag' and 'saga' are not available.
 
     positive : bool, default=False
         Constrain the coefficients to be non-negative ('auto': exact active
-        set; 'gd' and 'sgd': projected steps).
+        set; 'lbfgs': bound-constrained L-BFGS; 'gd' and 'sgd': projected
+        steps).
 
     batch_size : int or 'auto', default='auto'
         Mini-batch size of 'sgd'; 'auto' is ``min(200, n_samples)``.
@@ -225,11 +272,16 @@ class Ridge(TorchLinearRegressor):
         Coefficients.
 
     intercept_ : float or ndarray of shape (n_targets,)
-        Intercept; 0.0 when ``fit_intercept=False``.
+        Intercept (a numpy scalar of the dtype of ``X`` for 1-D ``y``); 0.0
+        when ``fit_intercept=False``.
 
-    n_iter_ : int
-        Iterations (epochs) run; 1 for the direct solvers, active-set changes
-        for ``positive=True``.
+    n_iter_ : ndarray of shape (n_targets,)
+        Iterations (epochs) run; 1 for the direct solvers (sklearn leaves
+        None there), active-set changes for the exact ``positive=True``.
+
+    solver_ : str
+        The solver that ran: 'cholesky', 'svd' (also when 'cholesky' fell
+        back to it), 'lbfgs', 'gd', 'sgd' or 'nnls' (the exact active set).
 
     loss_curve_ : list of float
         Objective (divided by the sum of sample weights) after every iteration
@@ -248,8 +300,9 @@ class Ridge(TorchLinearRegressor):
 
     Notes
     -----
-    Sparse input is not accepted and ``copy_X`` is left out (the input is never
-    modified). ``float32`` input is fitted in ``float32``.
+    Sparse ``X`` (CSR or CSC) is accepted by 'auto', 'cholesky', 'lbfgs' and
+    'gd' and never densified. ``float32`` input gives ``float32``
+    coefficients.
 
     Examples
     --------
@@ -273,6 +326,7 @@ class Ridge(TorchLinearRegressor):
         alpha=1.0,
         *,
         fit_intercept=True,
+        copy_X=True,
         max_iter=None,
         tol=1e-4,
         solver="auto",
@@ -285,6 +339,7 @@ class Ridge(TorchLinearRegressor):
     ):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
+        self.copy_X = copy_X
         self.max_iter = max_iter
         self.tol = tol
         self.solver = solver
@@ -306,15 +361,33 @@ class Ridge(TorchLinearRegressor):
             raise ValueError(f"alpha must be non-negative and finite, got {self.alpha!r}.")
         return np.broadcast_to(alpha, n_targets).tolist()
 
-    def _resolve_solver(self):
+    def _resolve_solver(self, sparse, n_features):
+        # solver_ records the solver that runs; _solve_direct updates it when
+        # 'cholesky' falls back to 'svd', as sklearn's does.
         if self.solver == "auto":
-            return "nnls" if self.positive else "cholesky"
-        if self.positive and self.solver not in ("gd", "sgd"):
+            if self.positive:
+                self.solver_ = "lbfgs" if sparse else "nnls"
+            elif sparse and n_features > _SPARSE_GRAM_MAX_FEATURES:
+                self.solver_ = "lbfgs"
+            else:
+                self.solver_ = "cholesky"
+            return self.solver_
+        if self.positive and self.solver not in ("lbfgs", "gd", "sgd"):
             raise ValueError(
                 f"solver={self.solver!r} does not support positive=True; use solver='auto' "
-                "(exact active set), 'gd' or 'sgd'."
+                "(exact active set), 'lbfgs' (bound-constrained, as sklearn's), 'gd' or 'sgd'."
             )
-        return self.solver
+        if sparse and self.solver in ("svd", "sgd"):
+            raise ValueError(
+                f"solver={self.solver!r} does not support sparse X; use solver='auto', "
+                "'cholesky', 'lbfgs' or 'gd', or pass a dense array."
+            )
+        self.solver_ = self.solver
+        return self.solver_
+
+    def _n_iter_attribute(self, n_iter, n_targets):
+        # sklearn's shape; its direct solvers leave None, ours count one iteration.
+        return np.full(n_targets, n_iter, dtype=np.int32)
 
     def _solve_direct(self, data, alpha, solver):
         if solver == "nnls":
@@ -323,8 +396,12 @@ class Ridge(TorchLinearRegressor):
             coef = _ridge_cholesky(data, alpha)
             if coef is not None:
                 return coef, 1
+        self.solver_ = "svd"
+        if data.sparse:
+            return _ridge_eigh(*data.gram(), alpha), 1
         X, Y = data.weighted()
         singular, right, projected = _thin_svd(X, Y)
+        alpha = alpha.to(singular.dtype)
         shrink = singular[:, None] / (singular[:, None] ** 2 + alpha[None, :])
         # Directions with a vanishing singular value carry no signal, only rounding
         # noise that alpha=0 would blow up: drop them (sklearn's cut-off is 1e-15;
@@ -334,21 +411,35 @@ class Ridge(TorchLinearRegressor):
         return (right.T @ (shrink * projected)).T, 1
 
 
+# Sparse X with more features goes to 'lbfgs' under solver='auto': the normal
+# equations would be a dense (n_features, n_features) matrix.
+_SPARSE_GRAM_MAX_FEATURES = 4096
+
+
 def _lstsq_normal_equations(data, rcond):
     """Minimum-norm least squares from the eigendecomposition of ``X^T X``, if accurate.
 
-    Returns ``(coef, rank, singular_values)``, or None when the smallest
-    eigenvalue is under ``sqrt(eps)`` times the largest: there the squared
-    condition number would cost accuracy, and the SVD route takes over. Above
-    it, the coefficients are as accurate as the SVD's (to ``cond(X)^2 * eps``,
-    at most ``sqrt(eps)``) for a fraction of the cost: one pass of matrix
-    products over X instead of a Householder QR.
+    Returns ``(coef, rank, singular_values)`` in float64, or None when the
+    smallest eigenvalue is under ``sqrt(eps)`` times the largest (float64
+    input): there the squared condition number would cost accuracy, and the
+    SVD route takes over. Above it, the coefficients are as accurate as the
+    SVD's (to ``cond(X)^2 * eps``, at most ``sqrt(eps)``) for a fraction of the
+    cost: one pass of matrix products over X instead of a Householder QR. The
+    normal equations are accumulated in float64 (:meth:`CenteredData.gram`), so
+    for float32 input they beat a float32 SVD (``cond(X) * eps32``) up to
+    ``cond(X) ~ 1e8``: the threshold is then ``eps`` (of float64). Sparse X
+    always takes this route (an SVD would densify it).
     """
     XtX, XtY = data.gram()
     eigenvalues, eigenvectors = torch.linalg.eigh(XtX)
     largest = float(eigenvalues[-1])
-    if largest <= 0 or float(eigenvalues[0]) < torch.finfo(XtX.dtype).eps ** 0.5 * largest:
+    eps = torch.finfo(torch.float64).eps
+    threshold = eps if data.dtype == torch.float32 else eps ** 0.5
+    if largest <= 0 and data.sparse:
+        return XtY.new_zeros(XtY.shape), 0, eigenvalues.clamp(min=0).flip(0).sqrt()
+    if not data.sparse and (largest <= 0 or float(eigenvalues[0]) < threshold * largest):
         return None
+    eigenvalues = eigenvalues.clamp(min=0)
     singular = eigenvalues.flip(0).sqrt()
     keep = eigenvalues.sqrt() > rcond * singular[0]
     basis = eigenvectors[:, keep]
@@ -363,6 +454,22 @@ def _lstsq_svd(X, Y, rcond):
     keep = singular > rcond * singular[0] if len(singular) else singular > 0
     coef = right[keep].T @ (projected[keep] / singular[keep, None])
     return coef, int(keep.sum()), singular
+
+
+def _ridge_eigh(XtX, XtY, alpha):
+    """Ridge coefficients (n_targets, n_features) from the eigendecomposition of ``X^T X``.
+
+    The route of sparse X when Cholesky fails (``alpha=0`` on rank-deficient
+    data): ``coef = V diag(1 / (s^2 + alpha)) V^T X^T y`` over the directions
+    whose singular value ``s`` is not rounding noise.
+    """
+    eigenvalues, eigenvectors = torch.linalg.eigh(XtX)
+    eigenvalues = eigenvalues.clamp(min=0)
+    cutoff = torch.finfo(XtX.dtype).eps * XtX.shape[0] * float(eigenvalues.max().clamp(min=0))
+    keep = eigenvalues > cutoff
+    basis = eigenvectors[:, keep]
+    inverse = 1.0 / (eigenvalues[keep, None] + alpha[None, :])
+    return (basis @ (inverse * (basis.T @ XtY))).T
 
 
 def _thin_svd(X, Y):
@@ -388,9 +495,9 @@ def _ridge_cholesky(data, alpha):
     ``coef = X^T c`` is the smaller one. Targets with different alphas are
     solved one by one.
     """
-    dual = data.n_features > data.n_samples
+    dual = data.n_features > data.n_samples and not data.sparse
     if dual:
-        X, Y = data.weighted()
+        X, Y = (matrix.double() for matrix in data.weighted())
         gram = X @ X.T
     else:
         gram, XtY = data.gram()

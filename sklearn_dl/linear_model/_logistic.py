@@ -5,7 +5,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.linear_model._base import SparseCoefMixin
 from sklearn.utils import compute_class_weight
 from sklearn.utils._param_validation import Hidden, Interval, StrOptions
 from sklearn.utils._available_if import available_if
@@ -15,17 +17,23 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from sklearn_dl.linear_model._base import (
     restore_on_error,
     run_solver,
+    to_design,
     to_tensor,
     warn_if_not_converged,
 )
-from sklearn_dl.linear_model._objectives import BinomialObjective, MultinomialObjective
+from sklearn_dl.linear_model._objectives import (
+    BinomialObjective,
+    MultinomialObjective,
+    times_transpose,
+)
 from sklearn_dl.utils import resolve_device
 from sklearn_dl.utils._doc_link import DocLinkMixin
 
 _SMOOTH_SOLVERS = ("lbfgs", "newton", "gd", "sgd")
+_SPARSE_SOLVERS = ("lbfgs", "gd", "proximal")
 
 
-class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
+class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEstimator):
     """Logistic regression (binary and multinomial) solved by our own torch solvers.
 
     It minimises exactly sklearn's objective,
@@ -57,6 +65,10 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
         Elastic-net mixing ``rho`` in [0, 1]: 0 is the L2 penalty, 1 the L1
         penalty. ``None`` is deprecated (as in scikit-learn) and means 0.
 
+    dual : bool, default=False
+        Only False: the dual formulation is liblinear's, which we do not have;
+        ``dual=True`` raises a ValueError, as sklearn's other solvers do.
+
     tol : float, default=1e-4
         Stop when the largest absolute entry of the objective's gradient (of the
         proximal gradient mapping for 'proximal') is at most ``tol``; 'sgd'
@@ -64,6 +76,11 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
 
     fit_intercept : bool, default=True
         Fit an (unpenalised) intercept.
+
+    intercept_scaling : float, default=1
+        Accepted for compatibility with scikit-learn; changes nothing here
+        (in sklearn it only concerns 'liblinear'): the intercept is never
+        penalised.
 
     class_weight : dict or 'balanced', default=None
         Weights ``{class_label: weight}`` multiplying the sample weights;
@@ -74,7 +91,9 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
         Seeds the shuffling of 'sgd'; other solvers are deterministic.
 
     solver : {'lbfgs', 'newton', 'gd', 'proximal', 'sgd'}, default='lbfgs'
-        Our optimiser:
+        Our optimiser (sklearn's 'liblinear', 'newton-cg', 'newton-cholesky',
+        'sag' and 'saga' are not available: 'newton' and 'proximal' take
+        their roles). Sparse ``X`` works with 'lbfgs', 'gd' and 'proximal':
 
         - 'lbfgs': L-BFGS with a strong Wolfe line search (L2 or no penalty);
         - 'newton': Newton's method on the exact Hessian, for few features
@@ -94,6 +113,10 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
 
     warm_start : bool, default=False
         Start from the previous solution of :meth:`fit` instead of zeros.
+
+    n_jobs : int, default=None
+        Deprecated in scikit-learn 1.8 and without effect there; here too.
+        Setting it warns (FutureWarning) as scikit-learn does.
 
     batch_size : int or 'auto', default='auto'
         Mini-batch size of 'sgd'; 'auto' is ``min(200, n_samples)``.
@@ -115,7 +138,8 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
         Class labels.
 
     coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
-        Coefficients; one row for a binary problem (for ``classes_[1]``).
+        Coefficients; one row for a binary problem (for ``classes_[1]``). A
+        scipy sparse array after :meth:`sparsify`.
 
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts; zeros when ``fit_intercept=False``.
@@ -138,10 +162,8 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
 
     Notes
     -----
-    Unlike scikit-learn, sparse input is not accepted and the liblinear-only
-    parameters (``dual``, ``intercept_scaling``) and the deprecated ``n_jobs``
-    are left out. ``float32`` input is fitted in ``float32``, anything else in
-    ``float64``. With several classes and no penalty on some parameters the
+    Sparse ``X`` (CSR or CSC) is multiplied as it is, never densified.
+    ``float32`` input is fitted in ``float32``, anything else in ``float64``. With several classes and no penalty on some parameters the
     minimiser is not unique; all solvers return the one whose class rows of
     those parameters sum to zero, where sklearn's solvers also end.
 
@@ -168,14 +190,17 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
         ],
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "dual": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
         "fit_intercept": ["boolean"],
+        "intercept_scaling": [Interval(Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         "random_state": ["random_state"],
         "solver": [StrOptions({"lbfgs", "newton", "gd", "proximal", "sgd"})],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "verbose": ["verbose"],
         "warm_start": ["boolean"],
+        "n_jobs": [None, Integral],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
         "device": [str, torch.device],
@@ -187,14 +212,17 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
         *,
         C=1.0,
         l1_ratio=0.0,
+        dual=False,
         tol=1e-4,
         fit_intercept=True,
+        intercept_scaling=1,
         class_weight=None,
         random_state=None,
         solver="lbfgs",
         max_iter=100,
         verbose=0,
         warm_start=False,
+        n_jobs=None,
         batch_size="auto",
         learning_rate_init="auto",
         device="auto",
@@ -202,14 +230,17 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
+        self.dual = dual
         self.tol = tol
         self.fit_intercept = fit_intercept
+        self.intercept_scaling = intercept_scaling
         self.class_weight = class_weight
         self.random_state = random_state
         self.solver = solver
         self.max_iter = max_iter
         self.verbose = verbose
         self.warm_start = warm_start
+        self.n_jobs = n_jobs
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
         self.device = device
@@ -234,7 +265,9 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
             The fitted estimator.
         """
         penalties = self._penalty_strengths()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                             dtype=[np.float64, np.float32])
+        self._check_sparse_solver(X)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -282,7 +315,9 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
                 "class_weight='balanced' is not supported by partial_fit: it needs the "
                 "class frequencies of the whole data. Pass the weights as a dict."
             )
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=first_call)
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
+                             dtype=[np.float64, np.float32], reset=first_call)
+        self._check_sparse_solver(X)
         check_classification_targets(y)
         if first_call:
             if classes is None:
@@ -373,11 +408,18 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         tags.classifier_tags.multi_class = True
         return tags
 
     # --- fitting ---------------------------------------------------------------------
+
+    def _check_sparse_solver(self, X):
+        if sparse.issparse(X) and self.solver not in _SPARSE_SOLVERS:
+            raise ValueError(
+                f"solver={self.solver!r} does not support sparse X; the solvers that do are "
+                f"{', '.join(map(repr, _SPARSE_SOLVERS))}. Or pass a dense array."
+            )
 
     def _penalty_strengths(self):
         """Resolve ``penalty`` / ``l1_ratio`` / ``C`` as sklearn 1.9 does.
@@ -385,6 +427,17 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
         Returns the L1 and L2 strengths of the un-normalised objective
         ``sum_i s_i loss_i + l1 * ||W||_1 + l2 / 2 * ||W||^2``, i.e. in units of 1/C.
         """
+        if self.dual:
+            raise ValueError(
+                f"Solver {self.solver} supports only dual=False, got dual=True: the dual "
+                "formulation is liblinear's, which sklearn_dl does not have."
+            )
+        if self.n_jobs is not None:
+            warnings.warn(
+                "'n_jobs' has no effect since 1.8 and will be removed in 1.10. "
+                f"You provided 'n_jobs={self.n_jobs}', please leave it unspecified.",
+                FutureWarning,
+            )
         l1_ratio = self.l1_ratio
         if self.penalty == "deprecated":
             if l1_ratio is None:
@@ -466,7 +519,7 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
                 f"Initialization coef is of shape {self.coef_.shape}, expected shape "
                 f"{(n_rows, self.n_features_in_)}"
             )
-        matrix = self.coef_
+        matrix = self.coef_.toarray() if sparse.issparse(self.coef_) else self.coef_
         if self.fit_intercept:
             matrix = np.hstack([matrix, self.intercept_[:, None]])
         return matrix.astype(dtype).ravel()
@@ -476,7 +529,7 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
         device = resolve_device(self.device)
         weight_sum = float(sample_weight.sum())
         l1, l2 = (strength / weight_sum for strength in penalties)
-        X_tensor = to_tensor(X, device)
+        X_tensor = to_design(X, device)
         weights = to_tensor(sample_weight / weight_sum, device)
         common = dict(fit_intercept=self.fit_intercept, l1=l1, l2=l2)
         n_classes = len(self.classes_)
@@ -514,13 +567,17 @@ class LogisticRegression(ClassifierMixin, DocLinkMixin, BaseEstimator):
 
     def _scores(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, accept_sparse=["csr", "csc"],
+                          dtype=[np.float64, np.float32])
         dtype = np.result_type(X.dtype, self.coef_.dtype)
         device = resolve_device(self.device)
-        X_tensor = to_tensor(X, device, dtype)
-        coef = to_tensor(self.coef_, device, dtype)
+        # coef_ is small even when sparsify() made it sparse: densified here, X never is.
+        coef = self.coef_.toarray() if sparse.issparse(self.coef_) else self.coef_
+        coef = to_tensor(coef, device, dtype)
         intercept = to_tensor(self.intercept_, device, dtype)
-        return torch.addmm(intercept, X_tensor, coef.T).cpu()
+        if sparse.issparse(X):
+            return (times_transpose(coef, to_design(X, device, dtype)).T + intercept).cpu()
+        return torch.addmm(intercept, to_tensor(X, device, dtype), coef.T).cpu()
 
     def _log_proba(self, X):
         scores = self._scores(X)

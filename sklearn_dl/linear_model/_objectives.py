@@ -97,7 +97,7 @@ class _LinearObjective:
         over the last dimension of (n_samples, n_classes).
         """
         coef, intercept = self.split(theta)
-        raw = coef @ X.T
+        raw = times_transpose(coef, X)
         if intercept is not None:
             # Not addmm: it broadcasts the intercept over the output in threads first,
             # one more barrier (see _one_thread).
@@ -145,7 +145,7 @@ class _LinearObjective:
             return float(pointwise @ sample_weight) + float(self._l2_penalty(coef)), weighted
 
     def _gradient(self, coef, weighted, X):
-        grad = weighted @ X + self.l2 * coef
+        grad = times(weighted, X) + self.l2 * coef
         if self.fit_intercept:
             with _one_thread(weighted):
                 intercept_grad = weighted.sum(dim=1, keepdim=True)
@@ -238,17 +238,17 @@ class _LinearObjective:
         vector = torch.linspace(1.0, 2.0, self.n_columns, dtype=X.dtype, device=X.device)
         eigenvalue = 0.0
         for _ in range(n_power_iter):
-            projected = weights * (X @ vector[: self.n_features])
+            projected = weights * times_transpose(vector[None, : self.n_features], X)[0]
             if self.fit_intercept:
                 projected = projected + weights * vector[-1]
-            product = X.T @ projected
+            product = times(projected[None], X)[0]
             if self.fit_intercept:
                 product = torch.cat([product, projected.sum()[None]])
             eigenvalue = float(product.norm())
             if eigenvalue == 0:
                 break
             vector = product / eigenvalue
-        row_sq = X.square().sum(dim=1) + int(self.fit_intercept)
+        row_sq = squared_row_norms(X) + int(self.fit_intercept)
         worst_sample = float((row_sq * weights).max()) * self.n_samples
         l2 = _max_value(self.l2)
         return (self.curvature_bound * eigenvalue + l2,
@@ -344,6 +344,70 @@ class SquaredObjective(_LinearObjective):
         residual = raw - target.T
         pointwise = 0.5 * residual.square().sum(dim=0)
         return pointwise, residual if with_grad else None
+
+
+class SparseDesign:
+    """A sparse ``X`` for the objectives: CSR tensors of ``X`` and of ``X^T``.
+
+    The objectives only need ``X @ v`` and ``X^T @ u``; torch multiplies a
+    CSR tensor by a dense one quickly but has no fast product for the
+    transposed (CSC) layout, so the transpose is kept in CSR form too, at the
+    cost of a second copy of the non-zero values. ``X`` is never densified.
+    """
+
+    def __init__(self, rows, columns):
+        self.rows, self.columns = rows, columns
+        self.shape, self.dtype, self.device = rows.shape, rows.dtype, rows.device
+
+    def new_zeros(self, *size):
+        return torch.zeros(*size, dtype=self.dtype, device=self.device)
+
+    def new_ones(self, *size):
+        return torch.ones(*size, dtype=self.dtype, device=self.device)
+
+    def to(self, dtype):
+        """The same matrix with values of another dtype."""
+        return SparseDesign(*(_csr_astype(matrix, dtype) for matrix in (self.rows, self.columns)))
+
+    def scale_rows(self, scale):
+        """``diag(scale) @ X`` as CSR (scale: a tensor of shape (n_samples,))."""
+        rows = self.rows
+        return torch.sparse_csr_tensor(rows.crow_indices(), rows.col_indices(),
+                                       rows.values() * scale[self.row_of_value()],
+                                       size=self.shape, check_invariants=False)
+
+    def row_of_value(self):
+        """The row index of every stored value of ``X``."""
+        return torch.repeat_interleave(torch.arange(self.shape[0], device=self.device),
+                                       self.rows.crow_indices().diff())
+
+
+def _csr_astype(matrix, dtype):
+    return torch.sparse_csr_tensor(matrix.crow_indices(), matrix.col_indices(),
+                                   matrix.values().to(dtype), size=matrix.shape,
+                                   check_invariants=False)
+
+
+def times_transpose(matrix, X):
+    """``matrix @ X.T`` for a dense or :class:`SparseDesign` ``X``."""
+    if isinstance(X, SparseDesign):
+        return (X.rows @ matrix.T).T.contiguous()
+    return matrix @ X.T
+
+
+def times(matrix, X):
+    """``matrix @ X`` for a dense or :class:`SparseDesign` ``X``."""
+    if isinstance(X, SparseDesign):
+        return (X.columns @ matrix.T).T.contiguous()
+    return matrix @ X
+
+
+def squared_row_norms(X):
+    """``(X ** 2).sum(dim=1)`` for a dense or :class:`SparseDesign` ``X``."""
+    if isinstance(X, SparseDesign):
+        return X.new_zeros(X.shape[0]).index_add_(0, X.row_of_value(),
+                                                  X.rows.values().square())
+    return X.square().sum(dim=1)
 
 
 class Line:

@@ -8,6 +8,7 @@ absolute entry of the gradient (of the gradient mapping, when the objective has
 an L1 term or a constraint) is at most ``tol``.
 
 * :func:`lbfgs`: limited-memory BFGS with a strong Wolfe line search.
+* :func:`projected_lbfgs`: its bound-constrained variant (non-negative coefficients).
 * :func:`newton`: Newton's method on the exact Hessian, with backtracking.
 * :func:`proximal_gradient`: gradient descent (with a projection / proximal step
   when the objective has one), accelerated as FISTA with restarts on demand.
@@ -93,6 +94,85 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
         )
         f, grad = f_new, grad_new
         _report(verbose, "lbfgs", result.n_iter, f, grad)
+    return result
+
+
+def projected_lbfgs(objective, theta, *, max_iter, tol, memory=10, max_halvings=30,
+                    verbose=0):
+    """Minimise the smooth objective with the coefficients bounded below by zero.
+
+    A projected quasi-Newton method (Bertsekas, 1982; Kim, Sra and Dhillon,
+    2010), the role scipy's L-BFGS-B plays for sklearn's
+    ``Ridge(positive=True)``: the bounded coefficients at zero whose gradient
+    pushes them below form the active set; the L-BFGS direction is computed on
+    the other variables (the active ones do not move) and the step is
+    projected back on the bounds, shortened by backtracking until the
+    objective decreases enough (Armijo along the projection arc). It stops when
+    the projected gradient has no entry above ``tol``, or on the relative
+    decrease of L-BFGS. The intercept is never bounded.
+
+    Parameters
+    ----------
+    objective : objective with ``loss_grad``, ``split`` and ``prox`` (the projection)
+    theta : tensor of shape (n_params,)
+        Feasible starting point.
+    max_iter : int
+    tol : float
+    memory : int, default=10
+    max_halvings : int, default=30
+    verbose : int, default=0
+
+    Returns
+    -------
+    OptimizeResult
+    """
+    bounded = torch.zeros_like(theta, dtype=torch.bool)
+    objective.split(bounded)[0].fill_(True)
+    ftol = _ftol(theta.dtype)
+
+    def projected_gradient(theta, grad):
+        # At the bound a positive gradient entry cannot be followed: it counts as zero.
+        return torch.where(bounded & (theta <= 0) & (grad > 0), 0.0, grad)
+
+    f, grad = objective.loss_grad(theta)
+    steps, grad_changes, inv_curvatures = [], [], []
+    result = OptimizeResult(theta, 0, _max_abs(projected_gradient(theta, grad)) <= tol)
+    while not result.converged and result.n_iter < max_iter:
+        active = bounded & (theta <= 0) & (grad > 0)
+        free_grad = grad.masked_fill(active, 0.0)
+        direction = _two_loop_direction(free_grad, steps, grad_changes, inv_curvatures)
+        direction = direction.masked_fill(active, 0.0)
+        if float(free_grad @ direction) >= 0:
+            steps, grad_changes, inv_curvatures = [], [], []
+            direction = -free_grad
+        step = 1.0 if steps else min(1.0, 1.0 / max(float(direction.norm()), 1e-300))
+        for _ in range(max_halvings):
+            candidate = objective.prox(theta + step * direction, step)
+            f_new, grad_new = objective.loss_grad(candidate)
+            if math.isfinite(f_new) and f_new <= f + 1e-4 * float(grad @ (candidate - theta)):
+                break
+            step *= 0.5
+        else:
+            result.message = "the line search could not find a step that decreases the objective"
+            break
+        step_vector, grad_change = candidate - theta, grad_new - grad
+        curvature = grad_change @ step_vector
+        if curvature > torch.finfo(theta.dtype).eps * (grad_change @ grad_change):
+            steps.append(step_vector)
+            grad_changes.append(grad_change)
+            inv_curvatures.append(1.0 / curvature)
+            if len(steps) > memory:
+                del steps[0], grad_changes[0], inv_curvatures[0]
+        theta, grad = candidate, grad_new
+        result.theta = theta
+        result.n_iter += 1
+        result.loss_curve.append(f_new)
+        result.converged = (
+            _max_abs(projected_gradient(theta, grad)) <= tol
+            or f - f_new <= ftol * max(abs(f), abs(f_new), 1.0)
+        )
+        f = f_new
+        _report(verbose, "lbfgs", result.n_iter, f, projected_gradient(theta, grad))
     return result
 
 
