@@ -63,11 +63,17 @@ def restore_on_error(fit):
 class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
     """Fit plumbing shared by :class:`LinearRegression` and :class:`Ridge`.
 
+    ``_ravel_single_target``: a ``y`` of shape (n_samples, 1) gives a 1-D
+    ``coef_`` (and 1-D predictions), as sklearn's Ridge does; its
+    LinearRegression keeps the column.
+
     ``fit`` centres ``X`` and ``y`` on their (weighted) means when an intercept
     is fitted, as sklearn does (:class:`CenteredData`), and hands the centred
     problem to ``_solve_direct`` or ``_solve_iterative``; the intercept is
     recovered as ``y_offset - X_offset @ coef``.
     """
+
+    _ravel_single_target = False
 
     def _alpha(self, n_targets):
         """Ridge strength per target, as a list of floats."""
@@ -116,13 +122,11 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
             coef = coef.to(data.dtype)
             intercept = data.intercept(coef)
         self.n_iter_ = self._n_iter_attribute(n_iter, data.n_targets)
-        if y.ndim == 1:
-            self.coef_ = coef[0].cpu().numpy()
-            # A numpy scalar of X's dtype, as sklearn's.
-            self.intercept_ = intercept.cpu().numpy()[0] if self.fit_intercept else 0.0
-        else:
-            self.coef_ = coef.cpu().numpy()
-            self.intercept_ = intercept.cpu().numpy() if self.fit_intercept else 0.0
+        ravel = y.ndim == 1 or (y.shape[1] == 1 and self._ravel_single_target)
+        self.coef_ = coef.cpu().numpy()[0] if ravel else coef.cpu().numpy()
+        # As sklearn's: a numpy scalar of X's dtype for 1-D y, 0.0 without intercept.
+        intercept = intercept.cpu().numpy()
+        self.intercept_ = (intercept[0] if y.ndim == 1 else intercept) if self.fit_intercept else 0.0
         return self
 
     def predict(self, X):
@@ -176,7 +180,7 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
             verbose=self.verbose, learning_rate_init=self.learning_rate_init,
             batch_size=self.batch_size, random_state=self.random_state,
         )
-        warn_if_not_converged(result, solver)
+        warn_if_not_converged(result, solver, regressor=True)
         self.loss_curve_ = result.loss_curve
         coef, intercept = objective.split(result.theta)
         if not fit_intercept:
@@ -243,12 +247,16 @@ class CenteredData:
         """``Y_offset - coef @ X_offset`` (in float64), in the data's dtype."""
         return (self.Y_offset64 - coef.double() @ self.X_offset64).to(self.dtype)
 
+    @functools.cached_property
+    def _sparse_X64(self):
+        return self.X.to(torch.float64)
+
     def _column_sums(self, weights64):
         """Weighted column sums of X in float64."""
         if self.sparse:
             if weights64 is None:
                 weights64 = self.Y.new_ones(self.n_samples, dtype=torch.float64)
-            return times(weights64[None], self.X.to(torch.float64))[0]
+            return times(weights64[None], self._sparse_X64)[0]
         sums = self.Y.new_zeros(self.n_features, dtype=torch.float64)
         for rows in self._blocks():
             block = self.X[rows].double()
@@ -287,10 +295,34 @@ class CenteredData:
             XtY.addmm_(X.T, Y)
         return XtX, XtY
 
+    def correlate_residual(self, coef):
+        """``X^T W (Y - X coef)`` of the centred data, in float64.
+
+        The right-hand side of a step of iterative refinement of the normal
+        equations; ``coef`` has the shape (n_features, n_targets).
+        """
+        if self.sparse:
+            X64 = self._sparse_X64
+            residual = ((self.Y.double() - self.Y_offset64)
+                        - (times_transpose(coef.T, X64).T - self.X_offset64 @ coef))
+            if self.weights is not None:
+                residual *= self.weights.double()[:, None]
+            return (times(residual.T, X64).T
+                    - torch.outer(self.X_offset64, residual.sum(dim=0)))
+        correlation = torch.zeros_like(coef)
+        for rows in self._blocks():
+            X = self.X[rows].double() - self.X_offset64
+            Y = self.Y[rows].double() - self.Y_offset64
+            if self.weights is not None:
+                root = self.weights[rows].double().sqrt()[:, None]
+                X, Y = X * root, Y * root
+            correlation.addmm_(X.T, Y - X @ coef)
+        return correlation
+
     def _sparse_gram(self):
         # sum_i w_i (x_i - m)(x_i - m)^T = X^T W X - S m m^T, with m the weighted mean
         # and S the weight sum; likewise for X^T Y.
-        X64 = self.X.to(torch.float64)
+        X64 = self._sparse_X64
         weights = (self.Y.new_ones(self.n_samples, dtype=torch.float64) if self.weights is None
                    else self.weights.double())
         with _quiet_sparse():
@@ -374,13 +406,21 @@ def run_solver(objective, theta, *, solver, max_iter, tol, verbose, learning_rat
     )
 
 
-def warn_if_not_converged(result, solver):
+def warn_if_not_converged(result, solver, *, regressor=False):
+    """Warn (ConvergenceWarning) when the solver stopped before converging.
+
+    The message opens as sklearn's estimator of the same kind does ("lbfgs
+    failed to converge" for logistic regression, "The lbfgs solver did not
+    converge" for ridge), so code matching sklearn's warnings matches ours.
+    """
     if result.converged:
         return
     reason = result.message or "the maximum number of iterations (max_iter) was reached"
     unit = "epoch(s)" if solver == "sgd" else "iteration(s)"
+    opening = (f"The {solver} solver did not converge" if regressor
+               else f"{solver} failed to converge")
     warnings.warn(
-        f"Solver {solver!r} failed to converge after {result.n_iter} {unit}: {reason}. "
+        f"{opening} after {result.n_iter} {unit}: {reason}. "
         "Increase the number of iterations (max_iter) or scale the data as shown in "
         "https://scikit-learn.org/stable/modules/preprocessing.html",
         ConvergenceWarning,
