@@ -215,6 +215,24 @@ def _colour_output(stream):
     return type(shell).__name__ == "ZMQInteractiveShell"
 
 
+# skorch callbacks monitor the validation loss by default; without a
+# validation set they monitor the training loss instead.
+_TRAINING_MONITORS = {"valid_loss": "train_loss", "valid_loss_best": "train_loss_best"}
+
+
+def monitor_training_loss(callbacks):
+    """Point the callbacks that monitor the validation loss at the training loss.
+
+    ``callbacks`` are callbacks or (name, callback) pairs, changed in place.
+    """
+    for item in callbacks:
+        callback = item[1] if isinstance(item, tuple) else item
+        monitor = getattr(callback, "monitor", None)
+        if isinstance(monitor, str) and monitor in _TRAINING_MONITORS:
+            callback.monitor = _TRAINING_MONITORS[monitor]
+    return callbacks
+
+
 class QuietPrintLog(PrintLog):
     """skorch's per-epoch table, formatted only when ``verbose`` prints it.
 
@@ -380,7 +398,7 @@ class TrainingNet(NeuralNet):
         is only announced when a callback listens to it.
         """
         if self._epoch.uses_lbfgs:
-            return super().train_step(batch, **fit_params)
+            return self._lbfgs_step(batch, **fit_params)
         self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
         if self._epoch.announces_gradients:
@@ -396,6 +414,58 @@ class TrainingNet(NeuralNet):
                 scaler.step(getattr(self, name + "_"))
             scaler.update()
         return step
+
+    def on_train_begin(self, net, **kwargs):
+        # L-BFGS starts afresh at every fit, as sklearn's does: its curvature
+        # pairs, its count of evaluations and its last evaluation belong to
+        # the data of one fit.
+        self.lbfgs_evaluations_ = 0
+        self._lbfgs_last = None
+        for name in self._optimizers:
+            optimizer = getattr(self, name + "_")
+            if isinstance(optimizer, torch.optim.LBFGS):
+                optimizer.state.clear()
+
+    def _lbfgs_step(self, batch, **fit_params):
+        """One L-BFGS iteration: a direction, then a strong-Wolfe line search.
+
+        torch's LBFGS evaluates the loss where each step starts, which is where
+        the previous step's line search ended: that evaluation is reused, so
+        an iteration costs the line search's evaluations only, as in scipy's
+        L-BFGS-B. The returned loss is the one at the accepted point.
+        """
+        def closure():
+            return self._lbfgs_evaluate(batch, **fit_params)
+
+        self._step_optimizer(closure)
+        return {"loss": closure(), "y_pred": self._lbfgs_last[3]}
+
+    def _lbfgs_evaluate(self, batch, **fit_params):
+        params = [param for param in self.module_.parameters() if param.requires_grad]
+        with torch.no_grad():
+            flat = torch.cat([param.reshape(-1) for param in params])
+        last = self._lbfgs_last
+        if last is not None and torch.equal(last[0], flat):
+            for param, grad in zip(params, last[2]):
+                param.grad = grad.clone()
+            return last[1]
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        if self._epoch.announces_gradients:
+            self.notify("on_grad_computed",
+                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+        loss = step["loss"].detach()
+        self._lbfgs_last = (flat, loss,
+                            [torch.zeros_like(param) if param.grad is None else param.grad.clone()
+                             for param in params],
+                            step["y_pred"].detach())
+        self.lbfgs_evaluations_ += 1
+        return loss
+
+    def lbfgs_gradient_max(self):
+        """Largest absolute gradient entry at L-BFGS's last evaluated point."""
+        return max(float(grad.abs().max()) for grad in self._lbfgs_last[2])
 
     def _gradient_scaler(self):
         """float16's gradient scaler, made on first use and kept for the fit."""
@@ -556,6 +626,12 @@ class SklearnStopping(Callback):
     :class:`DivergenceError` or, with ``on_divergence='stop'`` and a finite
     epoch to fall back on, drops the diverged epoch and stops training.
 
+    With ``max_fun`` (L-BFGS, one iteration per epoch) the rule is scipy's
+    L-BFGS-B's instead, as sklearn runs it: stop when no gradient entry
+    exceeds ``tol``, when the loss's relative reduction falls under
+    :data:`LBFGS_FTOL`, or, with a ``ConvergenceWarning``, after ``max_fun``
+    loss evaluations.
+
     The state (``best_loss_``, ``t_``...) lives on the callback, inside the
     fitted net, so ``partial_fit`` and ``warm_start`` continue it.
     """
@@ -614,6 +690,9 @@ class SklearnStopping(Callback):
         self.stopped_ = False
         self.diverged_ = False
         self.stop_message_ = None
+        self.convergence_warning_ = None
+        self.lbfgs_iterations_ = 0
+        self._previous_loss = None
 
     def on_epoch_begin(self, net, **kwargs):
         # Written into an earlier epoch's copies: fresh buffers at every epoch
@@ -626,6 +705,12 @@ class SklearnStopping(Callback):
             into, self._older_state = self._older_state, self._last_good_state
         self._last_good_state = _snapshot(
             (net.module_.state_dict(), net.optimizer_.state_dict()), into)
+        if self.max_fun is not None:
+            # The line search may not spend more than what is left of max_fun
+            # (torch counts the iteration's reused first evaluation too).
+            left = self.max_fun - net.lbfgs_evaluations_
+            net.optimizer_.param_groups[0]["max_eval"] = 1 + min(LBFGS_MAX_LINE_SEARCH,
+                                                                 max(1, left))
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         loss = net.history[-1, "train_loss"]
@@ -636,12 +721,27 @@ class SklearnStopping(Callback):
             message = self._track_validation(net)
         else:
             message = self._track_loss(loss)
+        if self.max_fun is not None:
+            self._check_lbfgs(net, loss)
+            return
         if self.learning_rate == "invscaling":
             self._set_lr(net, self.learning_rate_init / (self.t_ + 1) ** self.power_t)
         if self.no_improvement_count_ > self.n_iter_no_change:
             self._on_plateau(net, message)
-        if self.max_fun is not None and _lbfgs_evaluations(net) >= self.max_fun:
-            self._stop(net, f"lbfgs reached max_fun={self.max_fun} loss evaluations.")
+
+    def _check_lbfgs(self, net, loss):
+        """scipy L-BFGS-B's stopping tests, as sklearn runs it (``gtol=tol``)."""
+        self.lbfgs_iterations_ += 1
+        previous, self._previous_loss = self._previous_loss, loss
+        if net.lbfgs_evaluations_ >= self.max_fun:
+            self.convergence_warning_ = lbfgs_warning(self.lbfgs_iterations_, "max_fun")
+            self._stop(net, self.convergence_warning_)
+        if net.lbfgs_gradient_max() <= self.tol:
+            self._stop(net, "lbfgs converged: the largest gradient entry is below tol.")
+        if previous is not None and previous - loss <= LBFGS_FTOL * max(abs(previous),
+                                                                        abs(loss), 1.0):
+            self._stop(net, "lbfgs converged: the relative reduction of the loss is below "
+                            f"{LBFGS_FTOL:.3g}.")
 
     def on_train_end(self, net, **kwargs):
         if (len(net.history) and "train_loss" not in net.history[-1]
@@ -688,7 +788,11 @@ class SklearnStopping(Callback):
 
     def _track_validation(self, net):
         score, valid_loss = self.validation_(net)
+        earlier = [row["valid_loss"] for row in net.history[:-1] if "valid_loss" in row]
         net.history.record("valid_loss", valid_loss)
+        # What skorch's own validation scoring records, for callbacks that
+        # monitor it (Checkpoint's default).
+        net.history.record("valid_loss_best", valid_loss < min(earlier, default=np.inf))
         net.history.record("valid_score", score)
         self.validation_scores_.append(score)
         if score < self.best_validation_score_ + self.tol:
@@ -775,6 +879,21 @@ def _finite_outputs(net, dataset):
                    for start in range(0, len(X), chunk_rows))
 
 
-def _lbfgs_evaluations(net):
-    state = next(iter(net.optimizer_.state.values()), {})
-    return state.get("func_evals", 0)
+
+# scipy's L-BFGS-B stops when the loss decreases by less than this, relative
+# to its size (``factr=1e7`` times float64's machine epsilon).
+LBFGS_FTOL = 1e7 * np.finfo(float).eps
+# Most loss evaluations of one L-BFGS line search (scipy's ``maxls``).
+LBFGS_MAX_LINE_SEARCH = 20
+
+
+def lbfgs_warning(n_iter, limit, max_iter=None):
+    """sklearn's ConvergenceWarning text for L-BFGS stopped by ``max_iter`` or ``max_fun``."""
+    if limit == "max_fun":
+        reason = "STOP: TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT\n"
+    else:
+        reason = ("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n\nIncrease the number of "
+                  f"iterations to improve the convergence (max_iter={max_iter}).")
+    return (f"lbfgs failed to converge after {n_iter} iteration(s) (status=1):\n{reason}\n"
+            "You might also want to scale the data as shown in:\n"
+            "    https://scikit-learn.org/stable/modules/preprocessing.html")

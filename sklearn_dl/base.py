@@ -39,7 +39,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import compute_sample_weight
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -53,6 +53,8 @@ from sklearn_dl._training import (
     TensorData,
     TrainingNet,
     keeps_data_on_host,
+    lbfgs_warning,
+    monitor_training_loss,
     module_outputs,
     predict_raw,
     to_tensor,
@@ -184,6 +186,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             self._check_first_partial_fit(classes)
         try:
             X, y = self._validate_X_y(X, y, reset=first_call)
+            if first_call:
+                # As sklearn's coefs_ take the training data's dtype, predictions
+                # are float32 when both the training and the new data are.
+                self._input_dtype = X.dtype.name
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             targets, sample_weight = self._encode_targets(y, sample_weight, first_call, classes)
             self._train(X, targets, y, sample_weight, first_call, incremental)
@@ -262,9 +268,14 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         self._sample_shape = tuple(int(size) for size in X.shape[1:])
         if stopping.diverged_:
             warnings.warn(stopping.stop_message_, ConvergenceWarning)
+        elif stopping.convergence_warning_ is not None:
+            warnings.warn(stopping.convergence_warning_, ConvergenceWarning)
         elif epochs_run < epochs and not stopping.stopped_:
             warnings.warn("Training interrupted by user; the estimator keeps the weights "
                           "reached so far.", UserWarning)
+        elif not incremental and not stopping.stopped_ and self.solver == "lbfgs":
+            warnings.warn(lbfgs_warning(epochs_run, "max_iter", self.max_iter),
+                          ConvergenceWarning)
         elif not incremental and not stopping.stopped_:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
@@ -292,8 +303,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                           "It is going to be clipped")
         return int(np.clip(self.batch_size, 1, n_samples))
 
+    def _validates(self):
+        """Whether fit holds out a validation set: sklearn ignores early_stopping for lbfgs."""
+        return self.early_stopping and self.solver != "lbfgs"
+
     def _validation_split(self, n_samples, y, seed):
-        if not self.early_stopping:
+        if not self._validates():
             return None, None
         # Stratified like sklearn's MLPClassifier, except for multi-label targets.
         stratify = y if is_classifier(self) and y.ndim == 1 else None
@@ -345,7 +360,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         if self.verbose >= 2:
             # tqdm's bar over each epoch's batches, under the per-epoch table.
             callbacks.append(("progress_bar", ProgressBar()))
-        callbacks.extend(copy.deepcopy(self.callbacks or []))
+        user_callbacks = copy.deepcopy(self.callbacks or [])
+        callbacks.extend(user_callbacks if self._validates()
+                         else monitor_training_loss(user_callbacks))
         net = TrainingNet(
             module=module,
             criterion=self._make_criterion(),
@@ -379,8 +396,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         if self.solver == "sgd":
             return {"lr": self.learning_rate_init, "momentum": self.momentum,
                     "nesterov": self.nesterovs_momentum and self.momentum > 0, "fused": True}
-        return {"lr": 1.0, "max_iter": 1, "line_search_fn": "strong_wolfe",
-                "tolerance_grad": self.tol, "tolerance_change": 0.0}
+        # One iteration per epoch, whose strong-Wolfe line search gets its
+        # budget of loss evaluations from SklearnStopping; as many curvature
+        # pairs as scipy's L-BFGS-B keeps (maxcor=10).
+        return {"lr": 1.0, "max_iter": 1, "history_size": 10,
+                "line_search_fn": "strong_wolfe", "tolerance_grad": self.tol,
+                "tolerance_change": 0.0}
 
     def _record_fit(self, net, stopping, base_seed, epochs_run):
         # Left in eval mode, prediction never switches modes, so concurrent
@@ -395,7 +416,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         self.loss_ = losses[-1] if losses else None
         self.n_iter_ = epochs_run
         self.t_ = stopping.t_
-        if self.early_stopping:
+        if self._validates():
             self.validation_scores_ = list(stopping.validation_scores_)
             self.best_validation_score_ = stopping.best_validation_score_
             self.best_loss_ = None
@@ -411,12 +432,18 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         return max(1, values // max(1, int(np.prod(sample_shape))))
 
     def _raw_predict(self, X):
-        """Validated X -> raw module outputs (float64 numpy), in bounded memory."""
+        """Validated X -> raw module outputs, in bounded memory.
+
+        The outputs are float64 unless both X and the training data are
+        float32, as sklearn's MLP predicts in the dtype of ``X`` and ``coefs_``.
+        """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         device = torch.device(self.net_.device)
-        return predict_raw(self.net_.module_, X, device, self._torch_dtype(),
-                           self._predict_chunk_rows(X.shape[1:], device), self._autocast_dtype())
+        raw = predict_raw(self.net_.module_, X, device, self._torch_dtype(),
+                          self._predict_chunk_rows(X.shape[1:], device), self._autocast_dtype())
+        dtype = np.result_type(X.dtype, getattr(self, "_input_dtype", "float64"))
+        return raw.astype(dtype, copy=False)
 
     @property
     def module_(self):
@@ -500,6 +527,9 @@ class TorchClassifierMixin(ClassifierMixin):
             self.out_activation_ = "softmax" if self.n_outputs_ > 1 and not multilabel else "logistic"
         elif multilabel != self._multilabel:
             raise ValueError("The type of target changed since the estimator was fitted.")
+        elif classes is not None and not np.array_equal(self.classes_, unique_labels(classes)):
+            raise ValueError(f"`classes={classes!r}` is not the same as on last call to "
+                             f"partial_fit, was: {self.classes_!r}")
         elif self.warm_start and not multilabel and not np.array_equal(np.unique(y), self.classes_):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as in the previous "
@@ -641,7 +671,7 @@ class TorchRegressorMixin(RegressorMixin):
 
     def _values_from_raw(self, raw):
         values = np.exp(raw) if self.out_activation_ == "exp" else raw
-        values = values * self._target_scale + self._target_mean
+        values = (values * self._target_scale + self._target_mean).astype(raw.dtype, copy=False)
         return values.ravel() if self._y_ndim == 1 else values
 
     def _score_raw(self, raw, y, sample_weight):
@@ -666,7 +696,8 @@ class TorchRegressorMixin(RegressorMixin):
 TRAINING_PARAMETERS_DOC = """\
     solver : {'adam', 'adamw', 'sgd', 'lbfgs'}, default='adam'
         The optimiser. ``'adam'``, ``'sgd'`` and ``'lbfgs'`` as in sklearn
-        (L-BFGS runs full-batch, one iteration per epoch); ``'adamw'`` is Adam
+        (L-BFGS runs full-batch, one iteration with a strong-Wolfe line search
+        per epoch, and stops on scipy's L-BFGS-B tests); ``'adamw'`` is Adam
         with decoupled weight decay, for which ``alpha`` is the decay.
 
     alpha : float, default=0.0001
@@ -701,6 +732,10 @@ TRAINING_PARAMETERS_DOC = """\
     tol : float, default=1e-4
         Improvement of the training loss (or validation score with
         ``early_stopping``) below which an epoch counts as no improvement.
+        For ``'lbfgs'``, the gradient tolerance as in sklearn: training stops
+        once no gradient entry exceeds ``tol`` in absolute value, or when an
+        iteration no longer reduces the loss (relative reduction under
+        about 2.2e-9, scipy's default).
 
     verbose : bool or int, default=False
         1 (or True) prints a table of the per-epoch loss (skorch's
@@ -723,6 +758,7 @@ TRAINING_PARAMETERS_DOC = """\
         Hold out ``validation_fraction`` of the training data (stratified for
         classifiers) and stop when the validation score stops improving; the
         best weights are restored. Without it, every sample is trained on.
+        Ignored by ``'lbfgs'``, as in sklearn.
 
     validation_fraction : float, default=0.1
         Share of the training data held out for ``early_stopping``.
@@ -737,10 +773,12 @@ TRAINING_PARAMETERS_DOC = """\
         Adam's numerical-stability term.
 
     n_iter_no_change : int, default=10
-        Number of epochs without improvement by ``tol`` before stopping.
+        Number of epochs without improvement by ``tol`` before stopping
+        (not used by ``'lbfgs'``).
 
     max_fun : int, default=15000
-        Maximum number of loss evaluations of ``'lbfgs'``.
+        Maximum number of loss evaluations of ``'lbfgs'``; reaching it ends
+        training after the current iteration with a ``ConvergenceWarning``.
 
     max_grad_norm : float or None, default=None
         Clip the gradients' global L2 norm to this value (skorch's
