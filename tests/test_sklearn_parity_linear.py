@@ -456,10 +456,10 @@ def test_sparse_classification_equals_dense(container, dtype):
 
 
 def test_sparse_input_is_never_densified():
-    # 20k x 2M: dense, X would take 160 GB in float32.
+    # 10k x 1M: dense, X would take 40 GB in float32.
     rng = np.random.default_rng(0)
-    n_samples, n_features = 20_000, 2_000_000
-    nnz = 100_000
+    n_samples, n_features = 10_000, 1_000_000
+    nnz = 50_000
     X = sp.csr_matrix((rng.standard_normal(nnz).astype(np.float32),
                        (rng.integers(0, n_samples, nnz), rng.integers(0, n_features, nnz))),
                       shape=(n_samples, n_features))
@@ -467,8 +467,27 @@ def test_sparse_input_is_never_densified():
     model = ours.LogisticRegression(max_iter=5).fit(X, y)
     assert model.coef_.shape == (1, n_features)
     assert model.predict(X).shape == (n_samples,)
-    ridge = ours.Ridge(max_iter=5).fit(X, y.astype(np.float32))
+    with pytest.warns(ConvergenceWarning):
+        ridge = ours.Ridge(max_iter=5).fit(X, y.astype(np.float32))
     assert ridge.solver_ == "lbfgs" and ridge.coef_.shape == (n_features,)
+    least_squares = ours.LinearRegression(max_iter=5).fit(X, y.astype(np.float32))
+    assert least_squares.n_iter_ == 5 and least_squares.coef_.shape == (n_features,)
+    assert not hasattr(least_squares, "rank_")
+
+
+def test_wide_sparse_least_squares_is_sklearns_lsqr():
+    rng = np.random.default_rng(0)
+    n_samples, n_features, nnz = 300, 5000, 3000
+    X = sp.csr_matrix((rng.standard_normal(nnz), (rng.integers(0, n_samples, nnz),
+                                                  rng.integers(0, n_features, nnz))),
+                      shape=(n_samples, n_features))
+    y = X @ rng.standard_normal(n_features) + 1.0
+    for fit_intercept in (True, False):
+        model = ours.LinearRegression(fit_intercept=fit_intercept, tol=1e-10).fit(X, y)
+        reference = sk.LinearRegression(fit_intercept=fit_intercept, tol=1e-10).fit(X, y)
+        assert not hasattr(model, "rank_") and not hasattr(reference, "rank_")
+        np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-6)
+        np.testing.assert_allclose(model.intercept_, reference.intercept_, atol=1e-6)
 
 
 def test_sparse_solvers_that_cannot_raise_naming_those_that_can():

@@ -319,6 +319,33 @@ class CenteredData:
             correlation.addmm_(X.T, Y - X @ coef)
         return correlation
 
+    def lsqr(self, rcond_tol, max_iter=None):
+        """Least squares on the centred, weighted sparse X by LSQR, one target at a time.
+
+        sklearn's route for sparse X (``scipy.sparse.linalg.lsqr`` with
+        ``atol = btol = tol``); the centring and the weights are applied inside
+        the products. Returns ``(coef (n_targets, n_features), n_iter)``, in float64.
+        """
+        X64, offset = self._sparse_X64, self.X_offset64
+        root = (self.Y.new_ones(self.n_samples, dtype=torch.float64) if self.weights is None
+                else self.weights.double().sqrt())
+
+        def matvec(v):
+            return root * (times_transpose(v[None], X64)[0] - offset @ v)
+
+        def rmatvec(u):
+            weighted = root * u
+            return times(weighted[None], X64)[0] - offset * weighted.sum()
+
+        max_iter = 2 * self.n_features if max_iter is None else max_iter
+        coefs, n_iter = [], 0
+        for target in ((self.Y.double() - self.Y_offset64) * root[:, None]).T:
+            coef, iterations = _solvers.lsqr(matvec, rmatvec, target, n_features=self.n_features,
+                                             atol=rcond_tol, btol=rcond_tol, max_iter=max_iter)
+            coefs.append(coef)
+            n_iter = max(n_iter, iterations)
+        return torch.stack(coefs), n_iter
+
     def _sparse_gram(self):
         # sum_i w_i (x_i - m)(x_i - m)^T = X^T W X - S m m^T, with m the weighted mean
         # and S the weight sum; likewise for X^T Y.

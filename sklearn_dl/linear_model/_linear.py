@@ -49,13 +49,17 @@ class LinearRegression(TorchLinearRegressor):
           above ``sqrt(eps)`` times the largest for float64 input, ``eps`` for
           float32 input, where they are as accurate), otherwise from
           Householder QR (``torch.geqrf``) then an SVD of the small triangular
-          factor. Sparse ``X`` always takes the normal equations (sklearn
-          runs ``lsqr`` there): accurate to ``cond(X)^2 * 1e-16``;
+          factor. Sparse ``X`` takes the normal equations (refined as
+          above) up to 4096 features, LSQR beyond (sklearn runs scipy's
+          ``lsqr`` with ``atol = btol = tol`` on all sparse ``X``), which
+          leaves ``rank_`` and ``singular_`` unset as sklearn's does;
         - 'gd': full-batch gradient descent with backtracking;
         - 'sgd': mini-batch stochastic gradient over epochs (dense ``X`` only).
 
     max_iter : int, default=None
-        Iterations (epochs for 'sgd') of the iterative solvers; None means 1000.
+        Iterations (epochs for 'sgd') of the iterative solvers; None means
+        1000 ('gd', 'sgd') or twice the number of features (LSQR, for sparse
+        ``X`` with more than 4096 features).
 
     batch_size : int or 'auto', default='auto'
         Mini-batch size of 'sgd'; 'auto' is ``min(200, n_samples)``.
@@ -84,14 +88,16 @@ class LinearRegression(TorchLinearRegressor):
         when ``fit_intercept=False``.
 
     rank_ : int
-        Rank of the centred (and weighted) ``X``; 'lstsq' only.
+        Rank of the centred (and weighted) ``X``; 'lstsq' only, and not with
+        LSQR (as sklearn's on sparse ``X``).
 
     singular_ : ndarray of shape (min(n_samples, n_features),)
         Its singular values, in the dtype of ``X``; 'lstsq' only.
 
     n_iter_ : int
-        Iterations (epochs) run; 1 for the direct 'lstsq' solve, active-set
-        changes for ``positive=True``.
+        Iterations (epochs) run; 1 for the direct 'lstsq' solve, LSQR's
+        iterations for wide sparse ``X``, active-set changes for
+        ``positive=True``.
 
     loss_curve_ : list of float
         Objective after every iteration of 'gd' / epoch of 'sgd'.
@@ -190,6 +196,12 @@ class LinearRegression(TorchLinearRegressor):
     def _solve_direct(self, data, alpha, solver):
         if solver == "nnls":
             return self._solve_positive(data, alpha)
+        if data.sparse and data.n_features > _SPARSE_GRAM_MAX_FEATURES:
+            # LSQR gives no singular values; no stale ones from an earlier fit either.
+            vars(self).pop("rank_", None)
+            vars(self).pop("singular_", None)
+            coef, n_iter = data.lsqr(self.tol, max_iter=self.max_iter)
+            return coef, n_iter
         solution = None
         if data.n_samples > data.n_features or data.sparse:
             solution = _lstsq_normal_equations(data, self.tol)
@@ -413,8 +425,9 @@ class Ridge(TorchLinearRegressor):
         return (right.T @ (shrink * projected)).T, 1
 
 
-# Sparse X with more features goes to 'lbfgs' under solver='auto': the normal
-# equations would be a dense (n_features, n_features) matrix.
+# Sparse X with more features goes to LSQR (LinearRegression) or 'lbfgs' (Ridge
+# under solver='auto'): the normal equations would be a dense (n_features,
+# n_features) matrix.
 _SPARSE_GRAM_MAX_FEATURES = 4096
 
 

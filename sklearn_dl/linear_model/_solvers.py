@@ -14,6 +14,7 @@ an L1 term or a constraint) is at most ``tol``.
   when the objective has one), accelerated as FISTA with restarts on demand.
 * :func:`sgd`: mini-batch stochastic (proximal) gradient over shuffled epochs.
 * :func:`nnls`: Lawson-Hanson active set for non-negative least squares.
+* :func:`lsqr`: LSQR for least squares given by matrix-vector products (sparse X).
 """
 
 import math
@@ -458,6 +459,61 @@ def nnls(A, b, *, max_iter=None):
             passive &= x > 0
             x[~passive] = 0.0
     return x, max(n_iter, 1)
+
+
+def lsqr(matvec, rmatvec, b, *, n_features, atol, btol, max_iter):
+    """Least squares ``min ||A x - b||`` by LSQR (Paige and Saunders, 1982), as scipy's.
+
+    ``A`` is given by its products ``matvec(v) = A v`` and ``rmatvec(u) = A^T u``
+    only (so a sparse A stays sparse). Started from zero, the iterates stay in
+    the row space of A: on rank-deficient problems it reaches the minimum-norm
+    solution. Stops, with scipy's tests, when the residual is small
+    (``||r|| <= btol ||b|| + atol ||A|| ||x||``) or nearly orthogonal to the
+    range of A (``||A^T r|| <= atol ||A|| ||r||``).
+
+    Returns
+    -------
+    x : tensor of shape (n_features,)
+    n_iter : int
+    """
+    x = b.new_zeros(n_features)
+    u = b.clone()
+    beta = float(u.norm())
+    b_norm = beta
+    if beta == 0:
+        return x, 0
+    u /= beta
+    v = rmatvec(u)
+    alpha = float(v.norm())
+    if alpha == 0:
+        return x, 0
+    v /= alpha
+    w = v.clone()
+    rho_bar, phi_bar, a_norm_sq = alpha, beta, 0.0
+    n_iter = 0
+    while n_iter < max_iter:
+        n_iter += 1
+        u = matvec(v) - alpha * u
+        beta = float(u.norm())
+        if beta > 0:
+            u /= beta
+        a_norm_sq += alpha**2 + beta**2
+        v = rmatvec(u) - beta * v
+        alpha = float(v.norm())
+        if alpha > 0:
+            v /= alpha
+        rho = math.hypot(rho_bar, beta)
+        cosine, sine = rho_bar / rho, beta / rho
+        theta, rho_bar = sine * alpha, -cosine * alpha
+        phi, phi_bar = cosine * phi_bar, sine * phi_bar
+        x += (phi / rho) * w
+        w = v - (theta / rho) * w
+        residual_norm, a_norm = phi_bar, math.sqrt(a_norm_sq)
+        normal_residual = alpha * abs(sine * phi)
+        if (residual_norm <= btol * b_norm + atol * a_norm * float(x.norm())
+                or normal_residual <= atol * a_norm * residual_norm):
+            break
+    return x, n_iter
 
 
 def _two_loop_direction(grad, steps, grad_changes, inv_curvatures):
