@@ -24,6 +24,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 import scipy.special
 import torch
 from sklearn.base import (
@@ -68,6 +69,7 @@ from sklearn_dl.modules.losses import (
     SoftmaxCrossEntropy,
 )
 from sklearn_dl.utils import derive_seed, resolve_device, seeded
+from sklearn_dl.utils._constraints import DeviceName, SkorchCallbacks
 from sklearn_dl.utils._doc_link import DocLinkMixin
 
 # Upper bound on the number of input values forwarded at once when predicting,
@@ -125,8 +127,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "precision": [StrOptions({"float32", "float64", "bf16", "fp16"})],
-        "device": [str, torch.device],
-        "callbacks": [list, None],
+        "device": [DeviceName()],
+        "callbacks": [SkorchCallbacks(), None],
         "compile": ["boolean", dict],
         "on_divergence": [StrOptions({"raise", "stop"})],
     }
@@ -192,12 +194,34 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 self._input_dtype = X.dtype.name
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             targets, sample_weight = self._encode_targets(y, sample_weight, first_call, classes)
+            self._check_representable(X, "X")
+            self._check_representable(targets, "y", "; the targets are standardised first "
+                                      "with standardize_target=True" if is_regressor(self)
+                                      else "")
+            self._check_representable(sample_weight, "sample_weight")
             self._train(X, targets, y, sample_weight, first_call, incremental)
         except BaseException:
             if first_call:
                 self._forget_fit()
             raise
         return self
+
+    def _check_representable(self, values, name, hint=""):
+        """Refuse finite values that the network's float32 would turn into infinities."""
+        if self._torch_dtype() == torch.float64:
+            return
+        values = values.data if sp.issparse(values) else np.asarray(values)
+        if values.size == 0 or values.dtype.kind != "f" or values.dtype.itemsize <= 4:
+            return
+        limit = np.finfo(np.float32).max
+        # fmax / fmin skip the NaN that marks padding in sequences, without a warning.
+        largest = max(np.fmax.reduce(values, axis=None), -np.fmin.reduce(values, axis=None))
+        if largest > limit:
+            raise ValueError(
+                f"{name} holds values up to {largest:.3g} in magnitude, beyond what "
+                f"precision={self.precision!r} represents (float32, up to {limit:.3g}): they "
+                f"would become infinite. Scale {name} (e.g. StandardScaler) or use "
+                f"precision='float64'{hint}.")
 
     def _forget_fit(self):
         for name in [name for name in vars(self) if name.endswith("_") and not name.startswith("__")]:
@@ -439,9 +463,16 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
+        self._check_representable(X, "X")
         device = torch.device(self.net_.device)
         raw = predict_raw(self.net_.module_, X, device, self._torch_dtype(),
                           self._predict_chunk_rows(X.shape[1:], device), self._autocast_dtype())
+        if not np.isfinite(raw).all():
+            n_rows = int(np.sum(~np.isfinite(raw.reshape(len(raw), -1)).all(axis=1)))
+            raise ValueError(
+                f"The network's outputs are not finite for {n_rows} of {len(raw)} sample(s): "
+                f"with these inputs its values overflow precision={self.precision!r}. Scale "
+                "X as it was scaled for training, or refit with precision='float64'.")
         dtype = np.result_type(X.dtype, getattr(self, "_input_dtype", "float64"))
         return raw.astype(dtype, copy=False)
 
@@ -661,8 +692,14 @@ class TorchRegressorMixin(RegressorMixin):
         n_outputs = targets.shape[1]
         if not enabled:
             return np.zeros(n_outputs), np.ones(n_outputs)
-        mean = np.average(targets, axis=0, weights=sample_weight)
-        scale = np.sqrt(np.average((targets - mean) ** 2, axis=0, weights=sample_weight))
+        # Computed on the targets divided by a power of two near their largest
+        # magnitude, which is exact: squares of targets beyond 1e154 would
+        # overflow float64 (an infinite scale, then infinite predictions).
+        _, exponent = np.frexp(np.abs(targets).max(axis=0))
+        unit = np.ldexp(1.0, exponent)
+        mean = np.average(targets / unit, axis=0, weights=sample_weight)
+        scale = np.sqrt(np.average((targets / unit - mean) ** 2, axis=0, weights=sample_weight))
+        mean, scale = mean * unit, scale * unit
         # A constant target keeps its scale; dividing by zero would help no one.
         return mean, np.where(scale > np.finfo(np.float64).eps * np.abs(mean).clip(1), scale, 1.0)
 

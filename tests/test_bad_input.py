@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone, is_classifier
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -276,6 +277,11 @@ def test_zero_max_iter(name, Estimator):
     assert_allclose(_outputs(estimator, X), 0.5)  # the starting point: zero coefficients
 
 
+class _NotACallback:
+    def __repr__(self):  # a stable test id
+        return "NotACallback()"
+
+
 # (parameter, value, error, message); each estimator gets those it has.
 BAD_PARAMETERS = [
     ("alpha", -1, ValueError, "'alpha' parameter"),
@@ -293,6 +299,11 @@ BAD_PARAMETERS = [
     ("max_iter", -1, ValueError, "'max_iter' parameter"),
     ("max_iter", "10", TypeError, "'max_iter' parameter"),
     ("tol", -1, ValueError, "'tol' parameter"),
+    ("device", "cpux", ValueError, "'device' parameter .* must be a device name"),
+    ("device", "cuda:abc", ValueError, "'device' parameter .* must be a device name"),
+    ("device", 0, TypeError, "'device' parameter"),
+    ("callbacks", [_NotACallback()], TypeError, "'callbacks' parameter .* list of skorch callbacks"),
+    ("callbacks", "BackupAndRestore", ValueError, "'callbacks' parameter"),
 ]
 PARAMETER_CASES = [
     pytest.param(name, Estimator, parameter, value, error, message,
@@ -310,3 +321,107 @@ def test_bad_parameter_is_refused_clearly(name, Estimator, parameter, value, err
     with pytest.raises(error, match=message):
         estimator.fit(X, y)
     _assert_not_fitted(estimator)
+
+
+# -- kinds of input that once slipped through ------------------------------------------
+
+
+def _as_frame(X, dtype, with_na):
+    """X as a pandas frame of a nullable (or object) dtype, one cell pd.NA if ``with_na``."""
+    if dtype == "boolean":
+        X = X > 0
+    elif dtype == "Int64":
+        X = np.round(X * 3)
+    frame = pd.DataFrame(X).astype(dtype)
+    if with_na:
+        frame.iloc[3, 2] = pd.NA
+    return frame
+
+
+FRAME_DTYPES = ["object", "Int64", "Float64", "boolean"]
+
+
+@pytest.mark.parametrize("dtype", FRAME_DTYPES)
+@pytest.mark.parametrize("name, Estimator", PREDICTORS, ids=[name for name, _ in PREDICTORS])
+def test_nullable_and_object_frames_fit_as_their_float_values(name, Estimator, dtype):
+    # Without missing values they are numbers: the fit equals that on the float array.
+    estimator = _quick(name, Estimator, random_state=0)
+    X, y = _data(estimator)
+    frame = _as_frame(X, dtype, with_na=False)
+    expected = clone(estimator).fit(frame.to_numpy(dtype=float), y)
+    estimator.fit(frame, y)
+    # Equal up to the rounding of float64 BLAS on differently laid-out copies.
+    assert_allclose(_outputs(estimator, frame), _outputs(expected, frame.to_numpy(float)),
+                    rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", FRAME_DTYPES)
+@pytest.mark.parametrize("name, Estimator", PREDICTORS, ids=[name for name, _ in PREDICTORS])
+def test_nullable_frames_with_missing_values_are_refused(name, Estimator, dtype):
+    # As sklearn: pd.NA in a nullable column is NaN; in an object column it is
+    # not a number, and the error names its type.
+    error, message = (TypeError, "NAType") if dtype == "object" else (ValueError, "NaN")
+    estimator = _quick(name, Estimator)
+    X, y = _data(estimator)
+    with pytest.raises(error, match=message):
+        estimator.fit(_as_frame(X, dtype, with_na=True), y)
+    _assert_not_fitted(estimator)
+    estimator.fit(X, y)
+    with pytest.raises(error, match=message):
+        estimator.predict(_as_frame(X, dtype, with_na=True))
+
+
+@pytest.mark.parametrize("name, Estimator", PREDICTORS, ids=[name for name, _ in PREDICTORS])
+def test_values_beyond_float32_are_refused_or_computed(name, Estimator):
+    # 1e39 is a finite float64 that float32 makes infinite: the networks
+    # (float32 by default) refuse it by name in fit and predict; float64
+    # models compute with it.
+    estimator = _quick(name, Estimator, random_state=0)
+    X, y = _data(estimator)
+    huge = _with_value(X, 1e39)
+    float32 = (isinstance(estimator, BaseTorchEstimator)
+               and estimator.get_params().get("precision") != "float64")
+    if not float32:
+        estimator.fit(huge, y)
+        assert np.all(np.isfinite(_outputs(estimator, huge)))
+        return
+    with pytest.raises(ValueError, match="X holds values up to 1e\\+39.*precision='float32'"):
+        estimator.fit(huge, y)
+    _assert_not_fitted(estimator)
+    estimator.fit(X, y)
+    with pytest.raises(ValueError, match="X holds values up to 1e\\+39.*precision='float32'"):
+        estimator.predict(huge)
+    estimator.set_params(precision="float64").fit(huge, y)
+    assert np.all(np.isfinite(_outputs(estimator, huge)))
+
+
+@pytest.mark.parametrize("name, Estimator", REGRESSORS, ids=[name for name, _ in REGRESSORS])
+def test_targets_of_1e200_give_1e200_times_the_predictions(name, Estimator):
+    # Standardising the targets in float64 (and linear algebra in float64)
+    # makes regression equivariant to the targets' scale.
+    estimator = _quick(name, Estimator, random_state=0)
+    X, y = _data(estimator)
+    expected = clone(estimator).fit(X, y).predict(X)
+    prediction = estimator.fit(X, y * 1e200).predict(X)
+    np.testing.assert_allclose(prediction / 1e200, expected, rtol=1e-4, atol=1e-6)
+    if "standardize_target" in estimator.get_params():
+        with pytest.raises(ValueError, match="y holds values up to .*standardize_target=True"):
+            clone(estimator).set_params(standardize_target=False).fit(X, y * 1e200)
+
+
+NETWORKS = [(name, Estimator) for name, Estimator in PREDICTORS
+            if issubclass(Estimator, BaseTorchEstimator)]
+
+
+@pytest.mark.parametrize("name, Estimator", NETWORKS, ids=[name for name, _ in NETWORKS])
+def test_non_finite_outputs_raise(name, Estimator):
+    # Outputs that overflowed: an error naming the cause, never infinities,
+    # NaN probabilities or classes_[0].
+    estimator = _quick(name, Estimator, random_state=0)
+    X, y = _data(estimator)
+    estimator.fit(X, y)
+    with torch.no_grad():  # as weights a diverged partial_fit could leave
+        for parameter in estimator.module_.parameters():
+            parameter.fill_(np.inf)
+    with pytest.raises(ValueError, match="outputs are not finite for 40 of 40 sample"):
+        estimator.predict(X)

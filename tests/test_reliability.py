@@ -174,3 +174,17 @@ def test_ctrl_c_in_the_first_epoch_keeps_the_initial_weights(data):
     _quiet_fit(initial, X, y)
     np.testing.assert_allclose(model.coefs_[0], initial.coefs_[0], atol=1e-9)
     assert model.predict(X).shape == (len(X),)
+
+
+def test_fp16_lstm_on_cpu_is_refused_clearly(data):
+    # oneDNN has no float16 LSTM: a clear error before training, not its RuntimeError.
+    X, y = data
+    model = LSTMClassifier(input_shape=(4, 2), hidden_size=4, max_iter=2, precision="fp16",
+                           device="cpu")
+    with pytest.raises(ValueError, match="precision='fp16' with cell='lstm' does not run on "
+                                         "the CPU; use precision='bf16'"):
+        model.fit(X, y)
+    assert not hasattr(model, "net_")
+    # The GRU has a float16 kernel there.
+    proba = _quiet_fit(model.set_params(cell="gru"), X, y).predict_proba(X)
+    assert np.all(np.isfinite(proba))

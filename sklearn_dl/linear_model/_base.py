@@ -21,6 +21,7 @@ from sklearn_dl.linear_model._objectives import (
     times_transpose,
 )
 from sklearn_dl.utils import derive_seed, resolve_device
+from sklearn_dl.utils._constraints import DeviceName
 from sklearn_dl.utils._doc_link import DocLinkMixin
 
 _DEFAULT_MAX_ITER = 1000
@@ -35,7 +36,7 @@ REGRESSOR_CONSTRAINTS = {
     "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
-    "device": [str, torch.device],
+    "device": [DeviceName()],
 }
 
 

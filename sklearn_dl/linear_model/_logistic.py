@@ -27,6 +27,7 @@ from sklearn_dl.linear_model._objectives import (
     times_transpose,
 )
 from sklearn_dl.utils import resolve_device
+from sklearn_dl.utils._constraints import DeviceName
 from sklearn_dl.utils._doc_link import DocLinkMixin
 
 _SMOOTH_SOLVERS = ("lbfgs", "newton", "gd", "sgd")
@@ -203,7 +204,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
         "n_jobs": [None, Integral],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate_init": [StrOptions({"auto"}), Interval(Real, 0, None, closed="neither")],
-        "device": [str, torch.device],
+        "device": [DeviceName()],
     }
 
     def __init__(

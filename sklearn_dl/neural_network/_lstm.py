@@ -71,6 +71,13 @@ class _BaseRecurrent(BaseTorchEstimator):
         "input_shape": [tuple, None],
     }
 
+    def _make_net(self, sample_shape, device, n_samples):
+        if self.precision == "fp16" and self.cell == "lstm" and device.type == "cpu":
+            # oneDNN, torch's CPU backend for LSTMs, has no float16 LSTM.
+            raise ValueError("precision='fp16' with cell='lstm' does not run on the CPU; use "
+                             "precision='bf16' or 'float32', cell='gru', or a CUDA device.")
+        return super()._make_net(sample_shape, device, n_samples)
+
     def _build_module(self, n_features, n_outputs):
         return RecurrentNet(self.input_shape_, n_outputs, cell=self.cell,
                             hidden_size=self.hidden_size, num_layers=self.num_layers,
