@@ -22,6 +22,7 @@ import math
 import os
 import re
 import sys
+import threading
 import warnings
 
 import numpy as np
@@ -563,22 +564,25 @@ def autocasting(dtype, device):
     return torch.autocast(torch.device(device).type, dtype=dtype)
 
 
+_EVAL_SWITCH = threading.Lock()
+
+
 @contextlib.contextmanager
 def evaluating(module):
-    """Run the block in eval mode without autograd, then restore the module's mode.
+    """Run the block in eval mode without autograd.
 
-    A fitted module is already in eval mode and is then never switched, so
-    concurrent predictions cannot see each other's switch.
+    Outside a training step a module stays in eval mode (the next step
+    switches it back): restoring training mode here would let a concurrent
+    prediction run, in part, with dropout on and batch-norm statistics
+    updated. A module found training anywhere (``module_.train()`` called by
+    hand) is switched under a lock, so no caller starts before the whole
+    tree is in eval mode.
     """
-    was_training = module.training
-    if was_training:
-        module.eval()
-    try:
-        with torch.inference_mode():
-            yield
-    finally:
-        if was_training:
-            module.train()
+    if any(submodule.training for submodule in module.modules()):
+        with _EVAL_SWITCH:
+            module.eval()
+    with torch.inference_mode():
+        yield
 
 
 def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None):
