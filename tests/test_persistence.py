@@ -2,18 +2,30 @@
 
 import json
 import pickle
+import tracemalloc
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
-from safetensors.torch import save_file
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+from sklearn import linear_model as sk_linear
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_iris
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline, make_union
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
 
 import sklearn_dl
 from sklearn_dl import load, save
-from sklearn_dl.neural_network import MLPClassifier, MLPRegressor
+from sklearn_dl.base import BaseTorchEstimator
+from sklearn_dl.neural_network import LSTMRegressor, MLPClassifier, MLPRegressor
+from sklearn_dl.time_series import RecursiveForecaster, SlidingWindow
 from sklearn_dl.utils import all_estimators
+from sklearn_dl.utils._safe_types import loadable_classes
 from sklearn_dl.utils.persistence import _digest
 
 
@@ -24,6 +36,36 @@ def fitted():
     model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, learning_rate_init=0.01,
                           random_state=0).fit(X, labels)
     return model, X
+
+
+def read(path):
+    """The JSON content and the tensors of a saved file."""
+    with safe_open(str(path), framework="pt") as handle:
+        content = json.loads(handle.metadata()["content"])
+    return content, load_file(str(path))
+
+
+def write(path, content, tensors):
+    """What an attacker can do: any content, with a digest that matches it."""
+    text = content if isinstance(content, str) else json.dumps(content)
+    save_file(tensors, str(path),
+              metadata={"content": text, "digest": _digest(text, tensors, None)})
+
+
+def edited(saved, tmp_path, edit):
+    """A copy of ``saved`` whose JSON content ``edit(content, tensors)`` changed, re-digested."""
+    content, tensors = read(saved)
+    edit(content, tensors)
+    path = tmp_path / "edited.safetensors"
+    write(path, content, tensors)
+    return path
+
+
+@pytest.fixture
+def saved_model(fitted, tmp_path):
+    path = tmp_path / "model.safetensors"
+    save(fitted[0], path)
+    return path
 
 
 def test_save_load_round_trip_classifier(fitted, tmp_path):
@@ -50,24 +92,20 @@ def test_save_load_round_trip_regressor_keeps_target_scaling(tmp_path):
 @pytest.mark.parametrize("name", ["LogisticRegression", "LinearRegression", "Ridge"])
 def test_save_load_round_trip_linear_models(name, tmp_path):
     estimators = dict(all_estimators())
-    if name not in estimators:
-        pytest.skip(f"{name} is not part of this build")
     X, y = load_iris(return_X_y=True)
     model = estimators[name]().fit(X, y)
     save(model, tmp_path / "linear.safetensors")
-    np.testing.assert_array_equal(load(tmp_path / "linear.safetensors").predict(X),
-                                  model.predict(X))
+    restored = load(tmp_path / "linear.safetensors")
+    assert type(restored) is estimators[name]
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
 
 
-def test_tampered_file_is_refused(fitted, tmp_path):
-    model, _ = fitted
-    path = tmp_path / "model.safetensors"
-    save(model, path)
-    data = bytearray(path.read_bytes())
+def test_tampered_file_is_refused(saved_model):
+    data = bytearray(saved_model.read_bytes())
     data[-5] ^= 0xFF  # one weight's bytes changed
-    path.write_bytes(bytes(data))
+    saved_model.write_bytes(bytes(data))
     with pytest.raises(ValueError, match="does not match its digest"):
-        load(path)
+        load(saved_model)
 
 
 def test_foreign_and_broken_files_are_refused(tmp_path):
@@ -85,13 +123,14 @@ def test_foreign_and_broken_files_are_refused(tmp_path):
         load(pickled)
 
 
-def test_class_outside_the_package_is_refused_even_with_a_valid_digest(tmp_path):
-    content = json.dumps({"format": "sklearn_dl.v1", "estimator": "Popen",
-                          "sklearn_dl_version": sklearn_dl.__version__,
-                          "params": {"args": "rm -rf /"}, "attributes": {}}, sort_keys=True)
+@pytest.mark.parametrize("name", ["subprocess.Popen", "os.system", "LinearRegression",
+                                  "sklearn_dl.linear_model._linear.LinearRegression",
+                                  "sklearn.tree.DecisionTreeClassifier"])
+def test_class_outside_the_list_is_refused_even_with_a_valid_digest(name, tmp_path):
     path = tmp_path / "evil.safetensors"
-    save_file({}, str(path), metadata={"content": content, "digest": _digest(content, {}, None)})
-    with pytest.raises(ValueError, match="not an sklearn_dl estimator"):
+    write(path, {"format": "sklearn_dl.v2", "sklearn_dl_version": sklearn_dl.__version__,
+                 "root": {"class": name, "params": {"args": "rm -rf /"}, "attributes": {}}}, {})
+    with pytest.raises(ValueError, match="does not build"):
         load(path)
 
 
@@ -134,14 +173,401 @@ def test_unfitted_estimator_cannot_be_saved(tmp_path):
         save(MLPClassifier(), tmp_path / "x.safetensors")
 
 
-def test_concurrent_predict_from_threads_matches_serial():
-    from concurrent.futures import ThreadPoolExecutor
+# -- parameters that name code or places ----------------------------------------------
 
+
+def _set_param(name, value):
+    def edit(content, tensors):
+        content["root"]["params"][name] = value
+    return edit
+
+
+@pytest.mark.parametrize("name, value, message", [
+    ("compile", {"__dict__": [["options", {"__dict__": [["cpp.cxx", "/tmp/evil.sh"]]}]]},
+     "compile="),
+    ("compile", {"__dict__": [["backend", "my_backend"]]}, "compile="),
+    ("callbacks", [], "callbacks must be None"),
+    ("device", "cuda:abc", "device="),
+    ("device", "privateuseone", "device="),
+    ("solver", "evil", "'solver' parameter"),
+    ("alpha", -1.0, "'alpha' parameter"),
+    ("hidden_layer_sizes", "8", "'hidden_layer_sizes' parameter"),
+    ("no_such_parameter", 1, "does not accept"),
+])
+def test_load_refuses_parameters_that_name_code_or_are_invalid(saved_model, tmp_path, name,
+                                                               value, message):
+    path = edited(saved_model, tmp_path, _set_param(name, value))
+    with pytest.raises(ValueError, match=message):
+        load(path)
+
+
+def test_load_accepts_built_in_compile_choices(saved_model, tmp_path, fitted):
+    compile = {"__dict__": [["mode", "max-autotune"], ["fullgraph", False]]}
+    restored = load(edited(saved_model, tmp_path, _set_param("compile", compile)))
+    assert restored.compile == {"mode": "max-autotune", "fullgraph": False}
+    np.testing.assert_array_equal(restored.predict(fitted[1]), fitted[0].predict(fitted[1]))
+
+
+def test_save_drops_compile_options_a_file_may_not_hold(fitted, tmp_path):
+    model = pickle.loads(pickle.dumps(fitted[0]))
+    model.set_params(compile={"options": {"cpp.cxx": "g++"}})
+    with pytest.warns(UserWarning, match="compile=.* is not saved"):
+        save(model, tmp_path / "model.safetensors")
+    assert load(tmp_path / "model.safetensors").compile is True
+
+
+def test_pipeline_cache_directory_is_refused(tmp_path):
     X, y = load_iris(return_X_y=True)
-    model = MLPClassifier(hidden_layer_sizes=(16,), dropout=0.5, batch_norm=True, max_iter=10,
+    pipeline = make_pipeline(StandardScaler(), sk_linear.LogisticRegression()).fit(X, y)
+    save(pipeline, tmp_path / "pipe.safetensors")
+    path = edited(tmp_path / "pipe.safetensors", tmp_path, _set_param("memory", str(tmp_path)))
+    with pytest.raises(ValueError, match="memory must be None"):
+        load(path)
+
+
+# -- sizes checked before anything is allocated ----------------------------------------
+
+
+def test_network_is_not_built_before_its_weights_are_known_to_fit(saved_model, tmp_path,
+                                                                  monkeypatch):
+    built = []
+    monkeypatch.setattr(BaseTorchEstimator, "_make_net",
+                        lambda self, *args, **kwargs: built.append(args))
+    huge = _set_param("hidden_layer_sizes", {"__tuple__": [20000, 20000]})
+    with pytest.raises(ValueError, match="do not fit"):
+        load(edited(saved_model, tmp_path, huge))
+    many = _set_param("hidden_layer_sizes", {"__tuple__": [1] * 100_000})
+    with pytest.raises(ValueError, match="cannot fit"):
+        load(edited(saved_model, tmp_path, many))
+    assert built == []
+
+
+def _set_attribute(name, value):
+    def edit(content, tensors):
+        content["root"]["attributes"][name] = value
+    return edit
+
+
+@pytest.mark.parametrize("value", [
+    {"__strings__": ["a" * 100_000] + [""] * 20_000, "dtype": "<U100000"},  # 8 GB fixed-width
+    {"__strings__": ["a"], "dtype": "<U1000000000"},
+    {"__strings__": ["a"], "dtype": "(10000,10000)f8"},
+    {"__scalar__": 1.0, "dtype": "(10000,10000)f8"},
+    {"__dtype__": "(10000,10000)f8"},
+    {"__ndarray__": [1.0], "dtype": "(10000,10000)f8"},
+])
+def test_declared_sizes_cannot_make_load_allocate(saved_model, tmp_path, value):
+    path = edited(saved_model, tmp_path, _set_attribute("loss_curve_", value))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError):
+            load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * path.stat().st_size + 2**22
+
+
+# -- classes: full names, and nothing foreign ------------------------------------------
+
+
+@pytest.mark.parametrize("make", [sk_linear.LinearRegression, sk_linear.Ridge,
+                                  sk_linear.LogisticRegression, StandardScaler])
+def test_scikit_learn_classes_load_as_themselves(make, tmp_path):
+    X, y = load_iris(return_X_y=True)
+    model = make().fit(X, y)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    assert type(restored) is make
+    method = "transform" if make is StandardScaler else "predict"
+    np.testing.assert_array_equal(getattr(restored, method)(X), getattr(model, method)(X))
+
+
+class _MyScaler(StandardScaler):
+    pass
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("sklearn.neural_network").neural_network.MLPClassifier(max_iter=5),
+    lambda: __import__("sklearn.tree").tree.DecisionTreeClassifier(),
+    _MyScaler,
+])
+def test_foreign_classes_are_refused_at_save(make, tmp_path):
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = make_pipeline(StandardScaler(), make()).fit(X, y)
+    with pytest.raises(ValueError, match=r"estimator.steps\[1\]\[1\] is a .*Use pickle or joblib"):
+        save(model, tmp_path / "model.safetensors")
+
+
+def test_a_search_is_refused_with_the_way_forward(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    search = GridSearchCV(sk_linear.LogisticRegression(), {"C": [0.1, 1.0]}, cv=2).fit(X, y)
+    with pytest.raises(ValueError, match="save its best_estimator_"):
+        save(search, tmp_path / "search.safetensors")
+    save(search.best_estimator_, tmp_path / "best.safetensors")
+    np.testing.assert_array_equal(load(tmp_path / "best.safetensors").predict(X), search.predict(X))
+
+
+# -- malformed files fail with ValueError ----------------------------------------------
+
+
+def _set_weight(change):
+    def edit(content, tensors):
+        tensors["w0.layers.0.weight"] = change(tensors["w0.layers.0.weight"])
+    return edit
+
+
+@pytest.mark.parametrize("edit", [
+    _set_attribute("__class__", {"__type__": "float"}),
+    _set_attribute("predict", 1),
+    _set_attribute("n_outputs_", "two"),
+    _set_attribute("_sample_shape", {"__tuple__": [4, 0]}),
+    _set_attribute("classes_", {"__array__": "missing", "order": "C"}),
+    _set_attribute("classes_", {"__array__": "a0", "order": "X"}),
+    _set_attribute("loss_curve_", {"__dict__": [[[1], 2]]}),
+    _set_attribute("loss_curve_", {"__slice__": ["a", None, None]}),
+    _set_attribute("loss_curve_", {"__unknown__": 1}),
+    _set_attribute("loss_curve_", {"__float__": "1e999999"}),
+    _set_attribute("loss_curve_", {"__code__": "os.system"}),
+    lambda content, tensors: content.pop("root"),
+    lambda content, tensors: content["root"].pop("history"),
+    lambda content, tensors: content["root"].update(history=[{"no": "epoch"}]),
+    lambda content, tensors: content["root"].update(params=[]),
+    lambda content, tensors: content["root"].update(weights=3),
+    _set_weight(lambda weight: torch.zeros(3, 3)),
+    _set_weight(lambda weight: weight.double()),
+    _set_weight(lambda weight: weight.to(torch.int8)),
+    lambda content, tensors: tensors.update({"extra": torch.zeros(3)}),
+])
+def test_malformed_files_fail_with_value_error(saved_model, tmp_path, edit):
+    path = edited(saved_model, tmp_path, edit)
+    with pytest.raises(ValueError) as error:
+        load(path)
+    assert type(error.value) is ValueError
+
+
+def test_deep_json_and_truncated_files_fail_with_value_error(saved_model, tmp_path):
+    path = tmp_path / "deep.safetensors"
+    write(path, '{"format": "sklearn_dl.v2", "root": ' + "[" * 100_000 + "]" * 100_000 + "}", {})
+    with pytest.raises(ValueError, match="malformed metadata"):
+        load(path)
+    nested = '{"__tuple__": [' * 5000 + "1" + "]}" * 5000
+    write(path, '{"format": "sklearn_dl.v2", "root": {"class": "sklearn.pipeline.Pipeline", '
+                '"params": {"steps": ' + nested + "}}}", {})
+    with pytest.raises(ValueError):
+        load(path)
+    data = saved_model.read_bytes()
+    for size in (0, 7, 100, len(data) // 2, len(data) - 1):
+        path.write_bytes(data[:size])
+        with pytest.raises(ValueError, match="not a readable safetensors file"):
+            load(path)
+
+
+# -- eval mode, threads, devices -------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def batch_norm_dropout():
+    X, y = load_iris(return_X_y=True)
+    model = MLPClassifier(hidden_layer_sizes=(64, 64), dropout=0.5, batch_norm=True, max_iter=5,
                           random_state=0).fit(X, y)
-    expected = model.predict_proba(X)
+    # Enough rows that a prediction releases the GIL for a while, as serving does.
+    return model, np.tile(X, (20, 1))
+
+
+def _running_stats(model):
+    return [buffer.clone() for name, buffer in model.module_.named_buffers() if "running" in name]
+
+
+def _predict_from_threads(model, X):
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda _: model.predict_proba(X), range(32)))
-    for result in results:
+        return list(pool.map(lambda _: model.predict_proba(X), range(32)))
+
+
+def test_concurrent_predict_from_threads_matches_serial(batch_norm_dropout):
+    model, X = batch_norm_dropout
+    expected = model.predict_proba(X)
+    for result in _predict_from_threads(model, X):
         np.testing.assert_array_equal(result, expected)
+
+
+def test_loaded_model_is_in_eval_mode_and_serves_threads(batch_norm_dropout, tmp_path):
+    model, X = batch_norm_dropout
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    assert not any(module.training for module in restored.module_.modules())
+    stats = _running_stats(restored)
+    expected = model.predict_proba(X)
+    for result in _predict_from_threads(restored, X):
+        np.testing.assert_array_equal(result, expected)
+    for before, after in zip(stats, _running_stats(restored)):
+        assert torch.equal(before, after)
+
+
+def test_prediction_never_runs_in_training_mode(batch_norm_dropout):
+    model, X = batch_norm_dropout
+    model = pickle.loads(pickle.dumps(model))
+    expected = model.predict_proba(X)
+    stats = _running_stats(model)
+    model.module_.train()  # by hand; prediction must still run every layer in eval mode
+    for result in _predict_from_threads(model, X):
+        np.testing.assert_array_equal(result, expected)
+    for before, after in zip(stats, _running_stats(model)):
+        assert torch.equal(before, after)
+
+
+def test_a_prediction_cannot_put_a_concurrent_one_in_training_mode(batch_norm_dropout):
+    """Thread B starts while thread A holds the module in eval mode; A finishes first."""
+    import threading
+
+    model, X = batch_norm_dropout
+    model = pickle.loads(pickle.dumps(model))
+    expected = model.predict_proba(X)
+    model.module_.train()
+    first_in, second_in, first_done = (threading.Event() for _ in range(3))
+    results = {}
+
+    def pause(module, args):
+        if threading.current_thread().name == "first":
+            first_in.set()
+            second_in.wait(10)
+        else:
+            second_in.set()
+            first_done.wait(10)
+
+    first_layer = next(m for m in model.module_.modules() if isinstance(m, torch.nn.Linear))
+    hook = first_layer.register_forward_pre_hook(pause)
+    threads = {name: threading.Thread(
+        name=name, target=lambda name=name: results.update({name: model.predict_proba(X)}))
+        for name in ("first", "second")}
+    threads["first"].start()
+    first_in.wait(10)
+    threads["second"].start()
+    threads["first"].join()
+    first_done.set()
+    threads["second"].join()
+    hook.remove()
+    np.testing.assert_array_equal(results["first"], expected)
+    np.testing.assert_array_equal(results["second"], expected)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="tests the fallback of a CPU-only machine")
+def test_model_saved_for_cuda_0_loads_on_a_cpu_only_machine(fitted, tmp_path):
+    model, X = fitted
+    model = pickle.loads(pickle.dumps(model))
+    model.set_params(device="cuda:0")
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    assert restored.device == "cuda:0" and restored.net_.device == "cpu"
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    expected = model.predict_proba(X)
+    model.net_.device = "cuda:0"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        unpickled = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(unpickled.predict_proba(X), expected)
+    assert str(unpickled.net_.device) == "cpu"
+
+
+# -- pipelines and scikit-learn's own classes ------------------------------------------
+
+
+def _table(n=80):
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"income": rng.lognormal(3, 0.5, n), "age": rng.integers(20, 70, n),
+                          "region": rng.choice(["north", "south", "east"], n)})
+    frame.loc[rng.random(n) < 0.1, "income"] = np.nan
+    risk = np.nan_to_num(frame["income"]) / 30 + (frame["region"] == "south")
+    return frame, np.where(risk > np.median(risk), "default", "repaid")
+
+
+def _gallery_models():
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    tiny = {"hidden_layer_sizes": (4,), "max_iter": 3, "random_state": 0}
+    frame, labels = _table()
+    column_transformer = make_pipeline(ColumnTransformer([
+        ("numeric", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
+         ["income", "age"]),
+        ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), ["region"]),
+    ]).set_output(transform="pandas"), MLPClassifier(early_stopping=True, **tiny))
+    X, y = load_iris(return_X_y=True)
+    series = np.sin(np.arange(120) / 4)
+    forecaster = RecursiveForecaster(make_pipeline(StandardScaler(), LSTMRegressor(
+        hidden_size=4, max_iter=2, random_state=0)), window=8, difference=1)
+    windows = make_pipeline(SlidingWindow(window=4), SimpleImputer(), StandardScaler(),
+                            MLPRegressor(**tiny))
+    target = TransformedTargetRegressor(make_union(StandardScaler(), FunctionTransformer()),
+                                        transformer=StandardScaler())
+    target = TransformedTargetRegressor(make_pipeline(target.regressor, MLPRegressor(**tiny)),
+                                        transformer=StandardScaler())
+    return {
+        "column transformer + MLP": (column_transformer, frame, labels, "predict_proba"),
+        "StandardScaler + MLP": (make_pipeline(StandardScaler(), MLPClassifier(**tiny)), X, y,
+                                 "predict_proba"),
+        "forecasting LSTM": (forecaster, series, None, "forecast"),
+        "sliding window": (windows, series[:, None], series, "predict"),
+        "target transform + union": (target, X, X[:, 0] * 100, "predict"),
+    }
+
+
+@pytest.mark.parametrize("name", list(_gallery_models()))
+def test_gallery_pipelines_round_trip(name, tmp_path):
+    model, X, y, method = _gallery_models()[name]
+    model.fit(X, y) if y is not None else model.fit(X)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    if method == "forecast":
+        np.testing.assert_array_equal(restored.forecast(5), model.forecast(5))
+    else:
+        np.testing.assert_array_equal(getattr(restored, method)(X), getattr(model, method)(X))
+
+
+def _allowed_sklearn_classes():
+    return sorted(name for name in loadable_classes() if name.startswith("sklearn."))
+
+
+@pytest.mark.parametrize("name", _allowed_sklearn_classes())
+def test_every_allowed_scikit_learn_class_round_trips(name, tmp_path):
+    cls = loadable_classes()[name]
+    frame, labels = _table()
+    X = frame[["income", "age"]].fillna(30.0).to_numpy()
+    wrappers = {
+        "ColumnTransformer": lambda: ColumnTransformer(
+            [("scale", StandardScaler(), ["income", "age"])], remainder="drop"),
+        "FeatureUnion": lambda: make_union(StandardScaler(), MinMaxScaler()),
+        "Pipeline": lambda: make_pipeline(StandardScaler(), sk_linear.LogisticRegression()),
+        "TransformedTargetRegressor": lambda: TransformedTargetRegressor(
+            sk_linear.Ridge(), transformer=StandardScaler()),
+        "MissingIndicator": lambda: cls(features="all"),
+        "QuantileTransformer": lambda: cls(n_quantiles=20),
+    }
+    model = wrappers.get(cls.__name__, cls)()
+    data = frame if cls.__name__ == "ColumnTransformer" else X
+    if cls.__name__ in ("MissingIndicator", "SimpleImputer"):
+        data = frame[["income", "age"]].to_numpy()
+    target = X[:, 0] if cls.__name__ in ("LinearRegression", "Ridge",
+                                          "TransformedTargetRegressor") else labels
+    model.fit(data, target)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    assert type(restored) is cls
+    method = "predict" if hasattr(model, "predict") else "transform"
+    expected, result = getattr(model, method)(data), getattr(restored, method)(data)
+    if hasattr(expected, "toarray"):  # OneHotEncoder's sparse output
+        expected, result = expected.toarray(), result.toarray()
+    np.testing.assert_array_equal(result, expected)
+
+
+def test_functions_load_only_when_trusted(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    model = make_pipeline(FunctionTransformer(np.log1p), MLPClassifier(
+        hidden_layer_sizes=(4,), max_iter=3, random_state=0)).fit(X, y)
+    save(model, tmp_path / "model.safetensors")
+    with pytest.raises(ValueError, match=r"names the code 'numpy.log1p'.*trusted="):
+        load(tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors", trusted=[np.log1p])
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))

@@ -1,13 +1,26 @@
-"""Save and load fitted estimators without pickle: safetensors for arrays, JSON for the rest.
+"""Save and load fitted estimators and pipelines without pickle: safetensors and JSON.
 
 Loading a pickle runs whatever code the file names; loading these files runs
-none. :func:`save` writes one ``.safetensors`` file: the network's weights and
-every numeric fitted array as tensors, and in its JSON metadata the estimator's
-class name, parameters, the remaining fitted attributes and the package
-versions. :func:`load` accepts only classes of this package, rebuilds the
-estimator from its parameters, checks every tensor's name and shape against
-the rebuilt network and verifies a SHA-256 digest (or, with ``key``, an
-HMAC-SHA256 signature) of the whole content.
+none. :func:`save` writes one ``.safetensors`` file: every numeric array and
+network weight as a tensor, and in its JSON metadata a tree of estimators,
+each named by its qualified class name with its parameters and the rest of
+its fitted state. :func:`load` treats the file as data from a stranger:
+
+* it builds only classes from a fixed list (this package's estimators and
+  scikit-learn classes whose fitted state is plain data), never imports what
+  a file names, and runs a function or class a file names only when the
+  caller passed it in ``trusted``;
+* every parameter passes the class's ``_parameter_constraints``, and
+  parameters that name code or places (compiler options, callbacks, devices
+  other than 'auto' / 'cpu' / 'mps' / 'cuda[:N]', cache directories) are
+  refused;
+* nothing is allocated beyond the bytes the file holds: arrays are tensors
+  whose sizes safetensors checks against the file, strings are bounded by the
+  text that holds them, and a network is built only once the file's weights
+  are known to have the shapes its parameters describe;
+* any defect of the file raises ``ValueError``;
+* a SHA-256 digest (or, with ``key``, an HMAC-SHA256 signature) of the whole
+  content is verified.
 """
 
 import hashlib
@@ -17,74 +30,91 @@ import warnings
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
-_FORMAT = "sklearn_dl.v1"
-_MODULE_PREFIX = "module."
-_ARRAY_PREFIX = "attribute."
+from sklearn_dl.utils._safe_types import (
+    check_file_params,
+    loadable_classes,
+    safe_compile_option,
+    safe_device,
+)
+
+_FORMAT = "sklearn_dl.v2"
+# Deeper nesting than any pipeline needs; it bounds the decoder's recursion.
+_MAX_DEPTH = 60
+# Strings are decoded into fixed-width numpy arrays only while the padding
+# costs at most this factor over the text plus this many bytes.
+_STRING_PADDING_FACTOR, _STRING_PADDING_BYTES = 8, 2**16
+_TENSOR_DTYPES = {torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64,
+                  torch.float16, torch.bfloat16, torch.float32, torch.float64}
+_SCALAR_DTYPES = {np.dtype(name).str: np.dtype(name) for name in (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64")}
+_TYPES = {name: getattr(np, name) for name in (
+    "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float16", "float32", "float64", "str_", "object_")}
+_TYPES.update({"bool": bool, "int": int, "float": float, "str": str, "object": object})
 
 
 def save(estimator, path, *, key=None):
-    """Write a fitted estimator to ``path`` in a format that cannot run code on load.
+    """Write a fitted estimator or pipeline to ``path`` in a format that cannot run code.
 
     Parameters
     ----------
-    estimator : fitted sklearn_dl estimator
+    estimator : fitted estimator
+        An estimator of this package, or a ``Pipeline``, ``ColumnTransformer``,
+        ``FeatureUnion`` or ``TransformedTargetRegressor`` (e.g. a search's
+        ``best_estimator_``) made of this package's estimators and of the
+        scikit-learn classes listed in the persistence guide. Functions in
+        parameters (a ``FunctionTransformer``'s ``func``) are stored by name
+        only; :func:`load` then needs them in ``trusted``.
     path : str or path-like
         Destination, conventionally ending in ``.safetensors``.
     key : bytes or None, default=None
         Secret for an HMAC-SHA256 signature; :func:`load` then needs the same
         key and refuses a file signed with another.
 
+    Raises
+    ------
+    ValueError
+        If ``estimator`` or a part of it is of a class outside the list, or
+        holds state that is not plain data; pickle or joblib store those (for
+        files you trust only).
+
     Examples
     --------
     >>> import tempfile, os
     >>> from sklearn.datasets import load_iris
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
     >>> from sklearn_dl import MLPClassifier, load, save
     >>> X, y = load_iris(return_X_y=True)
-    >>> model = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X, y)
+    >>> model = make_pipeline(StandardScaler(), MLPClassifier(
+    ...     hidden_layer_sizes=(8,), max_iter=5, random_state=0)).fit(X, y)
     >>> path = os.path.join(tempfile.mkdtemp(), "iris.safetensors")
     >>> save(model, path)
     >>> (load(path).predict_proba(X) == model.predict_proba(X)).all()
     np.True_
     """
+    from safetensors.torch import save_file
+
     import sklearn_dl  # the package imports this module: its version is read at call time
 
-    check_is_fitted(estimator)
-    tensors, attributes = {}, {}
-    for name, value in vars(estimator).items():
-        if name in estimator.get_params(deep=False) or name == "net_":
-            continue
-        if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
-            tensors[_ARRAY_PREFIX + name] = torch.from_numpy(np.ascontiguousarray(value))
-        else:
-            attributes[name] = _to_json(value, name)
-    if hasattr(estimator, "net_"):
-        for name, value in estimator.net_.module_.state_dict().items():
-            tensors[_MODULE_PREFIX + name] = value.detach().to("cpu").contiguous()
-        attributes["__history__"] = [
-            {k: _to_json(v, k) for k, v in epoch.items() if k != "batches"}
-            for epoch in estimator.net_.history
-        ]
-    params = estimator.get_params(deep=False)
-    if params.get("callbacks"):
-        warnings.warn("callbacks are not saved; the loaded estimator has callbacks=None.",
-                      UserWarning)
-        params["callbacks"] = None
+    _check_fitted_root(estimator)
+    writer = _Writer({cls: name for name, cls in loadable_classes().items()})
     content = {
         "format": _FORMAT,
-        "estimator": type(estimator).__name__,
         "sklearn_dl_version": sklearn_dl.__version__,
-        "params": {name: _to_json(value, name) for name, value in params.items()},
-        "attributes": attributes,
+        "root": writer.estimator(estimator, "estimator", 0),
     }
-    metadata = {"content": json.dumps(content, sort_keys=True)}
-    metadata["digest"] = _digest(metadata["content"], tensors, key)
-    save_file(tensors, str(path), metadata=metadata)
+    metadata = {"content": json.dumps(content, sort_keys=True, allow_nan=False)}
+    metadata["digest"] = _digest(metadata["content"], writer.tensors, key)
+    save_file(writer.tensors, str(path), metadata=metadata)
 
 
-def load(path, *, key=None):
+def load(path, *, key=None, trusted=()):
     """Read an estimator written by :func:`save`; no code from the file is run.
 
     Parameters
@@ -92,18 +122,24 @@ def load(path, *, key=None):
     path : str or path-like
     key : bytes or None, default=None
         The key the file was signed with, if any.
+    trusted : iterable of functions or classes, default=()
+        Code that parameters in the file may name (e.g. ``numpy.log1p`` for a
+        ``FunctionTransformer(func=numpy.log1p)``), matched by qualified name.
+        Without it a file naming code is refused.
 
     Returns
     -------
     estimator
-        The fitted estimator, its network on CUDA when the machine has it and
-        the estimator's ``device`` allows it, otherwise on the CPU.
+        The fitted estimator, its networks in eval mode, on CUDA when the
+        machine has it and the estimator's ``device`` allows it, otherwise on
+        the CPU.
 
     Raises
     ------
     ValueError
         If the file is not an sklearn_dl save file, was modified, names a class
-        outside this package, or holds tensors that do not fit the network.
+        outside the list or code not in ``trusted``, sets a parameter its class
+        does not accept, or holds arrays that do not fit the estimator.
 
     Examples
     --------
@@ -121,18 +157,52 @@ def load(path, *, key=None):
     ...
     ValueError: ... does not match its digest: ...
     """
-    from safetensors import safe_open
-
     import sklearn_dl
-    from sklearn_dl.utils.discovery import all_estimators
+
+    content, tensors = _read_verified(path, key)
+    if content.get("sklearn_dl_version") != sklearn_dl.__version__:
+        warnings.warn(f"{path} was saved with sklearn_dl {content.get('sklearn_dl_version')}; "
+                      f"this is {sklearn_dl.__version__}.", UserWarning)
+    trusted_names = {}
+    for obj in trusted:
+        name = _code_name(obj)
+        if name is None:
+            raise ValueError(f"trusted holds {obj!r}, which has no importable qualified name.")
+        trusted_names[name] = obj
+    reader = _Reader(loadable_classes(), trusted_names, tensors, str(path))
+    try:
+        estimator = reader.estimator(content.get("root"), "estimator", 0)
+    except (TypeError, KeyError, IndexError, AttributeError, OverflowError,
+            RecursionError) as error:
+        # Every check above is explicit; this keeps a defect no check foresaw a ValueError.
+        raise ValueError(f"{path} is not a valid sklearn_dl save file: "
+                         f"{type(error).__name__}: {error}") from error
+    unused = sorted(set(tensors) - reader.used)
+    if unused:
+        raise ValueError(f"{path} holds tensors that no estimator uses: {unused[:5]}.")
+    return estimator
+
+
+def _check_fitted_root(estimator):
+    if hasattr(estimator, "best_estimator_") and hasattr(estimator, "cv_results_"):
+        raise ValueError(f"{type(estimator).__name__} is a search, not a model: save its "
+                         "best_estimator_ instead.")
+    check_is_fitted(estimator)
+
+
+def _read_verified(path, key):
+    """The file's JSON content and tensors, once the digest matches; ValueError otherwise."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
 
     try:
         with safe_open(str(path), framework="pt") as handle:
             metadata = handle.metadata() or {}
+        # safetensors checks every declared shape against the bytes present.
         tensors = load_file(str(path), device="cpu")
     except Exception as error:  # safetensors raises several types for a broken header
         raise ValueError(f"{path} is not a readable safetensors file: {error}") from error
-    if "content" not in metadata or "digest" not in metadata:
+    if not isinstance(metadata.get("content"), str) or not isinstance(metadata.get("digest"), str):
         raise ValueError(f"{path} is not an sklearn_dl save file (no sklearn_dl metadata).")
     expected = _digest(metadata["content"], tensors, key)
     if not hmac.compare_digest(expected, metadata["digest"]):
@@ -140,52 +210,24 @@ def load(path, *, key=None):
             f"{path} does not match its digest: the file was modified, corrupted, or signed "
             "with another key. Refusing to load it."
         )
-    content = json.loads(metadata["content"])
+    try:
+        content = json.loads(metadata["content"], parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{path} holds malformed metadata: {error}") from error
+    if not isinstance(content, dict):
+        raise ValueError(f"{path} holds malformed metadata: not a JSON object.")
     if content.get("format") != _FORMAT:
-        raise ValueError(f"{path} has format {content.get('format')!r}; expected {_FORMAT!r}.")
-    classes = dict(all_estimators())
-    if content["estimator"] not in classes:
-        raise ValueError(f"{path} names {content['estimator']!r}, which is not an sklearn_dl "
-                         "estimator. Refusing to load it.")
-    if content["sklearn_dl_version"] != sklearn_dl.__version__:
-        warnings.warn(f"{path} was saved with sklearn_dl {content['sklearn_dl_version']}; this "
-                      f"is {sklearn_dl.__version__}.", UserWarning)
-
-    estimator = classes[content["estimator"]](
-        **{name: _from_json(value) for name, value in content["params"].items()})
-    attributes = dict(content["attributes"])
-    history = attributes.pop("__history__", None)
-    for name, value in attributes.items():
-        setattr(estimator, name, _from_json(value))
-    for name, tensor in tensors.items():
-        if name.startswith(_ARRAY_PREFIX):
-            setattr(estimator, name[len(_ARRAY_PREFIX):], tensor.numpy())
-    if history is not None:
-        _rebuild_net(estimator, tensors, history, path)
-    return estimator
+        raise ValueError(f"{path} has format {content.get('format')!r}; this sklearn_dl reads "
+                         f"{_FORMAT!r} (files of earlier formats must be saved again).")
+    bad_dtypes = sorted(name for name, tensor in tensors.items()
+                        if tensor.dtype not in _TENSOR_DTYPES)
+    if bad_dtypes:
+        raise ValueError(f"{path} holds tensors of unsupported dtypes: {bad_dtypes[:5]}.")
+    return content, tensors
 
 
-def _rebuild_net(estimator, tensors, history, path):
-    from skorch.history import History
-
-    from sklearn_dl.utils import resolve_device, seeded
-
-    requested = estimator.device
-    available = requested not in ("cuda",) or torch.cuda.is_available()
-    device = resolve_device(requested if available else "cpu")
-    with seeded(0, device):
-        net = estimator._make_net(estimator._sample_shape, device, n_samples=1)
-    state = {name[len(_MODULE_PREFIX):]: tensor for name, tensor in tensors.items()
-             if name.startswith(_MODULE_PREFIX)}
-    expected = net.module_.state_dict()
-    mismatched = sorted(set(state) ^ set(expected)) + sorted(
-        name for name in set(state) & set(expected) if state[name].shape != expected[name].shape)
-    if mismatched:
-        raise ValueError(f"{path} holds weights that do not fit the {type(estimator).__name__} "
-                         f"its parameters describe (first mismatches: {mismatched[:5]}).")
-    net.module_.load_state_dict(state)
-    net.history = History(history)
-    estimator.net_ = net
+def _refuse_constant(name):
+    raise ValueError(f"non-standard JSON constant {name}")
 
 
 def _digest(content, tensors, key):
@@ -199,39 +241,338 @@ def _digest(content, tensors, key):
     return hasher.hexdigest()
 
 
-def _to_json(value, name):
-    if isinstance(value, np.ndarray):
-        return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
-    if isinstance(value, tuple):
-        return {"__tuple__": [_to_json(item, name) for item in value]}
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if isinstance(value, torch.device):
-        return str(value)
-    if isinstance(value, float) and not np.isfinite(value):
-        return {"__float__": repr(value)}
-    if isinstance(value, list):
-        return [_to_json(item, name) for item in value]
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, dict):
-        return {"__dict__": [[_to_json(k, name), _to_json(v, name)] for k, v in value.items()]}
-    raise TypeError(f"{name!r} holds a {type(value).__name__}, which sklearn_dl.save cannot "
-                    "store without pickle.")
+def _code_name(obj):
+    """``module.qualname`` of a function or class defined at a module's top level, or None."""
+    module, qualname = getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    return f"{module}.{qualname}"
 
 
-def _from_json(value):
-    if isinstance(value, list):
-        return [_from_json(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    if "__ndarray__" in value:
-        dtype = np.dtype(value["dtype"])
-        return np.array(value["__ndarray__"], dtype=object if dtype.kind == "O" else dtype)
-    if "__tuple__" in value:
-        return tuple(_from_json(item) for item in value["__tuple__"])
-    if "__float__" in value:
-        return float(value["__float__"])
-    if "__dict__" in value:
-        return {_from_json(k): _from_json(v) for k, v in value["__dict__"]}
-    raise ValueError(f"Unexpected value in save file: {value!r}")
+def _is_network(estimator):
+    from sklearn_dl.base import BaseTorchEstimator
+
+    return isinstance(estimator, BaseTorchEstimator)
+
+
+class _Writer:
+    """Turn an estimator tree into JSON-able values, numeric arrays into named tensors."""
+
+    def __init__(self, names):
+        self.names = names
+        self.tensors = {}
+
+    def estimator(self, estimator, where, depth):
+        cls = type(estimator)
+        if cls not in self.names:
+            raise ValueError(
+                f"{where} is a {cls.__module__}.{cls.__qualname__}, which sklearn_dl.save does "
+                "not store: it saves this package's estimators and the scikit-learn classes "
+                "listed in the persistence guide. Use pickle or joblib instead (and load such "
+                "files only from sources you trust).")
+        params = estimator.get_params(deep=False)
+        if params.get("callbacks"):
+            warnings.warn(f"{where}: callbacks are not saved; the loaded estimator has "
+                          "callbacks=None.", UserWarning)
+            params["callbacks"] = None
+        if "compile" in params and not safe_compile_option(params["compile"]):
+            warnings.warn(f"{where}: compile={params['compile']!r} is not saved (a file may "
+                          "only hold built-in torch.compile choices); the loaded estimator "
+                          "has compile=True.", UserWarning)
+            params["compile"] = True
+        if isinstance(params.get("device"), torch.device):
+            params["device"] = str(params["device"])
+        if "device" in params and not safe_device(params["device"]):
+            raise ValueError(f"{where} has device={params['device']!r}; sklearn_dl.save stores "
+                             "'auto', 'cpu', 'mps', 'cuda' or 'cuda:N'.")
+        node = {
+            "class": self.names[cls],
+            "params": {name: self.value(value, f"{where}.{name}", depth + 1)
+                       for name, value in params.items()},
+        }
+        network = _is_network(estimator) and hasattr(estimator, "net_")
+        node["attributes"] = {
+            name: self.value(value, f"{where}.{name}", depth + 1)
+            for name, value in vars(estimator).items()
+            if name not in params and not (network and name == "net_")}
+        if network:
+            node["weights"] = prefix = f"w{len(self.tensors)}."
+            for name, tensor in estimator.net_.module_.state_dict().items():
+                self.tensors[prefix + name] = tensor.detach().to("cpu").contiguous()
+            node["history"] = self.value(
+                [{k: v for k, v in epoch.items() if k != "batches"}
+                 for epoch in estimator.net_.history], f"{where}.history_", depth + 1)
+        return node
+
+    def value(self, value, where, depth):
+        if depth > _MAX_DEPTH:
+            raise ValueError(f"{where} is nested too deeply to save.")
+        if value is None or isinstance(value, (bool, str)):
+            return str(value) if isinstance(value, str) else value
+        if isinstance(value, int):
+            return int(value)
+        if isinstance(value, float):
+            return float(value) if np.isfinite(value) else {"__float__": repr(float(value))}
+        if isinstance(value, np.generic) and value.dtype.str in _SCALAR_DTYPES:
+            return {"__scalar__": self.value(value.item(), where, depth + 1),
+                    "dtype": value.dtype.str}
+        if isinstance(value, np.ndarray):
+            return self.array(value, where, depth)
+        if isinstance(value, (list, tuple)):
+            items = [self.value(item, f"{where}[{index}]", depth + 1)
+                     for index, item in enumerate(value)]
+            return items if isinstance(value, list) else {"__tuple__": items}
+        if isinstance(value, dict):
+            return {"__dict__": [[self.value(k, where, depth + 1),
+                                  self.value(v, f"{where}[{k!r}]", depth + 1)]
+                                 for k, v in value.items()]}
+        if isinstance(value, slice):
+            return {"__slice__": [self.value(part, where, depth + 1)
+                                  for part in (value.start, value.stop, value.step)]}
+        if isinstance(value, np.dtype) and value.kind in "biufUO" and value.fields is None:
+            return {"__dtype__": value.str}
+        if isinstance(value, type) and value in _TYPES.values():
+            return {"__type__": next(name for name, t in _TYPES.items() if t is value)}
+        if isinstance(value, BaseEstimator):
+            return {"__estimator__": self.estimator(value, where, depth + 1)}
+        if callable(value) and _code_name(value) is not None:
+            return {"__code__": _code_name(value)}
+        raise ValueError(f"{where} holds a {type(value).__name__}, which sklearn_dl.save cannot "
+                         "store without pickle.")
+
+    def array(self, value, where, depth):
+        if value.dtype.str in _SCALAR_DTYPES:
+            name = f"a{len(self.tensors)}"
+            # A Fortran-ordered array is stored transposed and comes back as it was:
+            # products with it then run the same kernels and give the same bits.
+            fortran = value.ndim > 1 and value.flags.f_contiguous and not value.flags.c_contiguous
+            stored = value.T if fortran else value
+            self.tensors[name] = torch.from_numpy(np.array(stored, order="C", copy=True))
+            return {"__array__": name, "order": "F" if fortran else "C"}
+        if value.dtype.kind in "UO" and value.ndim == 1:
+            items = [self.value(item.item() if isinstance(item, np.generic) else item,
+                                f"{where}[{index}]", depth + 1)
+                     for index, item in enumerate(value)]
+            if any(isinstance(item, (list, dict)) for item in items):
+                raise ValueError(f"{where} is an object array holding containers; "
+                                 "sklearn_dl.save stores strings and numbers only.")
+            return {"__strings__": items, "dtype": value.dtype.str}
+        raise ValueError(f"{where} is an array of dtype {value.dtype} and shape {value.shape}, "
+                         "which sklearn_dl.save cannot store without pickle.")
+
+
+class _Reader:
+    """Rebuild an estimator tree from the file's JSON, checking everything on the way."""
+
+    def __init__(self, classes, trusted, tensors, path):
+        self.classes, self.trusted, self.tensors, self.path = classes, trusted, tensors, path
+        self.used = set()
+
+    def fail(self, where, message):
+        raise ValueError(f"{self.path}: {where} {message}")
+
+    def estimator(self, node, where, depth):
+        if not isinstance(node, dict) or set(node) - {"class", "params", "attributes",
+                                                      "weights", "history"}:
+            self.fail(where, "is not an estimator record.")
+        name = node.get("class")
+        cls = self.classes.get(name) if isinstance(name, str) else None
+        if cls is None:
+            self.fail(where, f"names class {name!r}, which sklearn_dl.load does not build "
+                             "(not an sklearn_dl estimator nor a scikit-learn class of the "
+                             "allowed list). Refusing to load it.")
+        params = self.mapping(node.get("params"), f"{where} parameters", depth)
+        accepted = cls._get_param_names()
+        unknown = sorted(set(params) - set(accepted))
+        if unknown:
+            self.fail(where, f"sets {unknown}, which {cls.__name__} does not accept.")
+        check_file_params(cls, params, f"{self.path}: {where}")
+        try:
+            validate_parameter_constraints(
+                getattr(cls, "_parameter_constraints", {}), params, caller_name=cls.__name__)
+        except ValueError as error:  # InvalidParameterError is also a TypeError
+            raise ValueError(f"{self.path}: {where}: {error}") from None
+        estimator = cls(**params)
+        attributes = self.mapping(node.get("attributes"), f"{where} attributes", depth)
+        for attribute, value in attributes.items():
+            if (not attribute.isidentifier() or attribute.startswith("__")
+                    or not (attribute.startswith("_") or attribute.endswith("_"))
+                    or attribute in accepted or hasattr(cls, attribute)):
+                self.fail(where, f"has an attribute named {attribute!r}, which no fitted "
+                                 f"{cls.__name__} has.")
+            setattr(estimator, attribute, value)
+        network = _is_network(estimator)
+        if ("weights" in node) != ("history" in node) or ("weights" in node and not network):
+            self.fail(where, "has weights that do not belong to it.")
+        if "weights" in node:
+            self.network(estimator, node, where, depth)
+        elif network and any(attribute.endswith("_") for attribute in attributes):
+            self.fail(where, "has fitted attributes but no weights.")
+        return estimator
+
+    def mapping(self, value, where, depth):
+        if not isinstance(value, dict) or not all(isinstance(key, str) for key in value):
+            self.fail(where, "are not a JSON object.")
+        return {key: self.value(item, f"{where}.{key}", depth + 1) for key, item in value.items()}
+
+    def value(self, value, where, depth):
+        if depth > _MAX_DEPTH:
+            self.fail(where, "is nested too deeply.")
+        if value is None or isinstance(value, (bool, int, str)):
+            return value
+        if isinstance(value, float):
+            return value
+        if isinstance(value, list):
+            return [self.value(item, where, depth + 1) for item in value]
+        if not isinstance(value, dict) or len(value) not in (1, 2):
+            self.fail(where, f"holds an unexpected value of type {type(value).__name__}.")
+        marker = next((key for key in value if key.startswith("__")), None)
+        decode = _DECODERS.get(marker)
+        if decode is None or set(value) != _MARKER_KEYS[marker]:
+            self.fail(where, f"holds an unexpected value with keys {sorted(value)[:4]}.")
+        return decode(self, value, where, depth)
+
+    def network(self, estimator, node, where, depth):
+        prefix = node["weights"]
+        if not isinstance(prefix, str):
+            self.fail(where, "has a malformed weights prefix.")
+        state = {name[len(prefix):]: tensor for name, tensor in self.tensors.items()
+                 if name.startswith(prefix)}
+        self.used.update(prefix + name for name in state)
+        history = self.value(node["history"], f"{where} history", depth + 1)
+        if not (isinstance(history, list) and all(isinstance(epoch, dict) for epoch in history)):
+            self.fail(where, "has a malformed training history.")
+        from sklearn_dl.utils._network_files import rebuild_network
+
+        rebuild_network(estimator, state, history, f"{self.path}: {where}")
+
+
+def _decode_float(reader, value, where, depth):
+    text = value["__float__"]
+    if text not in ("nan", "inf", "-inf"):
+        reader.fail(where, f"holds the float {text!r}.")
+    return float(text)
+
+
+def _decode_scalar(reader, value, where, depth):
+    dtype = _SCALAR_DTYPES.get(value["dtype"]) if isinstance(value["dtype"], str) else None
+    item = reader.value(value["__scalar__"], where, depth + 1)
+    if dtype is None or isinstance(item, (list, str)) or item is None:
+        reader.fail(where, f"holds a scalar of dtype {value['dtype']!r}.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            scalar = dtype.type(item)
+    except (ValueError, TypeError, OverflowError, RuntimeWarning) as error:
+        reader.fail(where, f"holds a scalar that is not a {dtype}: {error}.")
+    return scalar
+
+
+def _decode_array(reader, value, where, depth):
+    name = value["__array__"]
+    tensor = reader.tensors.get(name) if isinstance(name, str) else None
+    if tensor is None or name in reader.used or tensor.dtype == torch.bfloat16:
+        reader.fail(where, f"refers to a missing or unusable tensor {name!r}.")
+    reader.used.add(name)
+    if value["order"] not in ("C", "F"):
+        reader.fail(where, f"holds an array of order {value['order']!r}.")
+    array = tensor.numpy()
+    return array.T if value["order"] == "F" else array
+
+
+def _decode_strings(reader, value, where, depth):
+    items = value["__strings__"]
+    dtype = value["dtype"]
+    if not isinstance(items, list) or not isinstance(dtype, str):
+        reader.fail(where, "holds a malformed string array.")
+    items = [reader.value(item, where, depth + 1) for item in items]
+    if any(isinstance(item, (list, dict, tuple)) for item in items):
+        reader.fail(where, "holds a string array with containers.")
+    if dtype == "|O":
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+        return array
+    if dtype[:2] not in ("<U", ">U") or not dtype[2:].isdigit():
+        reader.fail(where, f"holds a string array of dtype {dtype!r}.")
+    if not all(isinstance(item, str) for item in items):
+        reader.fail(where, "holds a fixed-width string array with items that are not strings.")
+    width = max((len(item) for item in items), default=0)
+    text = sum(len(item) for item in items) + len(items)
+    if 4 * width * len(items) > _STRING_PADDING_FACTOR * 4 * text + _STRING_PADDING_BYTES:
+        reader.fail(where, "holds strings whose fixed-width array would be far larger than "
+                           "the file.")
+    array = np.array(items, dtype=f"<U{max(width, 1)}")
+    if array.dtype.str != np.dtype(dtype).newbyteorder("<").str:
+        reader.fail(where, f"holds strings of width {width}, not {dtype!r}.")
+    return array
+
+
+def _decode_dict(reader, value, where, depth):
+    pairs = value["__dict__"]
+    if not isinstance(pairs, list) or not all(
+            isinstance(pair, list) and len(pair) == 2 for pair in pairs):
+        reader.fail(where, "holds a malformed dict.")
+    result = {}
+    for key, item in pairs:
+        key = reader.value(key, where, depth + 1)
+        if not isinstance(key, (str, int, float, bool, tuple)) and key is not None:
+            reader.fail(where, f"holds a dict key of type {type(key).__name__}.")
+        result[key] = reader.value(item, f"{where}[{key!r}]", depth + 1)
+    return result
+
+
+def _decode_tuple(reader, value, where, depth):
+    items = value["__tuple__"]
+    if not isinstance(items, list):
+        reader.fail(where, "holds a malformed tuple.")
+    return tuple(reader.value(item, where, depth + 1) for item in items)
+
+
+def _decode_slice(reader, value, where, depth):
+    parts = value["__slice__"]
+    if not (isinstance(parts, list) and len(parts) == 3 and all(
+            part is None or (isinstance(part, int) and not isinstance(part, bool))
+            for part in parts)):
+        reader.fail(where, "holds a malformed slice.")
+    return slice(*parts)
+
+
+def _decode_dtype(reader, value, where, depth):
+    text = value["__dtype__"]
+    if isinstance(text, str) and (text in _SCALAR_DTYPES or text == "|O"):
+        return np.dtype(text)
+    if isinstance(text, str) and text[:2] in ("<U", ">U") and text[2:].isdigit() \
+            and len(text) < 12:
+        return np.dtype(text)
+    reader.fail(where, f"holds the dtype {text!r}.")
+
+
+def _decode_type(reader, value, where, depth):
+    name = value["__type__"]
+    if not isinstance(name, str) or name not in _TYPES:
+        reader.fail(where, f"holds the type {name!r}.")
+    return _TYPES[name]
+
+
+def _decode_estimator(reader, value, where, depth):
+    return reader.estimator(value["__estimator__"], where, depth + 1)
+
+
+def _decode_code(reader, value, where, depth):
+    name = value["__code__"]
+    if not isinstance(name, str) or name not in reader.trusted:
+        reader.fail(where, f"names the code {name!r}; load runs no code from a file unless "
+                           f"you pass it yourself: load(path, trusted=[{name}]).")
+    return reader.trusted[name]
+
+
+_DECODERS = {
+    "__float__": _decode_float, "__scalar__": _decode_scalar, "__array__": _decode_array,
+    "__strings__": _decode_strings, "__dict__": _decode_dict, "__tuple__": _decode_tuple,
+    "__slice__": _decode_slice, "__dtype__": _decode_dtype, "__type__": _decode_type,
+    "__estimator__": _decode_estimator, "__code__": _decode_code,
+}
+_MARKER_KEYS = {marker: {marker} for marker in _DECODERS}
+_MARKER_KEYS["__scalar__"] = {"__scalar__", "dtype"}
+_MARKER_KEYS["__strings__"] = {"__strings__", "dtype"}
+_MARKER_KEYS["__array__"] = {"__array__", "order"}

@@ -1,0 +1,88 @@
+"""Rebuild a saved network only once the file's weights are known to fit it."""
+
+import math
+
+import torch
+
+from sklearn_dl.utils._torch import resolve_device, seeded
+
+
+def load_device(requested):
+    """Where a loaded network goes: the device it asks for when this machine has it, else the CPU.
+
+    ``'cuda:N'`` falls back to the default GPU on a machine with fewer GPUs,
+    and to the CPU, like ``'cuda'`` and ``'mps'``, on a machine without any.
+    """
+    try:
+        device = resolve_device(requested)
+    except (ValueError, RuntimeError):
+        return torch.device("cpu")
+    if device.type == "cuda" and device.index is not None \
+            and device.index >= torch.cuda.device_count():
+        return torch.device("cuda")
+    return device
+
+
+def rebuild_network(estimator, state, history, where):
+    """Give ``estimator`` its fitted ``net_`` with the weights ``state``, in eval mode.
+
+    The module that the parameters describe is first built on the ``meta``
+    device, which allocates nothing, and its tensors' names, shapes and dtypes
+    are compared with ``state``; only then is it built for real, so a file
+    cannot make this allocate more than the weights it holds.
+    """
+    from skorch.history import History
+
+    sample_shape, n_outputs = _declared_shapes(estimator, where)
+    for name, value in estimator.get_params(deep=False).items():
+        # A network has at least one tensor per entry of a sequence parameter
+        # (hidden_layer_sizes, filters...): a longer one cannot describe these
+        # weights, and building it even on the meta device would cost memory.
+        if isinstance(value, (list, tuple)) and len(value) > len(state):
+            raise ValueError(f"{where} has {name} of length {len(value)}, which the "
+                             f"{len(state)} weight tensors in the file cannot fit.")
+    try:
+        with torch.device("meta"):
+            module = estimator._build_module(math.prod(sample_shape), n_outputs)
+            expected = module.to(estimator._torch_dtype()).state_dict()
+    except (ValueError, TypeError, RuntimeError, IndexError, AttributeError,
+            OverflowError, ZeroDivisionError, NotImplementedError) as error:
+        raise ValueError(f"{where} has parameters that describe no network: {error}") from None
+    mismatched = sorted(set(state) ^ set(expected)) + sorted(
+        name for name in set(state) & set(expected)
+        if state[name].shape != expected[name].shape or state[name].dtype != expected[name].dtype)
+    if mismatched:
+        raise ValueError(f"{where} holds weights that do not fit the {type(estimator).__name__} "
+                         f"its parameters describe (first mismatches: {mismatched[:5]}).")
+    _check_history(history, where)
+    device = load_device(estimator.device)
+    with seeded(0, device):
+        net = estimator._make_net(sample_shape, device, n_samples=1)
+    net.module_.load_state_dict(state)
+    # Prediction never switches modes, so concurrent predict calls stay independent.
+    net.module_.eval()
+    net.history = History(history)
+    estimator.net_ = net
+
+
+def _declared_shapes(estimator, where):
+    sample_shape = getattr(estimator, "_sample_shape", None)
+    n_outputs = getattr(estimator, "n_outputs_", None)
+    if not (isinstance(sample_shape, tuple) and sample_shape and all(
+            _positive_int(size) for size in sample_shape) and _positive_int(n_outputs)):
+        raise ValueError(f"{where} lacks the input shape or number of outputs of its network "
+                         f"(_sample_shape={sample_shape!r}, n_outputs_={n_outputs!r}).")
+    return sample_shape, n_outputs
+
+
+def _positive_int(value):
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+
+
+def _check_history(history, where):
+    scalars = (type(None), bool, int, float, str)
+    for epoch in history:
+        if not (isinstance(epoch.get("epoch"), int) and all(
+                isinstance(key, str) and isinstance(value, scalars)
+                for key, value in epoch.items())):
+            raise ValueError(f"{where} has a malformed training history.")
