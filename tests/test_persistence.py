@@ -571,3 +571,32 @@ def test_functions_load_only_when_trusted(tmp_path):
         load(tmp_path / "model.safetensors")
     restored = load(tmp_path / "model.safetensors", trusted=[np.log1p])
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
+class _TwoLayers(torch.nn.Module):
+    def __init__(self, n_features, n_outputs, hidden=8):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(n_features, hidden), torch.nn.ReLU(),
+                                        torch.nn.Dropout(0.3), torch.nn.Linear(hidden, n_outputs))
+
+    def forward(self, X):
+        return self.body(X)
+
+
+def test_user_modules_load_only_when_trusted(tmp_path):
+    from sklearn_dl.neural_network import TorchClassifier
+
+    X, y = load_iris(return_X_y=True)
+    model = make_pipeline(StandardScaler(), TorchClassifier(
+        module=_TwoLayers, module__hidden=6, max_iter=5, random_state=0)).fit(X, y)
+    save(model, tmp_path / "model.safetensors")
+    with pytest.raises(ValueError, match=r"names the code '.*_TwoLayers'.*trusted="):
+        load(tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors", trusted=[_TwoLayers])
+    assert restored[-1].get_params()["module__hidden"] == 6
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    path = edited(tmp_path / "model.safetensors", tmp_path,
+                  lambda content, tensors: content["root"]["params"]["steps"][1]["__tuple__"][1][
+                      "__estimator__"]["params"].update(module__hidden=4096))
+    with pytest.raises(ValueError, match="do not fit"):
+        load(path, trusted=[_TwoLayers])

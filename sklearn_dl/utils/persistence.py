@@ -291,10 +291,17 @@ class _Writer:
                        for name, value in params.items()},
         }
         network = _is_network(estimator) and hasattr(estimator, "net_")
+        # What the constructor and set_params store is rebuilt from the
+        # parameters, as load does it; the rest is the fitted state.
+        original = estimator.get_params(deep=False)
+        accepted = cls._get_param_names()
+        unfitted = cls(**{name: value for name, value in original.items() if name in accepted})
+        unfitted = vars(unfitted.set_params(
+            **{name: value for name, value in original.items() if name not in accepted}))
         node["attributes"] = {
             name: self.value(value, f"{where}.{name}", depth + 1)
             for name, value in vars(estimator).items()
-            if name not in params and not (network and name == "net_")}
+            if name not in unfitted and not (network and name == "net_")}
         if network:
             node["weights"] = prefix = f"w{len(self.tensors)}."
             for name, tensor in estimator.net_.module_.state_dict().items():
@@ -382,22 +389,30 @@ class _Reader:
                              "(not an sklearn_dl estimator nor a scikit-learn class of the "
                              "allowed list). Refusing to load it.")
         params = self.mapping(node.get("params"), f"{where} parameters", depth)
+        check_file_params(cls, params, f"{self.path}: {where}")
         accepted = cls._get_param_names()
-        unknown = sorted(set(params) - set(accepted))
+        # Parameters beyond the constructor's (TorchClassifier's module__*) go
+        # through set_params and must then be parameters of the estimator.
+        extra = {name: params.pop(name) for name in list(params) if name not in accepted}
+        estimator = cls(**params)  # __init__ only stores its arguments
+        try:
+            estimator.set_params(**extra)
+        except ValueError:
+            pass  # refused just below, by name
+        unknown = sorted(set(extra) - set(estimator.get_params(deep=False)))
         if unknown:
             self.fail(where, f"sets {unknown}, which {cls.__name__} does not accept.")
-        check_file_params(cls, params, f"{self.path}: {where}")
         try:
             validate_parameter_constraints(
-                getattr(cls, "_parameter_constraints", {}), params, caller_name=cls.__name__)
+                getattr(estimator, "_parameter_constraints", {}),
+                estimator.get_params(deep=False), caller_name=cls.__name__)
         except ValueError as error:  # InvalidParameterError is also a TypeError
             raise ValueError(f"{self.path}: {where}: {error}") from None
-        estimator = cls(**params)
         attributes = self.mapping(node.get("attributes"), f"{where} attributes", depth)
         for attribute, value in attributes.items():
             if (not attribute.isidentifier() or attribute.startswith("__")
                     or not (attribute.startswith("_") or attribute.endswith("_"))
-                    or attribute in accepted or hasattr(cls, attribute)):
+                    or attribute in vars(estimator) or hasattr(cls, attribute)):
                 self.fail(where, f"has an attribute named {attribute!r}, which no fitted "
                                  f"{cls.__name__} has.")
             setattr(estimator, attribute, value)
