@@ -501,5 +501,132 @@ def test_sparse_solvers_that_cannot_raise_naming_those_that_can():
             ours.Ridge(solver=solver).fit(X, y)
     with pytest.raises(ValueError, match="'auto', 'lstsq' or 'gd'"):
         ours.LinearRegression(solver="sgd").fit(X, y)
-    with pytest.raises(ValueError, match="positive=True on sparse X needs solver='gd'"):
-        ours.LinearRegression(positive=True).fit(X, y)
+    for model in (ours.LinearRegression(positive=True), sk.LinearRegression(positive=True)):
+        with pytest.raises(TypeError, match="Sparse data was passed for X, but dense data is"):
+            model.fit(X, y)
+
+
+# --- more of sklearn's own scenarios ---------------------------------------------------
+
+def test_zero_max_iter_leaves_the_initial_state():
+    # sklearn's test_zero_max_iter.
+    X, y = load_iris(return_X_y=True)
+    y = y == 2
+    for estimator in (sk.LogisticRegression, ours.LogisticRegression):
+        with pytest.warns(ConvergenceWarning):
+            model = estimator(max_iter=0).fit(X, y)
+        assert model.n_iter_ == 0
+        assert model.score(X, y) < 0.7
+    # Ours has not moved at all; sklearn's lbfgs "has already started to update".
+    np.testing.assert_array_equal(model.coef_, 0)
+    np.testing.assert_allclose(model.predict_proba(X), 0.5)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "proximal"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_warm_start_continues_from_the_previous_fit(solver, fit_intercept):
+    # sklearn's test_warm_start: a one-iteration refit starts where the fit ended.
+    X, y = load_iris(return_X_y=True)
+    X = scale(X)
+    for warm_start in (True, False):
+        model = ours.LogisticRegression(solver=solver, warm_start=warm_start,
+                                        fit_intercept=fit_intercept, tol=1e-6).fit(X, y)
+        coef = model.coef_.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.set_params(max_iter=1).fit(X, y)
+        change = np.abs(model.coef_ - coef).max()
+        assert change < 1e-3 if warm_start else change > 0.5
+
+
+def test_written_coefficients_are_used():
+    # sklearn's test_write_parameters.
+    X, y = load_iris(return_X_y=True)
+    for estimator in (ours.LogisticRegression, sk.LogisticRegression):
+        model = estimator().fit(scale(X), y == 1)
+        model.coef_[:] = 0
+        model.intercept_[:] = 0
+        np.testing.assert_array_equal(model.decision_function(X), 0)
+
+
+def test_string_labels_weights_untouched_and_softmax():
+    # sklearn's test_multinomial_logistic_regression_string_inputs,
+    # test_sample_weight_not_modified and test_logreg_predict_proba_multinomial.
+    iris = load_iris()
+    X, labels = scale(iris.data), iris.target_names[iris.target]
+    weights = np.ones(len(labels))
+    model = ours.LogisticRegression(class_weight="balanced").fit(X, labels, sample_weight=weights)
+    reference = sk.LogisticRegression(class_weight="balanced").fit(X, labels)
+    np.testing.assert_array_equal(weights, 1.0)
+    np.testing.assert_array_equal(model.classes_, reference.classes_)
+    np.testing.assert_array_equal(model.predict(X), reference.predict(X))
+    assert model.predict(X).dtype == reference.predict(X).dtype
+    scores = model.decision_function(X)
+    softmax = np.exp(scores - scores.max(axis=1, keepdims=True))
+    np.testing.assert_allclose(model.predict_proba(X), softmax / softmax.sum(axis=1,
+                                                                             keepdims=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # sklearn's test_c_inf_no_warning
+        ours.LogisticRegression(C=np.inf).fit(X, labels)
+
+
+def test_class_weight_equals_sample_weight():
+    # sklearn's test_logistic_regression_solver_class_weights.
+    X, y = make_classification(200, 5, n_informative=3, n_classes=3, random_state=0)
+    class_weight = {0: 0.5, 1: 2.0, 2: 1.0}
+    by_class = ours.LogisticRegression(class_weight=class_weight, tol=1e-8).fit(X, y)
+    by_sample = ours.LogisticRegression(tol=1e-8).fit(
+        X, y, sample_weight=np.vectorize(class_weight.get)(y))
+    np.testing.assert_allclose(by_class.coef_, by_sample.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("X_shape", [(10, 5), (10, 20), (100, 100)])
+@pytest.mark.parametrize("container", [None, sp.csr_matrix, sp.csc_matrix])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_linear_regression_sample_weight_consistency(X_shape, container, fit_intercept):
+    # sklearn's test_linear_regression_sample_weight_consistency.
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(*X_shape), rng.rand(X_shape[0])
+    if container is not None:
+        X = container(X)
+    model = ours.LinearRegression(fit_intercept=fit_intercept)
+    coef = model.fit(X, y).coef_.copy()
+    intercept = model.intercept_
+    for weight in (np.ones_like(y), 123.0):
+        model.fit(X, y, sample_weight=weight)
+        np.testing.assert_allclose(model.coef_, coef, rtol=1e-6, atol=1e-10)
+        np.testing.assert_allclose(model.intercept_, intercept, atol=1e-10)
+    weights = rng.uniform(0.01, 2, X_shape[0])
+    coef = model.fit(X, y, sample_weight=weights).coef_.copy()
+    np.testing.assert_allclose(model.fit(X, y, sample_weight=np.pi * weights).coef_, coef,
+                               rtol=1e-5, atol=1e-9)
+    zeroed = weights.copy()
+    zeroed[-5:] = 0
+    y[-5:] *= 1000
+    coef = model.fit(X, y, sample_weight=zeroed).coef_.copy()
+    np.testing.assert_allclose(model.fit(X[:-5], y[:-5], sample_weight=weights[:-5]).coef_,
+                               coef, rtol=1e-5, atol=1e-8)
+    half = X_shape[0] // 2
+    stacked = (np.concatenate([X, X[:half]]) if container is None
+               else sp.vstack([X, X[:half]], format="csr"))
+    doubled = weights.copy()
+    doubled[:half] *= 2
+    first = ours.LinearRegression(fit_intercept=fit_intercept).fit(X, y, sample_weight=doubled)
+    second = ours.LinearRegression(fit_intercept=fit_intercept).fit(
+        stacked, np.concatenate([y, y[:half]]),
+        sample_weight=np.concatenate([weights, weights[:half]]))
+    np.testing.assert_allclose(first.coef_, second.coef_, rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(first.intercept_, second.intercept_, atol=1e-8)
+
+
+def test_positive_equals_free_when_the_truth_is_positive():
+    # sklearn's test_linear_regression_positive_vs_nonpositive_when_positive and
+    # test_ridge_ground_truth_positive_test.
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 50)
+    y = X @ rng.uniform(0.1, 1.0, 50) + 1 + 0.01 * rng.randn(300)
+    for estimator, params in [(ours.LinearRegression, {}), (ours.Ridge, {"alpha": 1e-2}),
+                              (ours.Ridge, {"alpha": 1e-2, "solver": "lbfgs", "tol": 1e-10})]:
+        positive = estimator(positive=True, **params).fit(X, y)
+        free = estimator(**params).fit(X, y)
+        np.testing.assert_allclose(positive.coef_, free.coef_, atol=1e-6)

@@ -179,10 +179,12 @@ class LinearRegression(TorchLinearRegressor):
                 "solver='sgd' does not support sparse X; use solver='auto', 'lstsq' or 'gd', "
                 "or pass a dense array."
             )
-        if sparse and self.positive and self.solver in ("auto", "lstsq"):
-            raise ValueError(
-                "positive=True on sparse X needs solver='gd' (projected gradient); the "
-                "exact active set of solver='auto' needs a dense array."
+        if sparse and self.positive and self.solver == "auto":
+            # sklearn's error (type and opening words) for the same call.
+            raise TypeError(
+                "Sparse data was passed for X, but dense data is required: positive=True "
+                "with solver='auto' runs the exact active set. Use '.toarray()', or "
+                "solver='gd' (projected gradient), which takes sparse X."
             )
         if self.solver == "auto":
             return "nnls" if self.positive else "lstsq"
