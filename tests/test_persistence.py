@@ -600,3 +600,41 @@ def test_user_modules_load_only_when_trusted(tmp_path):
                       "__estimator__"]["params"].update(module__hidden=4096))
     with pytest.raises(ValueError, match="do not fit"):
         load(path, trusted=[_TwoLayers])
+
+
+_TINY = {
+    "CNNClassifier": {"input_shape": (1, 4, 4), "filters": (2,), "hidden_layer_sizes": (4,)},
+    "CNNRegressor": {"input_shape": (1, 4, 4), "filters": (2,), "hidden_layer_sizes": (4,)},
+    "LSTMClassifier": {"hidden_size": 4},
+    "LSTMRegressor": {"hidden_size": 4},
+    "MLPClassifier": {"hidden_layer_sizes": (4,), "batch_norm": True, "dropout": 0.2},
+    "MLPRegressor": {"hidden_layer_sizes": (4,)},
+    "TorchClassifier": {"module": _TwoLayers, "module__hidden": 4},
+    "TorchRegressor": {"module": _TwoLayers, "module__hidden": 4},
+    "RecursiveForecaster": {"estimator": sk_linear.Ridge(), "window": 3},
+    "SlidingWindow": {"window": 3},
+}
+
+
+@pytest.mark.parametrize("name, Estimator", all_estimators())
+def test_every_estimator_of_the_package_round_trips(name, Estimator, tmp_path):
+    from sklearn.base import is_classifier
+
+    accepted = Estimator._get_param_names()
+    params = {**({"max_iter": 2} if "max_iter" in accepted else {}),
+              **({"random_state": 0} if "random_state" in accepted else {}),
+              **_TINY.get(name, {})}
+    model = Estimator(**params)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 16))
+    y = rng.integers(0, 3, 40) if is_classifier(model) else X[:, 0] + rng.normal(size=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # few epochs: ConvergenceWarning
+        model.fit(X, y)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors", trusted=[_TwoLayers])
+    assert type(restored) is Estimator
+    outputs = {"predict_proba": lambda m: m.predict_proba(X), "predict": lambda m: m.predict(X),
+               "forecast": lambda m: m.forecast(4), "transform": lambda m: m.transform(X)}
+    method = next(method for method in outputs if hasattr(model, method))
+    np.testing.assert_array_equal(outputs[method](restored), outputs[method](model))
