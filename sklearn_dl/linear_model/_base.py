@@ -213,9 +213,9 @@ class CenteredData:
     """The regression data centred on its weighted means, formed only as needed.
 
     With ``fit_intercept`` the offsets are the weighted means of X and Y, else
-    zeros; they and the normal equations (``gram``) are accumulated in
-    float64 whatever the input's dtype: float32 sums over many rows would
-    lose the digits that distinguish correlated columns. The direct solvers
+    zeros; they and the normal equations of least squares (``gram``) are
+    accumulated in float64 whatever the input's dtype: float32 sums over many
+    rows would lose the digits that distinguish correlated columns. The direct solvers
     see the rows scaled by ``sqrt(sample_weight)``, which turns weighted into
     ordinary least squares; ``gram`` accumulates over blocks of rows, so the
     centred copy of a large X is never held in memory at once. A sparse X
@@ -280,17 +280,22 @@ class CenteredData:
         root = self.weights[rows].sqrt()[:, None]
         return X * root, Y * root
 
-    def gram(self):
-        """``(X^T X, X^T Y)`` of the weighted, centred data, in float64."""
+    def gram(self, dtype=torch.float64):
+        """``(X^T X, X^T Y)`` of the weighted, centred data.
+
+        In float64 by default; Ridge asks for the input's dtype on dense X
+        (as sklearn, whose float32 Cholesky it matches at float32 speed).
+        """
         if self.sparse:
             return self._sparse_gram()
-        XtX = self.Y.new_zeros(self.n_features, self.n_features, dtype=torch.float64)
-        XtY = self.Y.new_zeros(self.n_features, self.n_targets, dtype=torch.float64)
+        XtX = self.Y.new_zeros(self.n_features, self.n_features, dtype=dtype)
+        XtY = self.Y.new_zeros(self.n_features, self.n_targets, dtype=dtype)
+        X_offset, Y_offset = self.X_offset64.to(dtype), self.Y_offset64.to(dtype)
         for rows in self._blocks():
-            X = self.X[rows].double() - self.X_offset64
-            Y = self.Y[rows].double() - self.Y_offset64
+            X = self.X[rows].to(dtype) - X_offset
+            Y = self.Y[rows].to(dtype) - Y_offset
             if self.weights is not None:
-                root = self.weights[rows].double().sqrt()[:, None]
+                root = self.weights[rows].to(dtype).sqrt()[:, None]
                 X, Y = X * root, Y * root
             XtX.addmm_(X.T, X)
             XtY.addmm_(X.T, Y)

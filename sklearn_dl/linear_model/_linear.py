@@ -247,9 +247,9 @@ class Ridge(TorchLinearRegressor):
           (recorded as 'nnls' in ``solver_``), or 'lbfgs' on sparse ``X``;
           'lbfgs' on sparse ``X`` with more than 4096 features, where the
           normal equations would be a large dense matrix;
-        - 'cholesky': Cholesky solve of the normal equations (accumulated in
-          float64), or of the dual (kernel) system when a dense ``X`` has
-          more features than samples; 'svd' when ``alpha=0`` or the system is
+        - 'cholesky': Cholesky solve of the normal equations (in the dtype of
+          ``X`` as sklearn's, float64 for sparse ``X``), or of the dual
+          (kernel) system when a dense ``X`` has more features than samples; 'svd' when ``alpha=0`` or the system is
           not positive definite;
         - 'svd': Householder QR then SVD of the triangular factor (dense
           ``X`` only);
@@ -522,10 +522,10 @@ def _ridge_cholesky(data, alpha):
     """
     dual = data.n_features > data.n_samples and not data.sparse
     if dual:
-        X, Y = (matrix.double() for matrix in data.weighted())
+        X, Y = data.weighted()
         gram = X @ X.T
     else:
-        gram, XtY = data.gram()
+        gram, XtY = data.gram(dtype=torch.float64 if data.sparse else data.dtype)
     if bool((alpha == alpha[0]).all()):
         groups = [(alpha[0], slice(None))]
     else:
