@@ -630,3 +630,17 @@ def test_positive_equals_free_when_the_truth_is_positive():
         positive = estimator(positive=True, **params).fit(X, y)
         free = estimator(**params).fit(X, y)
         np.testing.assert_allclose(positive.coef_, free.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("ours_class, sklearn_class", PAIRS, ids=lambda c: c.__name__)
+def test_fitted_attributes_include_sklearns(ours_class, sklearn_class):
+    X, y = load_iris(return_X_y=True)
+    X = scale(X)
+    if sklearn_class is not sk.LogisticRegression:
+        y = y.astype(float)
+
+    def fitted(model):
+        return {name for name in vars(model.fit(X, y))
+                if name.endswith("_") and not name.startswith("_")}
+
+    assert fitted(sklearn_class()) <= fitted(ours_class())
