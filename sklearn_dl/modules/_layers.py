@@ -113,8 +113,9 @@ class Dropout(nn.Module):
 def use_generator(module, generator):
     """Make every random layer of ``module`` draw from ``generator``; return ``module``.
 
-    A random layer is a submodule with a ``generator`` attribute, such as
-    :class:`Dropout` and :class:`~sklearn_dl.modules.BatchAugmentation`.
+    A random layer is a submodule whose ``generator`` attribute is None or a
+    :class:`torch.Generator`, such as :class:`Dropout` and
+    :class:`~sklearn_dl.modules.BatchAugmentation`.
     ``generator`` must be on the module's device (or None: torch's global
     generator).
 
@@ -128,6 +129,6 @@ def use_generator(module, generator):
     module : torch.nn.Module
     """
     for layer in module.modules():
-        if hasattr(layer, "generator"):
+        if isinstance(getattr(layer, "generator", False), (torch.Generator, type(None))):
             layer.generator = generator
     return module
