@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test bench docs clean
+.PHONY: demo test bench docs docs-check clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,docs]"
 	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
+# The built site in headless Chromium: gallery figures, API pages, notebook links.
+docs-check: docs
+	$(PY) docs/check_site.py docs/_build/html
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -2,6 +2,7 @@
 
 import os
 import warnings
+from pathlib import Path
 
 import sklearn_dl
 
@@ -23,7 +24,7 @@ extensions = [
 ]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "gen_modules/backreferences", "**.ipynb_checkpoints",
+exclude_patterns = ["_build", "_intersphinx", "gen_modules/backreferences", "**.ipynb_checkpoints",
                     "auto_examples/*.md5", "auto_examples/*.py", "auto_examples/*.ipynb",
                     "auto_examples/*.zip", "auto_examples/*.json"]
 
@@ -40,18 +41,28 @@ numpydoc_class_members_toctree = False
 # numpydoc resolves them against the current module.
 numpydoc_xref_param_type = False
 
-# Links to the libraries' own documentation need the network; the build must
-# work offline (make docs on a fresh machine without internet access), so
-# intersphinx inventories are only fetched when SKLEARN_DL_DOCS_ONLINE=1.
-intersphinx_mapping = {}
-if os.environ.get("SKLEARN_DL_DOCS_ONLINE") == "1":
-    intersphinx_mapping = {
-        "python": ("https://docs.python.org/3", None),
-        "numpy": ("https://numpy.org/doc/stable", None),
-        "sklearn": ("https://scikit-learn.org/stable", None),
-        "torch": ("https://pytorch.org/docs/stable", None),
-        "pandas": ("https://pandas.pydata.org/docs", None),
-    }
+# Links to the libraries' own documentation resolve offline: their intersphinx
+# inventories (objects.inv) are shipped in docs/_intersphinx/ (see its README
+# for where each comes from). SKLEARN_DL_DOCS_ONLINE=1 fetches the current ones
+# instead, for a release build with network access.
+_INVENTORIES = Path(__file__).parent / "_intersphinx"
+_DOC_SITES = {
+    "python": "https://docs.python.org/3",
+    "numpy": "https://numpy.org/doc/stable",
+    "scipy": "https://docs.scipy.org/doc/scipy",
+    "sklearn": "https://scikit-learn.org/stable",
+    "torch": "https://docs.pytorch.org/docs/stable",
+    "pandas": "https://pandas.pydata.org/docs",
+    "skorch": "https://skorch.readthedocs.io/en/stable",
+    "optuna": "https://optuna.readthedocs.io/en/stable",
+    "optuna_integration": "https://optuna-integration.readthedocs.io/en/stable",
+}
+_ONLINE = os.environ.get("SKLEARN_DL_DOCS_ONLINE") == "1"
+intersphinx_mapping = {
+    name: (url, None if _ONLINE else str(_INVENTORIES / f"{name}.inv"))
+    for name, url in _DOC_SITES.items()
+    if _ONLINE or (_INVENTORIES / f"{name}.inv").exists()
+}
 
 # Example gallery: examples/plot_*.py are run and their figures embedded.
 sphinx_gallery_conf = {

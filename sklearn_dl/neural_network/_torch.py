@@ -459,7 +459,8 @@ class TorchClassifier(TorchClassifierMixin, _BaseTorchModule):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, *input_shape)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Or an array of N-D samples, of shape ``(n_samples, *input_shape_)``.
         y : array-like of shape (n_samples,) or (n_samples, n_labels)
         sample_weight : array-like of shape (n_samples,), default=None
         classes : array-like of shape (n_classes,), default=None
@@ -609,7 +610,8 @@ class TorchRegressor(TorchRegressorMixin, _BaseTorchModule):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_samples, n_features) or (n_samples, *input_shape)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Or an array of N-D samples, of shape ``(n_samples, *input_shape_)``.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
 
