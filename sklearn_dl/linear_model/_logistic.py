@@ -94,17 +94,17 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
     solver : {'lbfgs', 'newton', 'gd', 'proximal', 'sgd'}, default='lbfgs'
         Our optimiser (sklearn's 'liblinear', 'newton-cg', 'newton-cholesky',
         'sag' and 'saga' are not available: 'newton' and 'proximal' take
-        their roles). Sparse ``X`` works with 'lbfgs', 'gd' and 'proximal':
+        their roles):
 
         - 'lbfgs': L-BFGS with a strong Wolfe line search (L2 or no penalty);
         - 'newton': Newton's method on the exact Hessian, for few features
-          times classes (L2 or no penalty);
+          times classes (L2 or no penalty; dense ``X`` only);
         - 'gd': full-batch gradient descent with backtracking, or a fixed
           step ``learning_rate_init`` (L2 or no penalty);
         - 'proximal': accelerated proximal gradient (FISTA with restarts), the
           solver for the L1 and elastic-net penalties (any penalty);
         - 'sgd': mini-batch stochastic gradient over epochs, with
-          :meth:`partial_fit` (L2 or no penalty).
+          :meth:`partial_fit` (L2 or no penalty; dense ``X`` only).
 
     max_iter : int, default=100
         Maximum number of iterations (epochs for 'sgd').
@@ -253,7 +253,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
             Class labels.
@@ -294,7 +294,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
             Class labels, all in ``classes``.
@@ -351,7 +351,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -366,7 +366,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -384,7 +384,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -398,7 +398,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
