@@ -644,3 +644,33 @@ def test_fitted_attributes_include_sklearns(ours_class, sklearn_class):
                 if name.endswith("_") and not name.startswith("_")}
 
     assert fitted(sklearn_class()) <= fitted(ours_class())
+
+
+@pytest.mark.parametrize("container", [None, sp.csr_matrix])
+@pytest.mark.parametrize("solver", ["auto", "lbfgs"])
+def test_ridge_sample_weight_consistency(container, solver):
+    # sklearn's test_ridge_sample_weight_consistency: unit weights are no weights,
+    # a zero weight removes the sample, a doubled weight repeats it.
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(30, 8), rng.rand(30)
+    X = X if container is None else container(X)
+    params = dict(alpha=0.3, solver=solver, tol=1e-12, max_iter=10_000)
+    reference = ours.Ridge(**params).fit(X, y)
+    weighted = ours.Ridge(**params).fit(X, y, sample_weight=np.ones_like(y))
+    np.testing.assert_allclose(weighted.coef_, reference.coef_, rtol=1e-6, atol=1e-6)
+    weights = rng.uniform(0.1, 2.0, 30)
+    weights[-5:] = 0
+    removed = ours.Ridge(**params).fit(X[:-5], y[:-5], sample_weight=weights[:-5])
+    zeroed = ours.Ridge(**params).fit(X, y, sample_weight=weights)
+    np.testing.assert_allclose(zeroed.coef_, removed.coef_, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(zeroed.intercept_, removed.intercept_, rtol=1e-6, atol=1e-6)
+    doubled = weights.copy()
+    doubled[:10] *= 2
+    stacked = np.concatenate([X.toarray() if container else X, (X[:10].toarray()
+                                                               if container else X[:10])])
+    repeated = ours.Ridge(**params).fit(stacked if container is None else container(stacked),
+                                        np.r_[y, y[:10]], sample_weight=np.r_[weights, weights[:10]])
+    np.testing.assert_allclose(ours.Ridge(**params).fit(X, y, sample_weight=doubled).coef_,
+                               repeated.coef_, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(zeroed.coef_, sk.Ridge(alpha=0.3).fit(
+        X, y, sample_weight=weights).coef_, rtol=1e-6, atol=1e-6)
