@@ -100,6 +100,31 @@ def test_save_load_round_trip_linear_models(name, tmp_path):
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
 
 
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_loaded_network_continues_training_as_the_original(solver, tmp_path):
+    X, y = load_iris(return_X_y=True)
+    model = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, learning_rate="invscaling",
+                          dropout=0.2, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    for _ in range(2):
+        model.partial_fit(X, y)
+        restored.partial_fit(X, y)
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    assert (restored.t_, restored.loss_curve_) == (model.t_, model.loss_curve_)
+
+
+def test_malformed_training_state_is_refused(saved_model, tmp_path):
+    def edit(content, tensors):
+        name = next(name for name in tensors if name.endswith(".exp_avg"))
+        tensors[name] = torch.zeros(2, 2)
+    with pytest.raises(ValueError, match="fits no parameter"):
+        load(edited(saved_model, tmp_path, edit))
+
+
 def test_tampered_file_is_refused(saved_model):
     data = bytearray(saved_model.read_bytes())
     data[-5] ^= 0xFF  # one weight's bytes changed

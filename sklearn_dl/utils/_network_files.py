@@ -86,3 +86,71 @@ def _check_history(history, where):
                 isinstance(key, str) and isinstance(value, scalars)
                 for key, value in epoch.items())):
             raise ValueError(f"{where} has a malformed training history.")
+
+
+# Optimiser state that continuing training needs (Adam's moments, SGD's momentum).
+_OPTIMIZER_STATE_KEYS = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq", "momentum_buffer")
+_STOPPING_TYPES = {"best_loss": float, "best_validation_score": float, "validation_scores": list,
+                   "no_improvement_count": int, "t": int, "current_lr": float}
+
+
+def training_state(net):
+    """What continued training needs beyond the weights, as (tensors by name, JSON-able record).
+
+    The optimiser's per-parameter state (named ``<parameter index>.<key>``),
+    its learning rates, and the stopping rule's counters; None for L-BFGS,
+    whose history of directions is not kept.
+    """
+    if isinstance(net.optimizer_, torch.optim.LBFGS):
+        return {}, None
+    state = net.optimizer_.state_dict()
+    tensors = {f"{index}.{key}": value.detach().to("cpu").contiguous()
+               for index, values in state["state"].items()
+               for key, value in values.items()
+               if key in _OPTIMIZER_STATE_KEYS and isinstance(value, torch.Tensor)}
+    stopping = dict(net.callbacks_)["sklearn_stopping"].state_dict()
+    record = {"lr": [float(group["lr"]) for group in state["param_groups"]],
+              "stopping": {key: stopping[key] for key in _STOPPING_TYPES}}
+    return tensors, record
+
+
+def restore_training_state(net, tensors, record, where):
+    """Give ``net`` the optimiser and stopping state of :func:`training_state`, once checked."""
+    optimizer = net.optimizer_
+    params = [param for group in optimizer.param_groups for param in group["params"]]
+    lrs, stopping = (record.get("lr"), record.get("stopping")) if isinstance(record, dict) \
+        else (None, None)
+    if not (isinstance(record, dict) and set(record) == {"lr", "stopping"}
+            and isinstance(lrs, list) and len(lrs) == len(optimizer.param_groups)
+            and all(_positive_float(lr) for lr in lrs)
+            and isinstance(stopping, dict) and set(stopping) == set(_STOPPING_TYPES)
+            and all(_number_of(stopping[key], kind) for key, kind in _STOPPING_TYPES.items())
+            and all(_number_of(score, float) for score in stopping["validation_scores"])):
+        raise ValueError(f"{where} has a malformed optimiser or stopping state.")
+    state = {}
+    for name, tensor in tensors.items():
+        index, _, key = name.partition(".")
+        param = params[int(index)] if index.isdigit() and int(index) < len(params) else None
+        expected = ((), torch.float32) if key == "step" else (
+            None if param is None else (param.shape, param.dtype))
+        if param is None or key not in _OPTIMIZER_STATE_KEYS \
+                or (tensor.shape, tensor.dtype) != expected:
+            raise ValueError(f"{where} has optimiser state {name!r} that fits no parameter.")
+        state.setdefault(int(index), {})[key] = tensor
+    param_groups = optimizer.state_dict()["param_groups"]
+    for group, lr in zip(param_groups, lrs):
+        group["lr"] = lr
+    optimizer.load_state_dict({"state": state, "param_groups": param_groups})
+    dict(net.callbacks_)["sklearn_stopping"].load_state_dict({**stopping, "best_state": None})
+
+
+def _positive_float(value):
+    return isinstance(value, float) and math.isfinite(value) and value > 0
+
+
+def _number_of(value, kind):
+    if kind is list:
+        return isinstance(value, list)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    return isinstance(value, float)

@@ -34,6 +34,11 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import validate_parameter_constraints
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_dl.utils._network_files import (
+    rebuild_network,
+    restore_training_state,
+    training_state,
+)
 from sklearn_dl.utils._safe_types import (
     check_file_params,
     loadable_classes,
@@ -309,6 +314,11 @@ class _Writer:
             node["history"] = self.value(
                 [{k: v for k, v in epoch.items() if k != "batches"}
                  for epoch in estimator.net_.history], f"{where}.history_", depth + 1)
+            tensors, record = training_state(estimator.net_)
+            if record is not None:
+                record["tensors"] = prefix = f"o{len(self.tensors)}."
+                self.tensors.update({prefix + name: tensor for name, tensor in tensors.items()})
+                node["training_state"] = self.value(record, f"{where}.net_", depth + 1)
         return node
 
     def value(self, value, where, depth):
@@ -380,7 +390,7 @@ class _Reader:
 
     def estimator(self, node, where, depth):
         if not isinstance(node, dict) or set(node) - {"class", "params", "attributes",
-                                                      "weights", "history"}:
+                                                      "weights", "history", "training_state"}:
             self.fail(where, "is not an estimator record.")
         name = node.get("class")
         cls = self.classes.get(name) if isinstance(name, str) else None
@@ -457,9 +467,16 @@ class _Reader:
         history = self.value(node["history"], f"{where} history", depth + 1)
         if not (isinstance(history, list) and all(isinstance(epoch, dict) for epoch in history)):
             self.fail(where, "has a malformed training history.")
-        from sklearn_dl.utils._network_files import rebuild_network
-
         rebuild_network(estimator, state, history, f"{self.path}: {where}")
+        if "training_state" in node:
+            record = self.value(node["training_state"], f"{where} training state", depth + 1)
+            prefix = record.pop("tensors", None) if isinstance(record, dict) else None
+            if not isinstance(prefix, str) or prefix == node["weights"]:
+                self.fail(where, "has a malformed training state.")
+            tensors = {name[len(prefix):]: tensor for name, tensor in self.tensors.items()
+                       if name.startswith(prefix)}
+            self.used.update(prefix + name for name in tensors)
+            restore_training_state(estimator.net_, tensors, record, f"{self.path}: {where}")
 
 
 def _decode_float(reader, value, where, depth):
