@@ -1,5 +1,6 @@
 """Runtime reliability: fits in threads, divergence, Ctrl-C, values float32 cannot hold."""
 
+import copy
 import pickle
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -69,6 +70,7 @@ def test_random_layers_pickle_and_continue(data):
     model = _quiet_fit(clone(RANDOM_MODELS["lstm"]), X, y)
     loaded = pickle.loads(pickle.dumps(model))
     assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert_array_equal(copy.deepcopy(model).predict_proba(X), model.predict_proba(X))
     # A continuation gets a fresh generator of its own: the same one for both.
     model.partial_fit(X, y)
     loaded.partial_fit(X, y)

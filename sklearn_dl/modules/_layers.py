@@ -99,7 +99,9 @@ class Dropout(nn.Module):
     def forward(self, X):
         if not self.training or self.p == 0:
             return X
-        keep = torch.empty_like(X).bernoulli_(1 - self.p, generator=self.generator)
+        # Drawn in the logical order of X's elements, whatever its memory layout.
+        keep = torch.empty(X.shape, dtype=X.dtype, device=X.device)
+        keep.bernoulli_(1 - self.p, generator=self.generator)
         return X * keep.div_(1 - self.p)
 
     def extra_repr(self):
