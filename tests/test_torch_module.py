@@ -17,6 +17,7 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.utils import compute_sample_weight
 from torch import nn
 
+from sklearn_dl import load, save
 from sklearn_dl.neural_network import TorchClassifier, TorchRegressor
 from sklearn_dl.tuning import search_space, tune
 
@@ -108,6 +109,18 @@ def test_resnet_on_color_images_learns_and_pickles():
     assert_array_equal(model.predict(X_test.reshape(len(X_test), -1)), model.predict(X_test))
     restored = pickle.loads(pickle.dumps(model))
     assert_array_equal(restored.predict_proba(X_test), model.predict_proba(X_test))
+
+
+def test_resnet_saves_and_loads_without_pickle(tmp_path):
+    X, y = _images(40, seed=0)
+    model = TorchClassifier(ResNet, module__width=4, module__n_blocks=1, max_iter=2,
+                            random_state=0).fit(X, y)
+    save(model, tmp_path / "resnet.safetensors")
+    with pytest.raises(ValueError, match="trusted="):
+        load(tmp_path / "resnet.safetensors")  # the module's class is code: named, not imported
+    restored = load(tmp_path / "resnet.safetensors", trusted=[ResNet])
+    assert restored.get_params()["module__n_blocks"] == 1
+    assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
 
 
 def test_image_shapes_are_checked_with_clear_messages():
