@@ -293,6 +293,26 @@ def test_declared_sizes_cannot_make_load_allocate(saved_model, tmp_path, value):
     assert peak < 20 * path.stat().st_size + 2**22
 
 
+@pytest.mark.parametrize("item", ["{}", "[]", "1.5", '"a"', '{"__tuple__": []}'])
+def test_parsing_dense_json_costs_a_bounded_multiple_of_the_file(item, tmp_path):
+    path = tmp_path / "dense.safetensors"
+    write(path, '{"format": "sklearn_dl.v2", "root": {"class": '
+                '"sklearn.preprocessing.StandardScaler", "params": {}, "attributes": '
+                '{"mean_": [' + ",".join([item] * 50_000) + "]}}}", {})
+    tracemalloc.start()
+    try:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                load(path)
+        except ValueError:
+            pass
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * path.stat().st_size
+
+
 # -- classes: full names, and nothing foreign ------------------------------------------
 
 

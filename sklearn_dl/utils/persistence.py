@@ -448,7 +448,10 @@ class _Reader:
         if isinstance(value, float):
             return value
         if isinstance(value, list):
-            return [self.value(item, where, depth + 1) for item in value]
+            # In place: the parsed JSON and a decoded copy never both exist.
+            for index, item in enumerate(value):
+                value[index] = self.value(item, where, depth + 1)
+            return value
         if not isinstance(value, dict) or len(value) not in (1, 2):
             self.fail(where, f"holds an unexpected value of type {type(value).__name__}.")
         marker = next((key for key in value if key.startswith("__")), None)
