@@ -54,7 +54,7 @@ class LinearRegression(TorchLinearRegressor):
           ``lsqr`` with ``atol = btol = tol`` on all sparse ``X``), which
           leaves ``rank_`` and ``singular_`` unset as sklearn's does;
         - 'gd': full-batch gradient descent with backtracking;
-        - 'sgd': mini-batch stochastic gradient over epochs (dense ``X`` only).
+        - 'sgd': mini-batch stochastic gradient over epochs.
 
     max_iter : int, default=None
         Iterations (epochs for 'sgd') of the iterative solvers; None means
@@ -174,17 +174,12 @@ class LinearRegression(TorchLinearRegressor):
         self.device = device
 
     def _resolve_solver(self, sparse, n_features):
-        if sparse and self.solver == "sgd":
-            raise ValueError(
-                "solver='sgd' does not support sparse X; use solver='auto', 'lstsq' or 'gd', "
-                "or pass a dense array."
-            )
         if sparse and self.positive and self.solver == "auto":
             # sklearn's error (type and opening words) for the same call.
             raise TypeError(
                 "Sparse data was passed for X, but dense data is required: positive=True "
                 "with solver='auto' runs the exact active set. Use '.toarray()', or "
-                "solver='gd' (projected gradient), which takes sparse X."
+                "solver='gd' or 'sgd' (projected steps), which take sparse X."
             )
         if self.solver == "auto":
             return "nnls" if self.positive else "lstsq"
@@ -255,7 +250,7 @@ class Ridge(TorchLinearRegressor):
           ``X`` only);
         - 'lbfgs': L-BFGS; with ``positive=True`` its bound-constrained
           (projected) variant, as sklearn's L-BFGS-B;
-        - 'gd', 'sgd': our first-order solvers ('sgd': dense ``X`` only).
+        - 'gd', 'sgd': our first-order solvers.
 
         sklearn's 'sparse_cg', 'lsqr', 'sag' and 'saga' are not available.
 
@@ -314,8 +309,8 @@ class Ridge(TorchLinearRegressor):
 
     Notes
     -----
-    Sparse ``X`` (CSR or CSC) is accepted by 'auto', 'cholesky', 'lbfgs' and
-    'gd' and never densified. ``float32`` input gives ``float32``
+    Sparse ``X`` (CSR or CSC) is accepted by every solver but 'svd' and never
+    densified. ``float32`` input gives ``float32``
     coefficients.
 
     Examples
@@ -393,10 +388,10 @@ class Ridge(TorchLinearRegressor):
                 f"solver={self.solver!r} does not support positive=True; use solver='auto' "
                 "(exact active set), 'lbfgs' (bound-constrained, as sklearn's), 'gd' or 'sgd'."
             )
-        if sparse and self.solver in ("svd", "sgd"):
+        if sparse and self.solver == "svd":
             raise ValueError(
-                f"solver={self.solver!r} does not support sparse X; use solver='auto', "
-                "'cholesky', 'lbfgs' or 'gd', or pass a dense array."
+                "solver='svd' does not support sparse X; use solver='auto', 'cholesky', "
+                "'lbfgs', 'gd' or 'sgd', or pass a dense array."
             )
         self.solver_ = self.solver
         return self.solver_

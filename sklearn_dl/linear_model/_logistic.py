@@ -31,7 +31,7 @@ from sklearn_dl.utils._constraints import DeviceName
 from sklearn_dl.utils._doc_link import DocLinkMixin
 
 _SMOOTH_SOLVERS = ("lbfgs", "newton", "gd", "sgd")
-_SPARSE_SOLVERS = ("lbfgs", "gd", "proximal")
+_SPARSE_SOLVERS = ("lbfgs", "gd", "proximal", "sgd")
 
 
 class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEstimator):
@@ -104,7 +104,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
         - 'proximal': accelerated proximal gradient (FISTA with restarts), the
           solver for the L1 and elastic-net penalties (any penalty);
         - 'sgd': mini-batch stochastic gradient over epochs, with
-          :meth:`partial_fit` (L2 or no penalty; dense ``X`` only).
+          :meth:`partial_fit` (L2 or no penalty).
 
     max_iter : int, default=100
         Maximum number of iterations (epochs for 'sgd').

@@ -353,6 +353,8 @@ class SparseDesign:
     CSR tensor by a dense one quickly but has no fast product for the
     transposed (CSC) layout, so the transpose is kept in CSR form too, at the
     cost of a second copy of the non-zero values. ``X`` is never densified.
+    Rows taken by indexing (SGD's mini-batches) come without the transpose:
+    ``X^T @ u`` then scatters the products of the stored values.
     """
 
     def __init__(self, rows, columns):
@@ -367,7 +369,8 @@ class SparseDesign:
 
     def to(self, dtype):
         """The same matrix with values of another dtype."""
-        return SparseDesign(*(_csr_astype(matrix, dtype) for matrix in (self.rows, self.columns)))
+        return SparseDesign(*(None if matrix is None else _csr_astype(matrix, dtype)
+                              for matrix in (self.rows, self.columns)))
 
     def scale_rows(self, scale):
         """``diag(scale) @ X`` as CSR (scale: a tensor of shape (n_samples,))."""
@@ -380,6 +383,27 @@ class SparseDesign:
         """The row index of every stored value of ``X``."""
         return torch.repeat_interleave(torch.arange(self.shape[0], device=self.device),
                                        self.rows.crow_indices().diff())
+
+    def __getitem__(self, index):
+        """The rows of ``X`` at ``index`` (a slice or a tensor of row numbers)."""
+        crow, columns, values = (self.rows.crow_indices(), self.rows.col_indices(),
+                                 self.rows.values())
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(self.shape[0])
+            first, last = int(crow[start]), int(crow[stop])
+            new_crow = crow[start:stop + 1] - first
+            kept = slice(first, last)
+        else:
+            counts = crow.diff()[index].long()
+            new_crow = torch.cat([counts.new_zeros(1), counts.cumsum(0)])
+            # Position of every kept value: its row's start plus its rank in the row.
+            rank = (torch.arange(int(new_crow[-1]), device=self.device)
+                    - torch.repeat_interleave(new_crow[:-1], counts))
+            kept = torch.repeat_interleave(crow[index].long(), counts) + rank
+        rows = torch.sparse_csr_tensor(new_crow.to(crow.dtype), columns[kept], values[kept],
+                                       size=(len(new_crow) - 1, self.shape[1]),
+                                       check_invariants=False)
+        return SparseDesign(rows, None)
 
 
 def _csr_astype(matrix, dtype):
@@ -397,6 +421,10 @@ def times_transpose(matrix, X):
 
 def times(matrix, X):
     """``matrix @ X`` for a dense or :class:`SparseDesign` ``X``."""
+    if isinstance(X, SparseDesign) and X.columns is None:
+        products = matrix[:, X.row_of_value()] * X.rows.values()
+        return matrix.new_zeros(matrix.shape[0], X.shape[1]).index_add_(
+            1, X.rows.col_indices().long(), products)
     if isinstance(X, SparseDesign):
         return (X.columns @ matrix.T).T.contiguous()
     return matrix @ X
