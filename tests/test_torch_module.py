@@ -146,7 +146,8 @@ def test_numeric_and_categorical_module_regresses_like_ridge_on_one_hot():
     n = 400
     numeric = rng.normal(size=(n, 3))
     codes = rng.integers(0, 4, n)
-    y = numeric @ [1.0, -2.0, 0.5] + np.array([-3.0, 0.0, 2.0, 5.0])[codes] + 0.1 * rng.normal(size=n)
+    city_effect = np.array([-3.0, 0.0, 2.0, 5.0])[codes]
+    y = numeric @ [1.0, -2.0, 0.5] + city_effect + 0.1 * rng.normal(size=n)
     X = np.column_stack([numeric, codes])
     train, test = slice(0, 300), slice(300, None)
     model = TorchRegressor(NumericAndCategorical, module__n_categories=4,

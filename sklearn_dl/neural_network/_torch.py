@@ -161,7 +161,7 @@ class _BaseTorchModule(BaseTorchEstimator):
         return module
 
     def _check_output_shape(self, module, builder_name, n_outputs):
-        """Forward two samples of zeros: a wrong output shape is named here, not deep in the loss."""
+        """Forward two samples of zeros: a wrong output shape is named here, not in the loss."""
         expected = (2, n_outputs)
         was_training = module.training
         module.eval()
@@ -208,7 +208,8 @@ class _BaseTorchModule(BaseTorchEstimator):
     def _validate_X_y(self, X, y, reset):
         X, sample_shape = self._flat_rows(X, reset)
         X, y = validate_data(self, X, y, reset=reset, multi_output=True,
-                             y_numeric=is_regressor(self), **self._input_check_params_for(sample_shape))
+                             y_numeric=is_regressor(self),
+                             **self._input_check_params_for(sample_shape))
         return self._shaped(X, sample_shape, reset), y
 
     def _shaped(self, X, sample_shape, reset):
@@ -264,8 +265,8 @@ class _BaseTorchModule(BaseTorchEstimator):
 
 
 def _checked_input_shape(input_shape):
-    shape = tuple(np.asarray(input_shape).tolist()) if not isinstance(input_shape, tuple) \
-        else input_shape
+    shape = tuple(input_shape if isinstance(input_shape, (tuple, list))
+                  else np.asarray(input_shape).tolist())
     if not shape or not all(isinstance(size, Integral) and not isinstance(size, bool)
                             and size > 0 for size in shape):
         raise ValueError(f"input_shape must be a tuple of positive ints (the shape of one "
