@@ -59,7 +59,7 @@ class DivergenceError(FloatingPointError):
 def to_tensor(X, device, dtype):
     """Copy a numpy array or scipy sparse matrix to a dense ``dtype`` tensor on ``device``."""
     if sp.issparse(X):
-        X = X.toarray()
+        X = X.astype(_numpy_dtype(dtype)).toarray()
     if not X.flags.writeable:
         # torch cannot share memory with a read-only array (e.g. a joblib memmap).
         X = np.array(X)
@@ -67,6 +67,55 @@ def to_tensor(X, device, dtype):
     if device.type == "cuda":
         return tensor.pin_memory().to(device, non_blocking=True)
     return tensor.to(device)
+
+
+def _numpy_dtype(dtype):
+    return torch.empty(0, dtype=dtype).numpy().dtype
+
+
+def training_rows(X, device, dtype):
+    """The training inputs: a tensor on ``device``, or :class:`SparseRows` for sparse ``X``."""
+    if sp.issparse(X):
+        return SparseRows(X, dtype)
+    return to_tensor(X, device, dtype)
+
+
+class SparseRows:
+    """A scipy sparse matrix that hands out dense tensor rows, a batch at a time.
+
+    It stands in for the input tensor of :class:`TensorData` (and of the
+    validation rows) when X is sparse, so that training never holds X dense:
+    a slice or ``index_select`` gives the dense rows of one batch, while
+    indexing with an index tensor gives the sparse subset of those rows
+    (the training / validation split). It lives in host memory.
+    """
+
+    device = torch.device("cpu")
+
+    def __init__(self, matrix, dtype):
+        # Stored in the training dtype, so a batch is densified straight into it.
+        self.matrix = sp.csr_matrix(matrix, dtype=_numpy_dtype(dtype))
+        self.dtype = dtype
+
+    @property
+    def shape(self):
+        return self.matrix.shape
+
+    def __len__(self):
+        return self.matrix.shape[0]
+
+    def _dense(self, rows):
+        return torch.as_tensor(rows.toarray(), dtype=self.dtype)
+
+    def __getitem__(self, index):
+        if isinstance(index, torch.Tensor):
+            return SparseRows(self.matrix[index.cpu().numpy()], self.dtype)
+        if isinstance(index, slice):
+            return self._dense(self.matrix[index])
+        return self._dense(self.matrix[[index]])[0]
+
+    def index_select(self, dim, index):
+        return self._dense(self.matrix[index.cpu().numpy()])
 
 
 # Training data may take up to this share of a GPU's free memory; larger data
@@ -119,7 +168,7 @@ def _rows(tensor, index, pinned=False):
     """
     if not isinstance(index, torch.Tensor):
         return tensor[index]
-    if not pinned:
+    if not pinned or isinstance(tensor, SparseRows):
         return tensor.index_select(0, index)
     out = torch.empty((len(index), *tensor.shape[1:]), dtype=tensor.dtype, pin_memory=True)
     return torch.index_select(tensor, 0, index, out=out)
@@ -600,6 +649,7 @@ def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None):
                 padding = batch.new_zeros((_MIN_PREDICT_ROWS - n_rows, *batch.shape[1:]))
                 batch = torch.cat([batch, padding])
             result = module(batch)[:n_rows].to("cpu", torch.float64).numpy()
+            del batch  # one input chunk at a time: freed before the next is made
             if outputs is None:
                 outputs = np.empty((X.shape[0], *result.shape[1:]), dtype=np.float64)
             outputs[start:start + n_rows] = result

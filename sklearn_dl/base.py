@@ -51,6 +51,7 @@ from skorch.callbacks import GradientNormClipping, ProgressBar
 
 from sklearn_dl._training import (
     SklearnStopping,
+    SparseRows,
     TensorData,
     TrainingNet,
     keeps_data_on_host,
@@ -59,6 +60,7 @@ from sklearn_dl._training import (
     module_outputs,
     predict_raw,
     to_tensor,
+    training_rows,
 )
 from sklearn_dl.callbacks import BackupAndRestore, fit_fingerprint
 from sklearn_dl.modules import use_generator
@@ -237,12 +239,13 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         train_index, valid_index = self._validation_split(n_samples, y, seed)
         dtype = self._torch_dtype()
         target_dtype = dtype if targets.dtype.kind == "f" else torch.int64
-        # Data too large for the GPU's memory stays on the host, copied a batch at a time.
+        # Data too large for the GPU's memory stays on the host, copied a batch
+        # at a time; so does sparse data, densified a batch at a time.
         on_host = keeps_data_on_host(
             int(np.prod(X.shape)) * dtype.itemsize + targets.size * target_dtype.itemsize,
-            device)
+            device) or (sp.issparse(X) and device.type != "cpu")
         data_device = torch.device("cpu") if on_host else device
-        X_tensor = to_tensor(X, data_device, dtype)
+        X_tensor = training_rows(X, data_device, dtype)
         targets = to_tensor(targets, data_device, target_dtype)
         weights = to_tensor(sample_weight, data_device, dtype)
         uniform = bool(np.all(sample_weight == 1))
@@ -351,7 +354,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
 
     def _validation_scorer(self, X_valid, targets_valid, weights_valid, device, y_valid,
                            sw_valid):
-        chunk = self._predict_chunk_rows(X_valid.shape[1:], device)
+        chunk = self._predict_chunk_rows(X_valid.shape[1:], device,
+                                         sparse=isinstance(X_valid, SparseRows))
 
         def score(net):
             raw = module_outputs(net.module_, X_valid, chunk, device, self._autocast_dtype())
@@ -451,8 +455,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
 
     # -- prediction ------------------------------------------------------------
 
-    def _predict_chunk_rows(self, sample_shape, device):
+    def _predict_chunk_rows(self, sample_shape, device, sparse=False):
         values = _PREDICT_CHUNK_VALUES.get(device.type, _DEFAULT_PREDICT_CHUNK_VALUES)
+        if sparse:
+            # Densifying a sparse chunk costs a pass over its zeros too: few
+            # larger chunks beat many cache-sized ones.
+            values = max(values, _DEFAULT_PREDICT_CHUNK_VALUES)
         return max(1, values // max(1, int(np.prod(sample_shape))))
 
     def _raw_predict(self, X):
@@ -466,7 +474,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         self._check_representable(X, "X")
         device = torch.device(self.net_.device)
         raw = predict_raw(self.net_.module_, X, device, self._torch_dtype(),
-                          self._predict_chunk_rows(X.shape[1:], device), self._autocast_dtype())
+                          self._predict_chunk_rows(X.shape[1:], device, sp.issparse(X)),
+                          self._autocast_dtype())
         if not np.isfinite(raw).all():
             n_rows = int(np.sum(~np.isfinite(raw.reshape(len(raw), -1)).all(axis=1)))
             raise ValueError(

@@ -8,11 +8,13 @@ Where we differ on purpose, ``docs/parameters.md`` says so.
 """
 
 import re
+import tracemalloc
 import warnings
 
 import numpy as np
 import pytest
 import sklearn.neural_network as sk
+from scipy import sparse
 from sklearn.datasets import (
     load_digits,
     load_iris,
@@ -22,6 +24,7 @@ from sklearn.datasets import (
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import PoissonRegressor
 from sklearn.preprocessing import MinMaxScaler, scale
+from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler, ProgressBar
 
 from sklearn_dl.neural_network import MLPClassifier, MLPRegressor
 
@@ -204,3 +207,151 @@ def test_prediction_dtypes_follow_sklearn(fit_dtype, predict_dtype):
             mine, reference = ours(**kwargs).fit(X, y), theirs(**kwargs).fit(X, y)
         method = "predict" if ours is MLPRegressor else "predict_proba"
         assert getattr(mine, method)(Xp).dtype == getattr(reference, method)(Xp).dtype
+
+
+# -- coefs_ / intercepts_ are the network's weights ----------------------------------
+
+
+def _fitted_classifier(**params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0,
+                             **params).fit(X_iris, y_iris)
+
+
+@BOTH_CLASSIFIERS
+def test_coefs_assignment_changes_the_network(Classifier):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Classifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X_iris,
+                                                                                    y_iris)
+    model.coefs_ = [np.zeros_like(coef) for coef in model.coefs_]
+    model.intercepts_ = [np.zeros_like(intercept) for intercept in model.intercepts_]
+    np.testing.assert_allclose(model.predict_proba(X_iris[:3]), 1 / 3)
+    # One item at a time, as sklearn's own test_fit sets them.
+    model.intercepts_[1] = np.array([0.0, 0.0, 5.0])
+    np.testing.assert_array_equal(model.predict(X_iris[:3]), [2, 2, 2])
+
+
+@BOTH_CLASSIFIERS
+def test_coefs_in_place_edits_change_the_network(Classifier):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Classifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X_iris,
+                                                                                    y_iris)
+    for coef in model.coefs_:
+        coef[:] = 0
+    for intercept in model.intercepts_:
+        intercept[:] = 0
+    np.testing.assert_allclose(model.predict_proba(X_iris[:3]), 1 / 3)
+    assert [coef.shape for coef in model.coefs_] == [(4, 5), (5, 3)]
+    assert [intercept.shape for intercept in model.intercepts_] == [(5,), (3,)]
+
+
+def test_warm_start_continues_from_assigned_weights():
+    model = _fitted_classifier(solver="sgd", learning_rate_init=1e-9, momentum=0.0)
+    model.coefs_ = [np.zeros_like(coef) for coef in model.coefs_]
+    model.intercepts_ = [np.zeros_like(intercept) for intercept in model.intercepts_]
+    model.set_params(warm_start=True, max_iter=1)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X_iris, y_iris)
+    np.testing.assert_allclose(model.predict_proba(X_iris[:3]), 1 / 3, atol=1e-6)
+
+
+def test_coefs_refuse_wrong_shapes_and_unfitted():
+    model = _fitted_classifier()
+    with pytest.raises(ValueError, match=re.escape("coefs_[0] must have shape (4, 5), got (5, 4)")):
+        model.coefs_ = [np.zeros((5, 4)), np.zeros((5, 3))]
+    with pytest.raises(ValueError, match="intercepts_ needs 2 arrays, one per layer; got 1"):
+        model.intercepts_ = [np.zeros(5)]
+    assert not hasattr(MLPClassifier(), "coefs_")
+
+
+# -- sparse input stays sparse ------------------------------------------------------
+
+
+@pytest.mark.parametrize("params", [{}, {"early_stopping": True}, {"solver": "lbfgs"}],
+                         ids=["adam", "early_stopping", "lbfgs"])
+def test_sparse_input_gives_the_dense_results(params):
+    # sklearn's test_sparse_matrices: CSR and dense give the same model.
+    X, y = X_digits_binary[:100], y_digits_binary[:100]
+    model = MLPClassifier(hidden_layer_sizes=(15,), max_iter=20, random_state=1, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        dense = model.fit(X, y).predict_proba(X)
+        from_sparse = model.fit(sparse.csr_matrix(X), y)
+    np.testing.assert_array_equal(from_sparse.predict_proba(sparse.csr_matrix(X)), dense)
+    np.testing.assert_array_equal(from_sparse.predict_proba(X), dense)
+
+
+def test_sparse_input_is_densified_a_batch_at_a_time(monkeypatch):
+    n_samples, n_features = 3000, 10000  # 120 MB dense in float32
+    X = sparse.random(n_samples, n_features, density=5e-4, format="csr", random_state=0)
+    y = np.random.default_rng(0).integers(0, 2, n_samples)
+    densified = []
+    toarray = sparse.csr_matrix.toarray
+
+    def spy(matrix, *args, **kwargs):
+        densified.append(matrix.shape[0])
+        return toarray(matrix, *args, **kwargs)
+
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=1, early_stopping=True,
+                          random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X[:100], y[:100])  # what torch imports on a first fit is not measured
+        monkeypatch.setattr(sparse.csr_matrix, "toarray", spy)
+        tracemalloc.start()
+        try:
+            model.fit(X, y)
+            model.predict_proba(X)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    # A training batch (min(200, n_samples) rows) or a prediction chunk (2**22 values).
+    assert densified and max(densified) <= 2**22 // n_features
+    assert peak < 0.25 * n_samples * n_features * 4
+
+
+# -- skorch callbacks with their default arguments ----------------------------------
+
+
+@pytest.mark.parametrize("early_stopping", [False, True], ids=["no_validation", "validation"])
+@pytest.mark.parametrize("make_callback", [
+    lambda path: Checkpoint(dirname=path), lambda path: EarlyStopping(),
+    lambda path: LRScheduler(), lambda path: ProgressBar()],
+    ids=["Checkpoint", "EarlyStopping", "LRScheduler", "ProgressBar"])
+def test_skorch_callbacks_with_default_arguments(make_callback, early_stopping, tmp_path):
+    callback = make_callback(str(tmp_path))
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=4, early_stopping=early_stopping,
+                          callbacks=[callback], random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris)
+    history = model.history_
+    assert {"train_loss", "train_loss_best", "dur"} <= set(history.columns)
+    if early_stopping:
+        assert {"valid_loss", "valid_loss_best"} <= set(history.columns)
+        expected = [loss < min(history["valid_loss"][:i], default=np.inf)
+                    for i, loss in enumerate(history["valid_loss"])]
+        assert list(history["valid_loss_best"]) == expected
+    if isinstance(callback, Checkpoint):
+        assert history["event_cp"].iloc[0]
+        assert (tmp_path / "params.pt").exists()
+    if isinstance(callback, LRScheduler):
+        assert "event_lr" in history.columns
+    # The estimator's own copy was changed, never the user's callback.
+    assert getattr(callback, "monitor", "valid_loss").startswith("valid_") or isinstance(
+        callback, (LRScheduler, ProgressBar))
+
+
+def test_checkpoint_without_validation_keeps_the_best_training_loss(tmp_path):
+    # What the docs suggest: Checkpoint() saves the weights of the best epoch.
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=6, random_state=0,
+                          callbacks=[Checkpoint(dirname=str(tmp_path))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris)
+    saved = model.history_["event_cp"].to_numpy()
+    np.testing.assert_array_equal(saved, model.history_["train_loss_best"].to_numpy())
+    model.net_.load_params(f_params=str(tmp_path / "params.pt"))

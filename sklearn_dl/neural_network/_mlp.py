@@ -3,7 +3,9 @@
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.base import _fit_context
+from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
@@ -56,15 +58,29 @@ class _BaseMLP(BaseTorchEstimator):
 
     @property
     def coefs_(self):
-        """Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), as in sklearn."""
-        return [layer.weight.detach().cpu().numpy().T.copy()
-                for layer in self.module_.linear_layers()]
+        """Weight matrices, ``coefs_[i]`` of shape (fan_in, fan_out), as in sklearn.
+
+        Assigning the list, or one of its items, writes into the network; so do
+        in-place edits of the arrays while the network is in host memory (they
+        are views of its weights). On a GPU they are copies.
+        """
+        return _ParameterList(self, "weight")
+
+    @coefs_.setter
+    def coefs_(self, coefs):
+        _ParameterList(self, "weight").assign(coefs)
 
     @property
     def intercepts_(self):
-        """Bias vectors, ``intercepts_[i]`` of shape (fan_out,), as in sklearn."""
-        return [layer.bias.detach().cpu().numpy().copy()
-                for layer in self.module_.linear_layers()]
+        """Bias vectors, ``intercepts_[i]`` of shape (fan_out,), as in sklearn.
+
+        Writable as :attr:`coefs_` is.
+        """
+        return _ParameterList(self, "bias")
+
+    @intercepts_.setter
+    def intercepts_(self, intercepts):
+        _ParameterList(self, "bias").assign(intercepts)
 
     @property
     def n_layers_(self):
@@ -78,6 +94,50 @@ class _BaseMLP(BaseTorchEstimator):
                 f"{self.solver} is not stochastic."
             )
         return True
+
+
+class _ParameterList(list):
+    """sklearn's ``coefs_`` / ``intercepts_`` over the network's linear layers.
+
+    Items are numpy arrays laid out as sklearn's (weights transposed to
+    (fan_in, fan_out)): views of the parameters in host memory, copies of
+    those on a GPU. Assigning an item, or the whole list through the
+    estimator's attribute, writes into the parameters.
+    """
+
+    def __init__(self, estimator, name):
+        if not hasattr(estimator, "net_"):
+            raise NotFittedError(f"This {type(estimator).__name__} has no weights yet: fit it "
+                                 "(e.g. with max_iter=1) before reading or setting them.")
+        self._parameters = [getattr(layer, name) for layer in estimator.module_.linear_layers()]
+        self._name = f"{'coefs_' if name == 'weight' else 'intercepts_'}"
+        super().__init__(self._array(param) for param in self._parameters)
+
+    @staticmethod
+    def _array(param):
+        array = param.detach()
+        array = array.numpy() if array.device.type == "cpu" else array.cpu().numpy()
+        return array.T
+
+    def __setitem__(self, index, value):
+        if not isinstance(index, Integral):
+            raise TypeError(f"Assign {self._name} items one index at a time, or the whole list.")
+        param = self._parameters[index]
+        value = np.asarray(value)
+        if value.T.shape != param.shape:
+            raise ValueError(f"{self._name}[{index}] must have shape {tuple(param.shape)[::-1]}, "
+                             f"got {value.shape}.")
+        with torch.no_grad():
+            param.copy_(torch.as_tensor(np.ascontiguousarray(value.T), dtype=param.dtype))
+        super().__setitem__(index, self._array(param))
+
+    def assign(self, values):
+        values = list(values)
+        if len(values) != len(self._parameters):
+            raise ValueError(f"{self._name} needs {len(self._parameters)} arrays, one per "
+                             f"layer; got {len(values)}.")
+        for index, value in enumerate(values):
+            self[index] = value
 
 
 class MLPClassifier(TorchClassifierMixin, _BaseMLP):
