@@ -1,6 +1,5 @@
 """What the linear estimators share: regressor plumbing, tensors, solver dispatch, warnings."""
 
-import contextlib
 import functools
 import warnings
 from numbers import Integral, Real
@@ -17,6 +16,7 @@ from sklearn_dl.linear_model import _solvers
 from sklearn_dl.linear_model._objectives import (
     SparseDesign,
     SquaredObjective,
+    csr_tensor,
     times,
     times_transpose,
 )
@@ -358,8 +358,7 @@ class CenteredData:
         X64 = self._sparse_X64
         weights = (self.Y.new_ones(self.n_samples, dtype=torch.float64) if self.weights is None
                    else self.weights.double())
-        with _quiet_sparse():
-            XtX = (X64.columns @ X64.scale_rows(weights)).to_dense()
+        XtX = (X64.columns @ X64.scale_rows(weights)).to_dense()
         XtY = times((weights[:, None] * self.Y.double()).T, X64).T
         XtX -= self._total * torch.outer(self.X_offset64, self.X_offset64)
         XtY -= self._total * torch.outer(self.X_offset64, self.Y_offset64)
@@ -375,19 +374,8 @@ def to_design(X, device, dtype=None):
 
 
 def _csr_tensor(matrix, device):
-    with _quiet_sparse():
-        return torch.sparse_csr_tensor(
-            torch.from_numpy(matrix.indptr), torch.from_numpy(matrix.indices),
-            torch.from_numpy(matrix.data), size=matrix.shape, check_invariants=False,
-        ).to(device)
-
-
-@contextlib.contextmanager
-def _quiet_sparse():
-    """Silence torch's notice that its CSR support is in beta (we use its stable part)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        yield
+    return csr_tensor(torch.from_numpy(matrix.indptr), torch.from_numpy(matrix.indices),
+                      torch.from_numpy(matrix.data), matrix.shape).to(device)
 
 
 def to_tensor(array, device, dtype=None):

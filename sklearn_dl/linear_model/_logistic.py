@@ -31,7 +31,6 @@ from sklearn_dl.utils._constraints import DeviceName
 from sklearn_dl.utils._doc_link import DocLinkMixin
 
 _SMOOTH_SOLVERS = ("lbfgs", "newton", "gd", "sgd")
-_SPARSE_SOLVERS = ("lbfgs", "gd", "proximal", "sgd")
 
 
 class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEstimator):
@@ -98,7 +97,7 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
 
         - 'lbfgs': L-BFGS with a strong Wolfe line search (L2 or no penalty);
         - 'newton': Newton's method on the exact Hessian, for few features
-          times classes (L2 or no penalty; dense ``X`` only);
+          times classes (L2 or no penalty);
         - 'gd': full-batch gradient descent with backtracking, or a fixed
           step ``learning_rate_init`` (L2 or no penalty);
         - 'proximal': accelerated proximal gradient (FISTA with restarts), the
@@ -268,7 +267,6 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
         penalties = self._penalty_strengths()
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32])
-        self._check_sparse_solver(X)
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -318,7 +316,6 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
             )
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"],
                              dtype=[np.float64, np.float32], reset=first_call)
-        self._check_sparse_solver(X)
         check_classification_targets(y)
         if first_call:
             if classes is None:
@@ -414,13 +411,6 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
         return tags
 
     # --- fitting ---------------------------------------------------------------------
-
-    def _check_sparse_solver(self, X):
-        if sparse.issparse(X) and self.solver not in _SPARSE_SOLVERS:
-            raise ValueError(
-                f"solver={self.solver!r} does not support sparse X; the solvers that do are "
-                f"{', '.join(map(repr, _SPARSE_SOLVERS))}. Or pass a dense array."
-            )
 
     def _penalty_strengths(self):
         """Resolve ``penalty`` / ``l1_ratio`` / ``C`` as sklearn 1.9 does.

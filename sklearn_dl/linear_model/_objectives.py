@@ -20,6 +20,7 @@ directions at two passes over X per iteration (see :class:`Line`).
 import contextlib
 import math
 import threading
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -215,6 +216,23 @@ class _LinearObjective:
             self._augmented = torch.cat([self.X, self.X.new_ones(self.n_samples, 1)], dim=1)
         return self._augmented
 
+    def weighted_gram(self, weights):
+        """``X1^T diag(weights) X1`` (X1: X with a column of ones for the intercept).
+
+        A sparse X goes through one sparse-sparse product; the result is dense,
+        (n_columns, n_columns).
+        """
+        if not isinstance(self.X, SparseDesign):
+            X1 = self.augmented_X()
+            return X1.T @ (X1 * weights[:, None])
+        X = self.X
+        gram = (X.columns @ X.scale_rows(weights)).to_dense()
+        if not self.fit_intercept:
+            return gram
+        column = times(weights[None], X)
+        return torch.cat([torch.cat([gram, column.T], dim=1),
+                          torch.cat([column, weights.sum().reshape(1, 1)], dim=1)])
+
     def hessian_penalty(self):
         """Diagonal the L2 penalty adds to the Hessian, flattened like ``theta``."""
         diag = self.X.new_zeros(self.n_rows, self.n_columns)
@@ -278,9 +296,7 @@ class BinomialObjective(_LinearObjective):
 
     def hessian(self, theta):
         proba = torch.sigmoid(self.raw_prediction(theta, self.X)[0])
-        weights = self.sample_weight * proba * (1 - proba)
-        X1 = self.augmented_X()
-        hess = X1.T @ (X1 * weights[:, None])
+        hess = self.weighted_gram(self.sample_weight * proba * (1 - proba))
         hess.diagonal().add_(self.hessian_penalty())
         return hess
 
@@ -306,8 +322,10 @@ class MultinomialObjective(_LinearObjective):
         # H = sum_i s_i (diag(p_i) - p_i p_i^T) kron x_i x_i^T, formed as one block-diagonal
         # term and one low-rank product to stay within two large matrix products.
         proba = torch.softmax(self.raw_prediction(theta, self.X), dim=0).T
-        X1 = self.augmented_X()
         n_classes, n_columns = self.n_rows, self.n_columns
+        if isinstance(self.X, SparseDesign):
+            return self._sparse_hessian(proba)
+        X1 = self.augmented_X()
         weighted_proba = proba * self.sample_weight[:, None]
         outer = (proba[:, :, None] * X1[:, None, :]).reshape(self.n_samples, -1)
         hess = -(outer.T @ (outer * self.sample_weight[:, None]))
@@ -315,6 +333,20 @@ class MultinomialObjective(_LinearObjective):
         hess = hess.view(n_classes, n_columns, n_classes, n_columns)
         for k in range(n_classes):
             hess[k, :, k, :] += blocks[k]
+        hess = hess.view(self.n_params, self.n_params)
+        hess.diagonal().add_(self.hessian_penalty())
+        return hess
+
+    def _sparse_hessian(self, proba):
+        # Block (k, l) is X1^T diag(s p_k (delta_kl - p_l)) X1: one sparse product per
+        # pair of classes, as forming the (n_samples, n_classes * n_columns) products
+        # of the dense route would densify X.
+        n_classes, n_columns = self.n_rows, self.n_columns
+        hess = proba.new_zeros(n_classes, n_columns, n_classes, n_columns)
+        for k in range(n_classes):
+            for other in range(k, n_classes):
+                weights = self.sample_weight * proba[:, k] * (float(k == other) - proba[:, other])
+                hess[k, :, other, :] = hess[other, :, k, :] = self.weighted_gram(weights)
         hess = hess.view(self.n_params, self.n_params)
         hess.diagonal().add_(self.hessian_penalty())
         return hess
@@ -375,9 +407,8 @@ class SparseDesign:
     def scale_rows(self, scale):
         """``diag(scale) @ X`` as CSR (scale: a tensor of shape (n_samples,))."""
         rows = self.rows
-        return torch.sparse_csr_tensor(rows.crow_indices(), rows.col_indices(),
-                                       rows.values() * scale[self.row_of_value()],
-                                       size=self.shape, check_invariants=False)
+        return csr_tensor(rows.crow_indices(), rows.col_indices(),
+                          rows.values() * scale[self.row_of_value()], self.shape)
 
     def row_of_value(self):
         """The row index of every stored value of ``X``."""
@@ -400,16 +431,25 @@ class SparseDesign:
             rank = (torch.arange(int(new_crow[-1]), device=self.device)
                     - torch.repeat_interleave(new_crow[:-1], counts))
             kept = torch.repeat_interleave(crow[index].long(), counts) + rank
-        rows = torch.sparse_csr_tensor(new_crow.to(crow.dtype), columns[kept], values[kept],
-                                       size=(len(new_crow) - 1, self.shape[1]),
-                                       check_invariants=False)
+        rows = csr_tensor(new_crow.to(crow.dtype), columns[kept], values[kept],
+                          (len(new_crow) - 1, self.shape[1]))
         return SparseDesign(rows, None)
 
 
 def _csr_astype(matrix, dtype):
-    return torch.sparse_csr_tensor(matrix.crow_indices(), matrix.col_indices(),
-                                   matrix.values().to(dtype), size=matrix.shape,
-                                   check_invariants=False)
+    return csr_tensor(matrix.crow_indices(), matrix.col_indices(), matrix.values().to(dtype),
+                      matrix.shape)
+
+
+def csr_tensor(crow_indices, col_indices, values, size):
+    """A CSR tensor, without torch's notice that its CSR support is in beta.
+
+    We use its stable part (products with dense tensors, CSR times CSR).
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow_indices, col_indices, values, size=size,
+                                       check_invariants=False)
 
 
 def times_transpose(matrix, X):
