@@ -302,7 +302,8 @@ BAD_PARAMETERS = [
     ("device", "cpux", ValueError, "'device' parameter .* must be a device name"),
     ("device", "cuda:abc", ValueError, "'device' parameter .* must be a device name"),
     ("device", 0, TypeError, "'device' parameter"),
-    ("callbacks", [_NotACallback()], TypeError, "'callbacks' parameter .* list of skorch callbacks"),
+    ("callbacks", [_NotACallback()], TypeError,
+     "'callbacks' parameter .* list of skorch callbacks"),
     ("callbacks", "BackupAndRestore", ValueError, "'callbacks' parameter"),
 ]
 PARAMETER_CASES = [

@@ -14,12 +14,26 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
+from sklearn_dl import TorchClassifier
+from sklearn_dl.modules import Dropout, use_generator
 from sklearn_dl.neural_network import (
     CNNClassifier,
     LSTMClassifier,
     MLPClassifier,
     MLPRegressor,
 )
+
+
+class _UserNet(torch.nn.Module):
+    """A module of a user's own whose dropout is sklearn_dl's."""
+
+    def __init__(self, n_features, n_outputs):
+        super().__init__()
+        self.layers = torch.nn.Sequential(torch.nn.Linear(n_features, 16), torch.nn.ReLU(),
+                                          Dropout(0.3), torch.nn.Linear(16, n_outputs))
+
+    def forward(self, X):
+        return self.layers(X)
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +57,7 @@ RANDOM_MODELS = {
                          early_stopping=True, batch_size=32, max_iter=4, random_state=0),
     "lstm": LSTMClassifier(input_shape=(4, 2), hidden_size=8, num_layers=2, dropout=0.3,
                            batch_size=32, max_iter=4, random_state=0),
+    "user_module": TorchClassifier(module=_UserNet, batch_size=32, max_iter=4, random_state=0),
 }
 
 
@@ -63,6 +78,20 @@ def test_fits_in_threads_equal_the_serial_fit_and_leave_torch_rng_alone(data, ki
     for proba in probas:
         assert_array_equal(proba, serial)
     assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_use_generator_sets_random_layers_only():
+    # A submodule that happens to be called "generator" is left alone.
+    class WithChild(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.generator = torch.nn.Linear(2, 2)
+            self.dropout = Dropout(0.5)
+
+    generator = torch.Generator()
+    module = use_generator(WithChild(), generator)
+    assert isinstance(module.generator, torch.nn.Linear)
+    assert module.dropout.generator is generator
 
 
 def test_random_layers_pickle_and_continue(data):

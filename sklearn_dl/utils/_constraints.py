@@ -39,7 +39,7 @@ class DeviceName(StrOptions):
 
 
 class SkorchCallbacks(Options):
-    """A list of skorch callbacks, each a ``Callback`` (instance or class) or a (name, callback) pair.
+    """A list of skorch callbacks: ``Callback`` instances or classes, or (name, callback) pairs.
 
     Examples
     --------
