@@ -56,13 +56,13 @@ class _BaseTorchModule(BaseTorchEstimator):
 
     X reaches the module as ``(batch, *input_shape_)``: flat rows for tabular
     data, images or sequences when ``input_shape`` is given or X is an N-D
-    array. A subclass with a fixed architecture overrides
-    :meth:`_module_builder`.
+    array. A subclass with a fixed architecture (no ``module`` parameter)
+    overrides :meth:`_module_builder` to return its builder and arguments; an
+    ``input_shape`` parameter is optional.
     """
 
     _parameter_constraints = _ConstraintsWithModuleParams({
         **BaseTorchEstimator._parameter_constraints,
-        "module": [callable, None],
         "input_shape": ["array-like", None],
     })
 
@@ -241,7 +241,7 @@ class _BaseTorchModule(BaseTorchEstimator):
         received = tuple(X.shape[1:])
         if not reset:
             expected = self.input_shape_
-        elif self.input_shape is not None:
+        elif getattr(self, "input_shape", None) is not None:
             expected = _checked_input_shape(self.input_shape)
         else:
             expected = received
@@ -379,6 +379,7 @@ class TorchClassifier(TorchClassifierMixin, _BaseTorchModule):
 
     _parameter_constraints = _ConstraintsWithModuleParams({
         **_BaseTorchModule._parameter_constraints,
+        "module": [callable, None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     })
 
@@ -528,6 +529,7 @@ class TorchRegressor(TorchRegressorMixin, _BaseTorchModule):
 
     _parameter_constraints = _ConstraintsWithModuleParams({
         **_BaseTorchModule._parameter_constraints,
+        "module": [callable, None],
         "loss": [StrOptions({"squared_error", "poisson"})],
         "standardize_target": ["boolean"],
     })
