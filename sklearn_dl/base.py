@@ -438,7 +438,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         self.net_ = net
         self._base_seed = base_seed
         # An epoch cut short by Ctrl-C has no train_loss.
-        losses = [float(epoch["train_loss"]) for epoch in net.history if "train_loss" in epoch]
+        # numpy floats, as sklearn's loss_ and loss_curve_ hold.
+        losses = [np.float64(epoch["train_loss"]) for epoch in net.history
+                  if "train_loss" in epoch]
         self.loss_curve_ = losses
         # None when Ctrl-C came before the first epoch ended: the initial weights.
         self.loss_ = losses[-1] if losses else None

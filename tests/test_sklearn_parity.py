@@ -355,3 +355,310 @@ def test_checkpoint_without_validation_keeps_the_best_training_loss(tmp_path):
     saved = model.history_["event_cp"].to_numpy()
     np.testing.assert_array_equal(saved, model.history_["train_loss_best"].to_numpy())
     model.net_.load_params(f_params=str(tmp_path / "params.pt"))
+
+
+# -- scikit-learn's own scenarios, side by side --------------------------------------
+
+FITTED_ATTRIBUTES = ["coefs_", "intercepts_", "n_layers_", "n_outputs_", "out_activation_",
+                     "loss_", "best_loss_", "loss_curve_", "validation_scores_",
+                     "best_validation_score_", "t_", "n_iter_", "n_features_in_"]
+
+
+def _describe(value):
+    """Type, dtype and shape of a fitted attribute (of each item, for a list)."""
+    if isinstance(value, list):
+        return ("list", [_describe(item) for item in value])
+    return (type(value).__name__, str(getattr(value, "dtype", "")),
+            getattr(value, "shape", None))
+
+
+@pytest.mark.parametrize("params", [{}, {"early_stopping": True}, {"solver": "sgd"}],
+                         ids=["adam", "early_stopping", "sgd"])
+@pytest.mark.parametrize("task", ["multiclass", "binary", "multilabel", "regression",
+                                  "multioutput"])
+def test_fitted_attributes_match_sklearn(task, params):
+    # float64 data and precision='float64': sklearn's dtypes (float32 data with
+    # the default precision gives float32, as in sklearn).
+    if task == "multilabel":
+        X, y = make_multilabel_classification(n_samples=60, random_state=0)
+    elif task in ("regression", "multioutput"):
+        X, y = make_regression(n_samples=60, n_features=4, n_targets=1 + 2 * (task != "regression"),
+                               random_state=0)
+    else:
+        X, y = X_iris, y_iris if task == "multiclass" else (y_iris > 0)
+    ours, theirs = ((MLPRegressor, sk.MLPRegressor) if "regression" in task or task ==
+                    "multioutput" else (MLPClassifier, sk.MLPClassifier))
+    kwargs = dict(hidden_layer_sizes=(6, 4), max_iter=4, random_state=0, **params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mine = ours(precision="float64", **kwargs).fit(X, y)
+        reference = theirs(**kwargs).fit(X, y)
+    for name in FITTED_ATTRIBUTES + (["classes_"] if ours is MLPClassifier else []):
+        assert _describe(getattr(mine, name)) == _describe(getattr(reference, name)), name
+    assert mine.out_activation_ == reference.out_activation_
+    assert mine.n_layers_ == reference.n_layers_ == 4
+    assert mine.n_iter_ == reference.n_iter_
+    assert len(mine.loss_curve_) == len(reference.loss_curve_)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_param_dtypes(dtype, Estimator):
+    # sklearn's test_mlp_param_dtypes; float64 weights need precision='float64'.
+    precision = "float64" if dtype == np.float64 else "float32"
+    X = _X_digits.astype(dtype)
+    model = Estimator(alpha=1e-5, hidden_layer_sizes=(5, 3), random_state=1, max_iter=50,
+                      tol=1e-1, precision=precision).fit(X[:300], _y_digits[:300])
+    assert all(coef.dtype == dtype for coef in model.coefs_)
+    assert all(intercept.dtype == dtype for intercept in model.intercepts_)
+    if Estimator is MLPRegressor:
+        assert model.predict(X[300:]).dtype == dtype
+
+
+@BOTH_CLASSIFIERS
+def test_predict_proba_binary(Classifier):
+    # sklearn's test_predict_proba_binary.
+    X, y = X_digits_binary[:50], y_digits_binary[:50]
+    model = Classifier(hidden_layer_sizes=5, activation="logistic", random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    proba, log_proba = model.predict_proba(X), model.predict_log_proba(X)
+    assert proba.shape == (50, 2)
+    np.testing.assert_array_equal(proba.argmax(axis=1), log_proba.argmax(axis=1))
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y, proba[:, 1]) == 1.0
+
+
+@BOTH_CLASSIFIERS
+def test_predict_proba_multiclass(Classifier):
+    # sklearn's test_predict_proba_multiclass.
+    X, y = X_digits_multi[:10], y_digits_multi[:10]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = Classifier(hidden_layer_sizes=5).fit(X, y)
+    proba, log_proba = model.predict_proba(X), model.predict_log_proba(X)
+    assert proba.shape == (10, 3)
+    np.testing.assert_array_equal(proba.argmax(axis=1), log_proba.argmax(axis=1))
+    np.testing.assert_allclose(log_proba, np.log(proba), rtol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+
+
+@BOTH_CLASSIFIERS
+def test_predict_proba_multilabel(Classifier):
+    # sklearn's test_predict_proba_multilabel: no softmax, so rows need not sum to 1.
+    X, Y = make_multilabel_classification(n_samples=50, random_state=0)
+    model = Classifier(solver="lbfgs", hidden_layer_sizes=30, random_state=0).fit(X, Y)
+    proba = model.predict_proba(X)
+    assert proba.shape == Y.shape
+    np.testing.assert_array_equal(proba > 0.5, Y)
+    assert (proba.sum(1) - 1).dot(proba.sum(1) - 1) > 1e-10
+    # Ours is computed from the logits, so it keeps what log(proba) rounds to 0.
+    np.testing.assert_allclose(model.predict_log_proba(X), np.log(proba), rtol=1e-5,
+                               atol=1e-10)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, sk.MLPClassifier, MLPRegressor,
+                                       sk.MLPRegressor])
+def test_early_stopping(Estimator):
+    # sklearn's test_early_stopping.
+    X, y = X_digits_binary[:100], y_digits_binary[:100]
+    tol = 0.2
+    model = Estimator(tol=tol, max_iter=3000, solver="sgd", early_stopping=True).fit(X, y)
+    assert model.max_iter > model.n_iter_
+    assert model.best_loss_ is None
+    assert isinstance(model.validation_scores_, list)
+    assert len(model.validation_scores_) == model.n_iter_
+    assert max(model.validation_scores_) == model.best_validation_score_
+    assert model.best_validation_score_ + tol > model.validation_scores_[-2]
+    assert model.best_validation_score_ + tol > model.validation_scores_[-1]
+    model = Estimator(tol=tol, max_iter=3000, solver="sgd", early_stopping=False).fit(X, y)
+    assert model.validation_scores_ is None
+    assert model.best_validation_score_ is None
+    assert model.best_loss_ is not None
+
+
+@BOTH_CLASSIFIERS
+def test_early_stopping_is_stratified(Classifier):
+    # sklearn's test_early_stopping_stratified: the same error from the split.
+    with pytest.raises(ValueError, match="The least populated classes in y have only 1 member"):
+        Classifier(early_stopping=True).fit([[1, 2], [2, 3], [3, 4], [4, 5]], [0, 0, 0, 1])
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_early_stopping_errors(Estimator):
+    # sklearn's test_mlp_partial_fit_after_fit and test_minimum_input_sample_size.
+    model = Estimator(early_stopping=True, max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        model.partial_fit(X_iris, y_iris)
+    X, y = make_regression(n_samples=2, n_features=5, random_state=0)
+    with pytest.raises(ValueError, match="The validation set is too small"):
+        MLPRegressor(early_stopping=True, random_state=0).fit(X, y)
+
+
+def test_early_stopping_with_string_labels_and_sample_weight():
+    # sklearn's test_mlp_early_stopping_string_labels and
+    # test_mlp_sample_weight_with_early_stopping.
+    labels = np.array(["class_a", "class_b", "class_c"], dtype=object)
+    model = MLPClassifier(early_stopping=True, max_iter=5, hidden_layer_sizes=(10,),
+                          random_state=42)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, labels[y_iris])
+    assert len(model.validation_scores_) == model.n_iter_
+    assert np.isfinite(model.validation_scores_).all()
+    X, y = make_regression(n_samples=100, n_features=2, n_informative=2, random_state=42)
+    params = dict(hidden_layer_sizes=10, early_stopping=True, tol=1e-2, learning_rate_init=0.01,
+                  batch_size=10, random_state=42)
+    weighted = MLPRegressor(**params).fit(X, y, sample_weight=np.ones_like(y))
+    np.testing.assert_allclose(weighted.predict(X), MLPRegressor(**params).fit(X, y).predict(X))
+
+
+@BOTH_CLASSIFIERS
+def test_warm_start_refuses_new_classes(Classifier):
+    # sklearn's test_warm_start, with its exact message.
+    model = Classifier(hidden_layer_sizes=2, solver="lbfgs", warm_start=True, random_state=42,
+                       tol=1e-2).fit(X_iris, y_iris)
+    model.fit(X_iris, y_iris)
+    y_4classes = np.array([0] * 37 + [1] * 37 + [2] * 38 + [3] * 38)
+    message = ("warm_start can only be used where `y` has the same classes as in the previous "
+               "call to fit. Previously got [0 1 2], `y` has [0 1 2 3]")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        model.fit(X_iris, y_4classes)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_warm_start_full_iteration(Estimator):
+    # sklearn's test_warm_start_full_iteration.
+    model = Estimator(hidden_layer_sizes=2, solver="sgd", warm_start=True, max_iter=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris)
+        assert model.n_iter_ == 3
+        model.fit(X_iris, y_iris)
+        assert model.n_iter_ == 3
+    assert len(model.loss_curve_) == 6
+
+
+@pytest.mark.parametrize("Classifier", [MLPClassifier, sk.MLPClassifier], ids=["ours", "sklearn"])
+def test_tolerance_and_n_iter_no_change(Classifier):
+    # sklearn's test_tolerance, test_n_iter_no_change and test_n_iter_no_change_inf.
+    assert Classifier(tol=0.5, max_iter=3000, solver="sgd").fit([[3, 2], [1, 6]],
+                                                                [1, 0]).n_iter_ < 3000
+    X, y = X_digits_binary[:100], y_digits_binary[:100]
+    for n_iter_no_change in [2, 5]:
+        model = Classifier(tol=0.01, max_iter=3000, solver="sgd",
+                           n_iter_no_change=n_iter_no_change).fit(X, y)
+        assert n_iter_no_change < model.n_iter_ < 3000
+    model = Classifier(tol=1e9, max_iter=30, solver="sgd", n_iter_no_change=np.inf)
+    with pytest.warns(ConvergenceWarning, match="Stochastic Optimizer: Maximum iterations "
+                                                r"\(30\) reached"):
+        model.fit(X, y)
+    assert model.n_iter_ == 30
+
+
+@pytest.mark.parametrize("Classifier", [MLPClassifier, sk.MLPClassifier], ids=["ours", "sklearn"])
+def test_alpha_shrinks_weights(Classifier):
+    # sklearn's test_alpha.
+    X, y = X_digits_binary[:100], y_digits_binary[:100]
+    sums = []
+    for alpha in [0, 1]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = Classifier(hidden_layer_sizes=10, alpha=alpha, random_state=1).fit(X, y)
+        sums.append([np.abs(coef).sum() for coef in model.coefs_])
+    assert (np.array(sums[0]) > np.array(sums[1])).all()
+
+
+def test_shuffle():
+    # sklearn's test_shuffle: same settings, same weights; shuffling changes them.
+    X, y = make_regression(n_samples=50, n_features=5, random_state=0)
+
+    def first_layer(shuffle):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return MLPRegressor(hidden_layer_sizes=1, max_iter=1, batch_size=1, random_state=0,
+                                shuffle=shuffle).fit(X, y).coefs_[0]
+
+    for shuffle in [True, False]:
+        np.testing.assert_array_equal(first_layer(shuffle), first_layer(shuffle))
+    assert not np.array_equal(first_layer(True), first_layer(False))
+
+
+def test_partial_fit_equals_fit():
+    # sklearn's test_partial_fit_classification and test_partial_fit_regression.
+    model = MLPClassifier(solver="sgd", max_iter=100, random_state=1, tol=0, alpha=1e-5,
+                          learning_rate_init=0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = model.fit(X_digits_multi, y_digits_multi).predict(X_digits_multi)
+    incremental = MLPClassifier(solver="sgd", random_state=1, alpha=1e-5, learning_rate_init=0.2)
+    for _ in range(100):
+        incremental.partial_fit(X_digits_multi, y_digits_multi, classes=[0, 1, 2])
+    np.testing.assert_array_equal(incremental.predict(X_digits_multi), fitted)
+    assert incremental.score(X_digits_multi, y_digits_multi) > 0.95
+    params = dict(solver="sgd", random_state=1, learning_rate_init=0.01, batch_size=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = MLPRegressor(max_iter=100, **params).fit(X_reg, y_reg).predict(X_reg)
+    incremental = MLPRegressor(**params)
+    for _ in range(100):
+        incremental.partial_fit(X_reg, y_reg)
+    np.testing.assert_allclose(incremental.predict(X_reg), fitted, rtol=1e-4, atol=1e-4)
+    assert incremental.score(X_reg, y_reg) > 0.65
+
+
+def test_multilabel_partial_fit():
+    # sklearn's test_multilabel_classification, partial_fit part.
+    X, Y = make_multilabel_classification(n_samples=50, random_state=0)
+    model = MLPClassifier(solver="sgd", hidden_layer_sizes=50, random_state=0,
+                          activation="logistic", alpha=1e-5, learning_rate_init=0.2)
+    for _ in range(100):
+        model.partial_fit(X, Y, classes=[0, 1, 2, 3, 4])
+    assert model.score(X, Y) > 0.9
+    MLPClassifier(early_stopping=True, max_iter=3).fit(X, Y).predict(X)
+
+
+def test_partial_fit_after_joblib_round_trip(tmp_path):
+    # sklearn's test_mlp_loading_from_joblib_partial_fit.
+    import joblib
+
+    model = MLPRegressor(hidden_layer_sizes=(42,), random_state=42, learning_rate_init=0.01,
+                         max_iter=200).fit([[2]], [4])
+    joblib.dump(model, tmp_path / "mlp.pkl")
+    loaded = joblib.load(tmp_path / "mlp.pkl")
+    for _ in range(200):
+        loaded.partial_fit([[2]], [1])
+    np.testing.assert_allclose(loaded.predict([[2]]), [1], rtol=1e-4)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor, sk.MLPClassifier,
+                                       sk.MLPRegressor])
+def test_nonfinite_inputs_raise_value_error(Estimator):
+    # sklearn's test_nonfinite_params: a ValueError, never non-finite weights.
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10) > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ValueError):
+            Estimator().fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_feature_names_with_early_stopping(Estimator):
+    # sklearn's test_preserve_feature_names: no UserWarning about feature names.
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    X = pd.DataFrame(rng.randn(10, 2), columns=["colname_a", "colname_b"])
+    y = pd.Series(np.arange(10) % 2, name="colname_y")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Estimator(early_stopping=True, validation_fraction=0.2, max_iter=3).fit(X, y)
