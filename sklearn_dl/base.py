@@ -496,8 +496,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
     def history_(self):
         """Per-epoch training history as a :class:`pandas.DataFrame`.
 
-        One row per epoch with ``train_loss``, ``dur`` (seconds) and, with
-        ``early_stopping``, ``valid_loss`` and ``valid_score``.
+        One row per epoch with ``train_loss``, ``train_loss_best``, ``dur``
+        (seconds) and, with ``early_stopping``, ``valid_loss``,
+        ``valid_loss_best`` and ``valid_score``, plus what callbacks record.
         """
         rows = [{key: value for key, value in epoch.items() if key != "batches"}
                 for epoch in self.net_.history]
@@ -848,7 +849,10 @@ TRAINING_PARAMETERS_DOC = """\
 
     callbacks : list of (name, skorch callback) tuples or callbacks, default=None
         Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied
-        for each fit.
+        for each fit. Without a validation set (``early_stopping=False`` or
+        ``'lbfgs'``), a callback that monitors ``valid_loss`` or
+        ``valid_loss_best`` (skorch's default for ``Checkpoint`` and
+        ``EarlyStopping``) monitors ``train_loss`` / ``train_loss_best``.
 
     compile : bool or dict, default=False
         Train through ``torch.compile`` (a dict is passed to it as keyword
@@ -905,5 +909,6 @@ TRAINING_ATTRIBUTES_DOC = """\
         The trained network.
 
     history_ : pandas.DataFrame
-        Per-epoch table: ``train_loss``, ``dur`` and, with ``early_stopping``,
-        ``valid_loss`` and ``valid_score``."""
+        Per-epoch table: ``train_loss``, ``train_loss_best``, ``dur`` and,
+        with ``early_stopping``, ``valid_loss``, ``valid_loss_best`` and
+        ``valid_score``."""

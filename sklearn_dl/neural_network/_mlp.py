@@ -185,9 +185,13 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
 
     coefs_ : list of ndarray
         ``coefs_[i]`` is the weight matrix of layer i, of shape (fan_in, fan_out).
+        Views of the network's weights in host memory: assigning the list or
+        an item, or editing in place, changes the network (on a GPU, only
+        assignment does).
 
     intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the bias vector of layer i + 1.
+        ``intercepts_[i]`` is the bias vector of layer i + 1; writable as
+        ``coefs_``.
 
     n_layers_ : int
         Number of layers, input and output included.
@@ -352,9 +356,13 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
 
     coefs_ : list of ndarray
         ``coefs_[i]`` is the weight matrix of layer i, of shape (fan_in, fan_out).
+        Views of the network's weights in host memory: assigning the list or
+        an item, or editing in place, changes the network (on a GPU, only
+        assignment does).
 
     intercepts_ : list of ndarray
-        ``intercepts_[i]`` is the bias vector of layer i + 1.
+        ``intercepts_[i]`` is the bias vector of layer i + 1; writable as
+        ``coefs_``.
 
     n_layers_ : int
         Number of layers, input and output included.
