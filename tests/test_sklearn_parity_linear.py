@@ -405,8 +405,9 @@ def _sparse_problem(classification):
     X = sp.random(300, 40, density=0.1, format="csr", random_state=0)
     coef = rng.standard_normal(40)
     raw = X @ coef + 0.5
-    y = (raw > np.median(raw)).astype(int) if classification else raw + 0.1 * rng.standard_normal(300)
-    return X, y
+    if classification:
+        return X, (raw > np.median(raw)).astype(int)
+    return X, raw + 0.1 * rng.standard_normal(300)
 
 
 @pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_matrix, sp.csr_array])
@@ -697,8 +698,9 @@ def test_ridge_sample_weight_consistency(container, solver):
     doubled[:10] *= 2
     stacked = np.concatenate([X.toarray() if container else X, (X[:10].toarray()
                                                                if container else X[:10])])
-    repeated = ours.Ridge(**params).fit(stacked if container is None else container(stacked),
-                                        np.r_[y, y[:10]], sample_weight=np.r_[weights, weights[:10]])
+    repeated = ours.Ridge(**params).fit(
+        stacked if container is None else container(stacked), np.r_[y, y[:10]],
+        sample_weight=np.r_[weights, weights[:10]])
     np.testing.assert_allclose(ours.Ridge(**params).fit(X, y, sample_weight=doubled).coef_,
                                repeated.coef_, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(zeroed.coef_, sk.Ridge(alpha=0.3).fit(

@@ -127,7 +127,10 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
         self.coef_ = coef.cpu().numpy()[0] if ravel else coef.cpu().numpy()
         # As sklearn's: a numpy scalar of X's dtype for 1-D y, 0.0 without intercept.
         intercept = intercept.cpu().numpy()
-        self.intercept_ = (intercept[0] if y.ndim == 1 else intercept) if self.fit_intercept else 0.0
+        if not self.fit_intercept:
+            self.intercept_ = 0.0
+        else:
+            self.intercept_ = intercept[0] if y.ndim == 1 else intercept
         return self
 
     def predict(self, X):
@@ -200,7 +203,8 @@ class TorchLinearRegressor(RegressorMixin, DocLinkMixin, BaseEstimator):
                 # ||y - X w||^2 + alpha ||w||^2 is least squares on rows of sqrt(alpha) I.
                 ridge_rows = strength.sqrt() * torch.eye(X.shape[1], dtype=X.dtype,
                                                          device=X.device)
-                A, b = torch.cat([X, ridge_rows]), torch.cat([target, target.new_zeros(X.shape[1])])
+                A = torch.cat([X, ridge_rows])
+                b = torch.cat([target, target.new_zeros(X.shape[1])])
             else:
                 A, b = X, target
             coef, iterations = _solvers.nnls(A, b)

@@ -244,8 +244,8 @@ class Ridge(TorchLinearRegressor):
           normal equations would be a large dense matrix;
         - 'cholesky': Cholesky solve of the normal equations (in the dtype of
           ``X`` as sklearn's, float64 for sparse ``X``), or of the dual
-          (kernel) system when a dense ``X`` has more features than samples; 'svd' when ``alpha=0`` or the system is
-          not positive definite;
+          (kernel) system when a dense ``X`` has more features than samples;
+          'svd' when ``alpha=0`` or the system is not positive definite;
         - 'svd': Householder QR then SVD of the triangular factor (dense
           ``X`` only);
         - 'lbfgs': L-BFGS; with ``positive=True`` its bound-constrained
@@ -310,8 +310,7 @@ class Ridge(TorchLinearRegressor):
     Notes
     -----
     Sparse ``X`` (CSR or CSC) is accepted by every solver but 'svd' and never
-    densified. ``float32`` input gives ``float32``
-    coefficients.
+    densified. ``float32`` input gives ``float32`` coefficients.
 
     Examples
     --------

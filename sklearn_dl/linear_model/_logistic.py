@@ -163,8 +163,9 @@ class LogisticRegression(SparseCoefMixin, ClassifierMixin, DocLinkMixin, BaseEst
     Notes
     -----
     Sparse ``X`` (CSR or CSC) is multiplied as it is, never densified.
-    ``float32`` input is fitted in ``float32``, anything else in ``float64``. With several classes and no penalty on some parameters the
-    minimiser is not unique; all solvers return the one whose class rows of
+    ``float32`` input is fitted in ``float32``, anything else in ``float64``.
+    With several classes and no penalty on some parameters the minimiser is
+    not unique; all solvers return the one whose class rows of
     those parameters sum to zero, where sklearn's solvers also end.
 
     Examples
