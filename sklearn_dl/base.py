@@ -17,6 +17,7 @@ module receives). It inherits its task from :class:`TorchClassifierMixin` or
 5. copy the results to sklearn's fitted attributes.
 """
 
+import contextlib
 import copy
 import warnings
 from abc import abstractmethod
@@ -71,6 +72,7 @@ from sklearn_dl.modules.losses import (
     SoftmaxCrossEntropy,
 )
 from sklearn_dl.utils import derive_seed, resolve_device, seeded
+from sklearn_dl.utils._torch import drawing_from
 from sklearn_dl.utils._constraints import DeviceName, SkorchCallbacks
 from sklearn_dl.utils._doc_link import DocLinkMixin
 
@@ -104,6 +106,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
     names and meanings (see :class:`sklearn_dl.neural_network.MLPClassifier`
     for their documentation).
     """
+
+    # Whether the module may draw from torch's global generator while training (a
+    # user's nn.Dropout); the built-in modules draw from generators of their fit.
+    _module_draws_from_global_rng = False
 
     _parameter_constraints: dict = {
         "solver": [StrOptions({"adam", "adamw", "sgd", "lbfgs"})],
@@ -267,6 +273,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         net.shuffle_generator = torch.Generator().manual_seed(seed)
         net.random_generator = torch.Generator(device).manual_seed(_layer_seed(seed))
         use_generator(net.module_, net.random_generator)
+        # A module that may draw from torch's global generator (a user's nn.Dropout)
+        # trains on a stand-in of its own fit: reproducible, and the caller's untouched.
+        net.global_generator = (torch.Generator(device).manual_seed(_layer_seed(seed, stream=2))
+                                if self._module_draws_from_global_rng else None)
         net.batch_size = self._effective_batch_size(len(train))
         stopping = dict(net.callbacks_)["sklearn_stopping"]
         stopping.set_validation(
@@ -286,7 +296,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         elif backup is not None:
             backup.disarm()
         net.max_epochs = epochs - restored
-        net.partial_fit(train)
+        with (contextlib.nullcontext() if net.global_generator is None
+              else drawing_from(net.global_generator)):
+            net.partial_fit(train)
         epochs_run = sum("train_loss" in epoch for epoch in net.history[n_epochs_before:])
         if backup is not None and (stopping.stopped_ or epochs_run >= epochs):
             backup.finish()
@@ -525,9 +537,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         return tags
 
 
-def _layer_seed(seed):
-    """The seed of dropout and augmentation, drawn apart from the shuffling's ``seed``."""
-    return int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+def _layer_seed(seed, stream=1):
+    """The seed of dropout and augmentation (stream 1) or of the stand-in for torch's
+    global generator (stream 2), drawn apart from the shuffling's ``seed``."""
+    return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
 
 
 def _backup_callback(net):

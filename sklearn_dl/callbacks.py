@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from sklearn_dl.utils._torch import generator_state
+
 __all__ = ["BackupAndRestore"]
 
 _FORMAT = 1
@@ -193,6 +195,8 @@ def _snapshot(net, fingerprint):
         "shuffle_rng": net.shuffle_generator.get_state(),
         "random_rng": net.random_generator.get_state(),
     }
+    if getattr(net, "global_generator", None) is not None:
+        state["global_rng"] = generator_state(net.global_generator)
     scaler = getattr(net, "_grad_scaler", None)
     if scaler is not None:
         state["grad_scaler"] = scaler.state_dict()
@@ -208,6 +212,8 @@ def _restore(net, state):
     net.shuffle_generator.set_state(state["shuffle_rng"].cpu())
     # The generator of dropout and augmentation, which belongs to this fit.
     net.random_generator.set_state(state["random_rng"].cpu())
+    if "global_rng" in state:
+        net.global_generator.set_state(state["global_rng"].cpu())
     if "grad_scaler" in state:
         net._gradient_scaler().load_state_dict(state["grad_scaler"])
 

@@ -1,6 +1,7 @@
 """TorchClassifier / TorchRegressor: a user's own module with the package's guarantees."""
 
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import optuna
@@ -266,6 +267,29 @@ def test_same_seed_same_model_other_seed_other_model(blobs):
     state = torch.get_rng_state()
     TorchRegressor(tabular, max_iter=2, random_state=0).fit(X, X[:, 0])
     assert torch.equal(state, torch.get_rng_state())  # global RNG untouched
+
+
+def with_torch_dropout(n_features, n_outputs):
+    return nn.Sequential(nn.Linear(n_features, 16), nn.ReLU(), nn.Dropout(0.5),
+                         nn.Linear(16, n_outputs))
+
+
+def test_torch_dropout_in_a_user_module_is_seeded_by_random_state(blobs):
+    # nn.Dropout draws from torch's global generator: training draws from a stand-in
+    # seeded by random_state, whatever the caller did to torch's generator, in threads too.
+    X, y = blobs
+    model = TorchClassifier(with_torch_dropout, max_iter=4, random_state=0)
+    fits = []
+    for global_seed in (1, 2):
+        torch.manual_seed(global_seed)
+        state = torch.get_rng_state()
+        fits.append(clone(model).fit(X, y).predict_proba(X))
+        assert torch.equal(state, torch.get_rng_state())
+    assert_array_equal(fits[0], fits[1])
+    with ThreadPoolExecutor(4) as pool:
+        in_threads = list(pool.map(lambda _: clone(model).fit(X, y).predict_proba(X), range(4)))
+    for proba in in_threads:
+        assert_array_equal(proba, fits[0])
 
 
 def test_divergence_guard_applies_to_user_modules(blobs):

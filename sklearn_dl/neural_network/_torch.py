@@ -61,6 +61,10 @@ class _BaseTorchModule(BaseTorchEstimator):
     ``input_shape`` parameter is optional.
     """
 
+    # A user's module may use nn.Dropout or torch.rand: it trains on a stand-in for
+    # torch's global generator, seeded by random_state (fits in threads take turns).
+    _module_draws_from_global_rng = True
+
     _parameter_constraints = _ConstraintsWithModuleParams({
         **BaseTorchEstimator._parameter_constraints,
         "input_shape": ["array-like", None],

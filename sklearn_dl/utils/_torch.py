@@ -117,3 +117,59 @@ def seeded(seed, device):
         else:
             torch.manual_seed(seed)
         yield
+
+
+@contextlib.contextmanager
+def drawing_from(generator):
+    """Run the block with torch's global generator replaced by ``generator``.
+
+    For modules that draw from torch's global generator (``nn.Dropout``,
+    ``F.dropout``, ``torch.rand`` in ``forward``): the block draws from
+    ``generator``'s state instead, that state advances as the block draws,
+    and the caller's global generator is untouched afterwards. Blocks in
+    different threads run one at a time, so none sees another's draws.
+
+    Parameters
+    ----------
+    generator : torch.Generator
+        Its device's global generator is the one replaced.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.utils._torch import drawing_from
+    >>> before = torch.random.get_rng_state()
+    >>> mine = torch.Generator().manual_seed(0)
+    >>> with drawing_from(mine):
+    ...     first = torch.rand(2)
+    >>> torch.equal(first, torch.rand(2, generator=torch.Generator().manual_seed(0)))
+    True
+    >>> torch.equal(before, torch.random.get_rng_state())
+    True
+    """
+    device = generator.device
+    cuda = device.type == "cuda"
+    index = device.index if device.index is not None else (torch.cuda.current_device() if cuda else 0)
+    with _GLOBAL_RNG_LOCK, torch.random.fork_rng(devices=[index] if cuda else [],
+                                                 device_type="cuda"):
+        if cuda:
+            torch.cuda.set_rng_state(generator.get_state(), index)
+        else:
+            torch.default_generator.set_state(generator.get_state())
+        _IN_USE[id(generator)] = lambda: (torch.cuda.get_rng_state(index) if cuda
+                                         else torch.default_generator.get_state())
+        try:
+            yield
+        finally:
+            generator.set_state(_IN_USE.pop(id(generator))())
+
+
+# The generators that a drawing_from block stands in for torch's global one,
+# with how to read their live state there.
+_IN_USE = {}
+
+
+def generator_state(generator):
+    """``generator.get_state()``, also while a :func:`drawing_from` block draws from it."""
+    live = _IN_USE.get(id(generator))
+    return generator.get_state() if live is None else live()
