@@ -5,6 +5,7 @@ from torch import nn
 from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
 
 from sklearn_dl.modules._layers import Dropout
+from sklearn_dl.modules._sequence import SequenceInput
 
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
@@ -21,7 +22,9 @@ class RecurrentNet(nn.Module):
     mask and the batch is packed (``pack_padded_sequence``), so each sequence's
     output is its state after its own last step and the padding changes
     nothing. The module stays a function of one tensor, which chunked
-    prediction and skorch need.
+    prediction and skorch need. Token sequences (``vocab_size`` set, one
+    feature per step) go through an embedding, id 0 being padding (see
+    :class:`SequenceInput`).
 
     The head reads the last layer's final hidden state (both directions'
     when ``bidirectional``) and outputs raw scores, one per output.
@@ -42,6 +45,9 @@ class RecurrentNet(nn.Module):
     dropout : float
         Probability of zeroing a recurrent layer's outputs during training:
         between stacked layers and before the head.
+    vocab_size, embedding_dim : int or None
+        Token input: number of ids (padding id 0 included) and embedding
+        width; None for numeric input.
 
     Examples
     --------
@@ -53,17 +59,18 @@ class RecurrentNet(nn.Module):
     """
 
     def __init__(self, input_shape, n_outputs, cell="lstm", hidden_size=64, num_layers=1,
-                 bidirectional=False, dropout=0.0):
+                 bidirectional=False, dropout=0.0, vocab_size=None, embedding_dim=None):
         super().__init__()
         self.input_shape = tuple(int(size) for size in input_shape)
         self.cell = cell
         self.hidden_size = hidden_size
+        self.input = SequenceInput(self.input_shape[1], vocab_size, embedding_dim)
         if num_layers > 1 and dropout > 0:
             # torch's own dropout between layers draws from the global generator.
-            self.rnn = StackedRecurrent(cell, self.input_shape[1], hidden_size, num_layers,
+            self.rnn = StackedRecurrent(cell, self.input.output_dim, hidden_size, num_layers,
                                         bidirectional, dropout)
         else:
-            self.rnn = _CELLS[cell](input_size=self.input_shape[1], hidden_size=hidden_size,
+            self.rnn = _CELLS[cell](input_size=self.input.output_dim, hidden_size=hidden_size,
                                     num_layers=num_layers, bidirectional=bidirectional,
                                     batch_first=True)
         self.n_directions = 2 if bidirectional else 1
@@ -95,11 +102,10 @@ class RecurrentNet(nn.Module):
         nn.init.zeros_(self.head.bias)
 
     def forward(self, X):
-        sequences = X.view(len(X), *self.input_shape)
-        padding = torch.isnan(sequences).all(dim=2)
+        sequences, padding = self.input(X)
         if padding.any():
-            lengths = (~padding).sum(dim=1)
-            sequences = sequences.masked_fill(padding.unsqueeze(2), 0.0)
+            # An all-padding sequence (an empty text) is read as one zero step.
+            lengths = (~padding).sum(dim=1).clamp(min=1)
             sequences = pack_padded_sequence(sequences, lengths.cpu(), batch_first=True,
                                               enforce_sorted=False)
         _, state = self.rnn(sequences)

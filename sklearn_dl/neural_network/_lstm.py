@@ -2,20 +2,23 @@
 
 from numbers import Integral, Real
 
-import numpy as np
-from sklearn.base import _fit_context, is_regressor
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import validate_data
 
 from sklearn_dl.base import (
     TRAINING_ATTRIBUTES_DOC,
     TRAINING_PARAMETERS_DOC,
-    BaseTorchEstimator,
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
 from sklearn_dl.modules import RecurrentNet
+from sklearn_dl.neural_network._sequence import (
+    SEQUENCE_ATTRIBUTES_DOC,
+    SEQUENCE_INPUT_DOC,
+    TOKEN_PARAMETERS_DOC,
+    _BaseSequence,
+)
 
 _RECURRENT_PARAMETERS_DOC = """\
     cell : {'lstm', 'gru'}, default='lstm'
@@ -41,34 +44,27 @@ _RECURRENT_PARAMETERS_DOC = """\
         shape (n_samples, T) as univariate sequences of length T. A 3-D X
         (n_samples, timesteps, features) carries its own shape."""
 
-_SEQUENCE_INPUT_DOC = """\
-    Input: a 3-D array (n_samples, timesteps, features), a 2-D array read
-    through ``input_shape``, or a list of arrays of different lengths (each
-    (length,) or (length, features)). Shorter sequences are NaN-padded at the
-    end, and NaN timesteps at the end of a sequence of a 2-D / 3-D X are
-    padding too: the batch is packed, so a padded sequence is predicted as the
-    same sequence alone. NaN anywhere else is an error.
+_EMBEDDING_DOC = """\
+    embedding_dim : int or None, default=None
+        Width of the token embedding (token input only); None is
+        ``hidden_size``."""
 
+_GRADIENT_CLIPPING_DOC = """\
     Gradients are clipped to a norm of 1 by default (``max_grad_norm=1.0``):
     back-propagation through time multiplies Jacobians over the steps, and a
     single exploding batch can otherwise wreck a recurrent net's weights."""
 
-_RECURRENT_ATTRIBUTES_DOC = """\
-    input_shape_ : tuple of int
-        ``(timesteps, features)`` of the sequences seen in ``fit``."""
 
-
-class _BaseRecurrent(BaseTorchEstimator):
-    """Parameters and sequence input that both recurrent estimators share."""
+class _BaseRecurrent(_BaseSequence):
+    """Parameters that both recurrent estimators share."""
 
     _parameter_constraints: dict = {
-        **BaseTorchEstimator._parameter_constraints,
+        **_BaseSequence._parameter_constraints,
         "cell": [StrOptions({"lstm", "gru"})],
         "hidden_size": [Interval(Integral, 1, None, closed="left")],
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "input_shape": [tuple, None],
     }
 
     def _make_net(self, sample_shape, device, n_samples):
@@ -81,110 +77,9 @@ class _BaseRecurrent(BaseTorchEstimator):
     def _build_module(self, n_features, n_outputs):
         return RecurrentNet(self.input_shape_, n_outputs, cell=self.cell,
                             hidden_size=self.hidden_size, num_layers=self.num_layers,
-                            bidirectional=self.bidirectional, dropout=self.dropout)
-
-    def _validate_X(self, X, reset):
-        X, shape = self._flatten_sequences(X, reset)
-        X = validate_data(self, X, reset=reset, **self._input_check_params())
-        return self._check_padding(X, reset, shape)
-
-    def _validate_X_y(self, X, y, reset):
-        X, shape = self._flatten_sequences(X, reset)
-        X, y = validate_data(self, X, y, reset=reset, multi_output=True,
-                             y_numeric=is_regressor(self), **self._input_check_params())
-        return self._check_padding(X, reset, shape), y
-
-    def _input_check_params(self):
-        # NaN is padding; _check_padding rejects it anywhere else.
-        return {"dtype": (np.float64, np.float32), "ensure_all_finite": "allow-nan"}
-
-    def _flatten_sequences(self, X, reset):
-        """Ragged list or 3-D array -> (2-D array, its (timesteps, features)); 2-D as is.
-
-        A 2-D X goes to ``validate_data`` untouched, so that pandas column
-        names and sklearn's messages about the number of features still apply.
-        """
-        expected = None if reset else self.input_shape_
-        if isinstance(X, (list, tuple)):
-            X = _pad_ragged(X, expected[0] if expected else None) if _is_ragged(X) else np.asarray(X)
-        if getattr(X, "ndim", None) != 3:
-            return X, None
-        if reset and self.input_shape is not None and X.shape[1:] != tuple(self.input_shape):
-            raise ValueError(f"X has sequences of shape {X.shape[1:]} but input_shape is "
-                             f"{tuple(self.input_shape)}.")
-        if expected is not None and X.shape[1:] != expected:
-            if X.shape[2] == expected[1] and X.shape[1] < expected[0]:
-                # Shorter sequences than in fit: pad them, padding is harmless.
-                X = np.pad(X.astype(np.float64), [(0, 0), (0, expected[0] - X.shape[1]), (0, 0)],
-                           constant_values=np.nan)
-            else:
-                raise ValueError(f"X has sequences of shape {X.shape[1:]} (timesteps, "
-                                 f"features) but {type(self).__name__} was fitted with "
-                                 f"{expected}.")
-        return X.reshape(len(X), -1), X.shape[1:]
-
-    def _check_padding(self, X, reset, shape):
-        if reset:
-            self.input_shape_ = self._resolve_input_shape(X.shape[1], shape)
-        timesteps, features = self.input_shape_
-        nan = np.isnan(X.reshape(len(X), timesteps, features))
-        padding = nan.all(axis=2)
-        if (np.any(nan & ~padding[:, :, None]) or np.any(padding[:, 1:] < padding[:, :-1])
-                or np.any(padding[:, 0])):
-            raise ValueError(
-                "Input X contains NaN outside of padding: only whole timesteps at the end "
-                "of a sequence may be NaN (padding of a shorter sequence), and every "
-                "sequence needs at least one step."
-            )
-        return X
-
-    def _resolve_input_shape(self, n_features, shape):
-        shape = shape or self.input_shape
-        if shape is None:
-            return (n_features, 1)
-        shape = tuple(int(size) for size in shape)
-        if len(shape) != 2 or shape[0] * shape[1] != n_features:
-            raise ValueError(f"input_shape={shape} (timesteps, features) does not match X "
-                             f"with {n_features} features per sample: expected "
-                             f"timesteps * features == {n_features}.")
-        return shape
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # NaN is accepted as padding only, not as missing values.
-        tags.input_tags.sparse = False
-        return tags
-
-    def _check_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
-        return True
-
-
-def _is_ragged(X):
-    lengths = {len(sequence) if hasattr(sequence, "__len__") else None for sequence in X}
-    return len(lengths) > 1 and None not in lengths
-
-
-def _pad_ragged(X, timesteps):
-    """List of (length,) or (length, features) arrays -> NaN-padded 3-D array."""
-    sequences = [np.asarray(sequence, dtype=np.float64) for sequence in X]
-    sequences = [s.reshape(-1, 1) if s.ndim == 1 else s for s in sequences]
-    longest = max(len(s) for s in sequences)
-    timesteps = timesteps or longest
-    if longest > timesteps:
-        raise ValueError(f"X has a sequence of {longest} timesteps but the estimator was "
-                         f"fitted on sequences of at most {timesteps}.")
-    if len({s.shape[1:] for s in sequences}) > 1 or sequences[0].ndim != 2:
-        raise ValueError("Every sequence of a ragged X must have the same number of features; "
-                         f"got shapes {sorted({s.shape for s in sequences})}.")
-    padded = np.full((len(sequences), timesteps, sequences[0].shape[1]), np.nan)
-    for row, sequence in zip(padded, sequences):
-        row[:len(sequence)] = sequence
-    return padded
+                            bidirectional=self.bidirectional, dropout=self.dropout,
+                            vocab_size=self.vocab_size_,
+                            embedding_dim=self.embedding_dim or self.hidden_size)
 
 
 class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
@@ -195,11 +90,17 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
     :class:`MLPClassifier` (binary, multiclass, multi-label), and training
     runs through skorch with the same parameters.
 
-{_SEQUENCE_INPUT_DOC}
+{SEQUENCE_INPUT_DOC}
+
+{_GRADIENT_CLIPPING_DOC}
 
     Parameters
     ----------
 {_RECURRENT_PARAMETERS_DOC}
+
+{TOKEN_PARAMETERS_DOC}
+
+{_EMBEDDING_DOC}
 
 {TRAINING_PARAMETERS_DOC.replace("max_grad_norm : float or None, default=None",
                                  "max_grad_norm : float or None, default=1.0")}
@@ -212,7 +113,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
     classes_ : ndarray of shape (n_classes,)
         Class labels.
 
-{_RECURRENT_ATTRIBUTES_DOC}
+{SEQUENCE_ATTRIBUTES_DOC}
 
 {TRAINING_ATTRIBUTES_DOC}
 
@@ -249,6 +150,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         bidirectional=False,
         dropout=0.0,
         input_shape=None,
+        vocab_size=None,
+        embedding_dim=None,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -284,6 +187,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.input_shape = input_shape
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -343,11 +248,17 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
     and roll the model forward with
     :class:`sklearn_dl.time_series.RecursiveForecaster`.
 
-{_SEQUENCE_INPUT_DOC}
+{SEQUENCE_INPUT_DOC}
+
+{_GRADIENT_CLIPPING_DOC}
 
     Parameters
     ----------
 {_RECURRENT_PARAMETERS_DOC}
+
+{TOKEN_PARAMETERS_DOC}
+
+{_EMBEDDING_DOC}
 
 {TRAINING_PARAMETERS_DOC.replace("max_grad_norm : float or None, default=None",
                                  "max_grad_norm : float or None, default=1.0")}
@@ -360,7 +271,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
 
     Attributes
     ----------
-{_RECURRENT_ATTRIBUTES_DOC}
+{SEQUENCE_ATTRIBUTES_DOC}
 
 {TRAINING_ATTRIBUTES_DOC}
 
@@ -399,6 +310,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         bidirectional=False,
         dropout=0.0,
         input_shape=None,
+        vocab_size=None,
+        embedding_dim=None,
         solver="adam",
         alpha=0.0001,
         batch_size="auto",
@@ -434,6 +347,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.input_shape = input_shape
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size

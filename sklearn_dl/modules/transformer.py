@@ -1,0 +1,246 @@
+"""Encoder-only Transformer: the architecture behind TransformerClassifier / TransformerRegressor."""
+
+import math
+
+import torch
+from torch import nn
+
+from sklearn_dl.modules._sequence import SequenceInput
+
+# BLAS computes products over fewer than about 5 rows by other paths than over
+# more: shorter sequences are padded to this many steps, so that padding to any
+# length gives bit-identical results.
+_MIN_STEPS = 8
+
+
+class SelfAttention(nn.Module):
+    """Multi-head scaled dot-product self-attention with a key padding mask.
+
+    Written out (rather than ``nn.MultiheadAttention``) so that the weights of
+    every head can be returned and a masked key gets a weight of exactly 0.
+    """
+
+    def __init__(self, d_model, n_heads, dropout):
+        super().__init__()
+        self.n_heads = n_heads
+        self.qkv = nn.Linear(d_model, 3 * d_model)
+        self.out = nn.Linear(d_model, d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, blocked):
+        """``blocked``: (batch or 1, 1, steps, steps) bool, True where a query may not see a key."""
+        batch, steps, width = x.shape
+        head_dim = width // self.n_heads
+        q, k, v = self.qkv(x).view(batch, steps, 3, self.n_heads, head_dim).permute(2, 0, 3, 1, 4)
+        scores = (q @ k.transpose(-2, -1)).float() * (head_dim ** -0.5)
+        scores = scores.masked_fill(blocked, -math.inf)
+        # softmax written out so that padding cannot change a result by a bit:
+        # a masked key's weight is exp(-inf) = 0, and the denominators are summed
+        # in a fixed left-to-right order (cumsum), which trailing zeros leave
+        # exact; torch.softmax's vectorised sum regroups terms with the length.
+        exponentials = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
+        weights = (exponentials / exponentials.cumsum(dim=-1)[..., -1:]).to(v.dtype)
+        mixed = (self.dropout(weights) @ v).transpose(1, 2).reshape(batch, steps, width)
+        return self.out(mixed), weights
+
+
+class EncoderBlock(nn.Module):
+    """Pre-norm block: ``x + attention(norm(x))``, then ``x + feedforward(norm(x))``."""
+
+    def __init__(self, d_model, n_heads, dim_feedforward, dropout):
+        super().__init__()
+        self.attention_norm = nn.LayerNorm(d_model)
+        self.attention = SelfAttention(d_model, n_heads, dropout)
+        self.feedforward_norm = nn.LayerNorm(d_model)
+        self.feedforward = nn.Sequential(
+            nn.Linear(d_model, dim_feedforward), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(dim_feedforward, d_model),
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x, blocked):
+        attended, weights = self.attention(self.attention_norm(x), blocked)
+        x = x + self.dropout(attended)
+        return x + self.dropout(self.feedforward(self.feedforward_norm(x))), weights
+
+
+def sinusoidal_positions(max_len, d_model):
+    """The fixed position code of Vaswani et al.: sines and cosines of geometric frequencies."""
+    position = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
+    frequency = torch.exp(torch.arange(0, d_model, 2, dtype=torch.float64)
+                          * (-math.log(10000.0) / d_model))
+    code = torch.zeros(max_len, d_model, dtype=torch.float64)
+    code[:, 0::2] = torch.sin(position * frequency)
+    code[:, 1::2] = torch.cos(position * frequency[: d_model // 2])
+    return code.float()
+
+
+class TransformerEncoder(nn.Module):
+    """Step vectors -> contextual vectors: input projection, positions, pre-norm blocks.
+
+    Parameters
+    ----------
+    features : int
+        Features per timestep (1 for token ids).
+    d_model : int
+        Width of every position's vector; a multiple of ``n_heads``.
+    n_heads : int
+        Attention heads per block.
+    num_layers : int
+        Number of encoder blocks.
+    dim_feedforward : int
+        Width of each block's feed-forward layer.
+    dropout : float
+        Dropout on attention weights and on each sub-layer's output.
+    max_len : int
+        Longest sequence the position code covers.
+    position : {'sinusoidal', 'learned'}
+        Fixed sinusoidal code, or one learned vector per position.
+    class_token : bool
+        Prepend a learned class token (step 0 of the output).
+    causal : bool
+        Each position sees only itself and earlier positions (language models).
+    vocab_size, embedding_dim : int or None
+        Token input (see :class:`SequenceInput`); None for numeric input.
+    """
+
+    def __init__(self, features, d_model=64, n_heads=4, num_layers=2, dim_feedforward=128,
+                 dropout=0.1, max_len=512, position="sinusoidal", class_token=False,
+                 causal=False, vocab_size=None, embedding_dim=None):
+        super().__init__()
+        if d_model % n_heads:
+            raise ValueError(f"d_model={d_model} must be a multiple of n_heads={n_heads}.")
+        self.max_len = int(max_len)
+        self.causal = causal
+        self.input = SequenceInput(features, vocab_size, embedding_dim)
+        self.projection = (nn.Identity() if self.input.output_dim == d_model and vocab_size
+                           else nn.Linear(self.input.output_dim, d_model))
+        positions = max(self.max_len, _MIN_STEPS)
+        if position == "learned":
+            self.positions = nn.Parameter(torch.randn(positions, d_model) * 0.02)
+        else:
+            self.register_buffer("positions", sinusoidal_positions(positions, d_model),
+                                 persistent=False)
+        self.class_token = nn.Parameter(torch.zeros(1, 1, d_model)) if class_token else None
+        self.dropout = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(EncoderBlock(d_model, n_heads, dim_feedforward, dropout)
+                                    for _ in range(num_layers))
+        self.norm = nn.LayerNorm(d_model)
+
+    def forward(self, X):
+        """Return (vectors (batch, steps, d_model), padding (batch, steps), weights per layer).
+
+        With a class token, step 0 of the output is the class token and the
+        sequence follows. ``weights`` is a list of (batch, heads, steps, steps)
+        tensors, zero wherever a query or a key is padding.
+        """
+        steps, padding = self.input(X)
+        length = steps.shape[1]
+        if length > self.max_len:
+            raise ValueError(f"Sequences of {length} steps exceed max_len={self.max_len}.")
+        if length < _MIN_STEPS:
+            steps = nn.functional.pad(steps, (0, 0, 0, _MIN_STEPS - length))
+            padding = nn.functional.pad(padding, (0, _MIN_STEPS - length), value=True)
+        x = self.projection(steps) + self.positions[:steps.shape[1]].to(steps.dtype)
+        if self.class_token is not None:
+            x = torch.cat([self.class_token.to(x.dtype).expand(len(x), -1, -1), x], dim=1)
+            padding = torch.cat([padding.new_zeros(len(x), 1), padding], dim=1)
+        # A sequence that is all padding (an empty text) is read as its first step,
+        # which keeps every softmax defined.
+        padding = padding.clone()
+        padding[:, 0] &= ~padding.all(dim=1)
+        blocked = padding[:, None, None, :]
+        if self.causal:
+            total = x.shape[1]
+            future = torch.ones(total, total, dtype=torch.bool, device=x.device).triu(1)
+            blocked = blocked | future
+        x = self.dropout(x)
+        all_weights = []
+        for block in self.blocks:
+            x, weights = block(x, blocked)
+            all_weights.append(weights.masked_fill(padding[:, None, :, None], 0.0))
+        end = x.shape[1] - steps.shape[1] + length
+        return self.norm(x), padding, [weights[..., :end, :end] for weights in all_weights]
+
+
+class TransformerNet(nn.Module):
+    """Encoder-only Transformer with a linear head on a pooled sequence vector.
+
+    The input is a flat batch ``(batch, timesteps * features)`` (time-major),
+    numeric with NaN timesteps as padding, or token ids with id 0 as padding
+    (see :class:`SequenceInput`). Padding is masked out of every attention
+    and of the pooling, so it never changes a result. The number of timesteps
+    may be anything up to ``max_len``.
+
+    Parameters
+    ----------
+    features : int
+        Features per timestep (1 for token ids).
+    n_outputs : int
+        Width of the output.
+    d_model : int, default=64
+        Width of every position's vector; a multiple of ``n_heads``.
+    n_heads : int, default=4
+        Attention heads per block.
+    num_layers : int, default=2
+        Number of pre-norm encoder blocks.
+    dim_feedforward : int, default=128
+        Width of each block's feed-forward layer.
+    dropout : float, default=0.1
+        Dropout on attention weights, sub-layer outputs and the pooled vector.
+    pooling : {'cls', 'mean'}, default='cls'
+        Read a learned class token's final vector, or average the final
+        vectors of the unpadded positions.
+    max_len : int, default=512
+        Longest sequence accepted.
+    position : {'sinusoidal', 'learned'}, default='sinusoidal'
+        Position code added to the step vectors.
+    vocab_size, embedding_dim : int or None, default=None
+        Token input: number of ids (padding id 0 included) and embedding width.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.modules import TransformerNet
+    >>> net = TransformerNet(features=2, n_outputs=3, d_model=16, n_heads=2).eval()
+    >>> net(torch.zeros(4, 10)).shape      # 4 sequences of 5 steps, 2 features
+    torch.Size([4, 3])
+    >>> [w.shape for w in net.attention_weights(torch.zeros(1, 10))][0]
+    torch.Size([1, 2, 6, 6])
+    """
+
+    def __init__(self, features, n_outputs, d_model=64, n_heads=4, num_layers=2,
+                 dim_feedforward=128, dropout=0.1, pooling="cls", max_len=512,
+                 position="sinusoidal", vocab_size=None, embedding_dim=None):
+        super().__init__()
+        self.pooling = pooling
+        self.encoder = TransformerEncoder(
+            features, d_model=d_model, n_heads=n_heads, num_layers=num_layers,
+            dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
+            position=position, class_token=pooling == "cls", vocab_size=vocab_size,
+            embedding_dim=embedding_dim)
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(d_model, n_outputs)
+        for module in self.modules():
+            if isinstance(module, nn.Linear):
+                nn.init.xavier_uniform_(module.weight)
+                nn.init.zeros_(module.bias)
+
+    def forward(self, X):
+        x, padding, _ = self.encoder(X)
+        if self.pooling == "cls":
+            pooled = x[:, 0]
+        else:
+            keep = (~padding).unsqueeze(2).to(x.dtype)
+            # Summed in order (cumsum): trailing padded zeros leave the sum exact.
+            pooled = (x * keep).cumsum(dim=1)[:, -1] / keep.sum(dim=1)
+        return self.head(self.dropout(pooled))
+
+    def attention_weights(self, X):
+        """Attention weights of every layer: a list of (batch, heads, steps, steps) tensors.
+
+        Row ``i`` of a head's matrix is how much query position ``i`` draws
+        on each key position; rows and columns of padding are 0. With
+        ``pooling='cls'`` position 0 is the class token.
+        """
+        return self.encoder(X)[2]

@@ -1,0 +1,191 @@
+"""Sequence input that the recurrent and attention estimators share: numbers or token ids."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import is_regressor
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
+
+from sklearn_dl.base import BaseTorchEstimator
+
+# Token ids travel as floating-point numbers (the dtype of every X); float32
+# holds every integer exactly up to 2**24.
+_MAX_VOCABULARY = 2**24
+
+SEQUENCE_INPUT_DOC = """\
+    Input: a 3-D array (n_samples, timesteps, features), a 2-D array read
+    through ``input_shape``, or a list of arrays of different lengths (each
+    (length,) or (length, features)). Shorter sequences are NaN-padded at the
+    end, and NaN timesteps at the end of a sequence of a 2-D / 3-D X are
+    padding too: they are masked, so a padded sequence is predicted as the
+    same sequence alone. NaN anywhere else is an error.
+
+    Token input: with ``vocab_size`` set, X holds integer token ids, one per
+    step (2-D (n_samples, timesteps), or a list of id sequences of different
+    lengths), as :class:`sklearn_dl.text.TokenSequencer` emits them. Id 0 (or
+    NaN) is padding, allowed only at the end of a sequence; each id goes
+    through a learned embedding of width ``embedding_dim``."""
+
+TOKEN_PARAMETERS_DOC = """\
+    vocab_size : int, 'auto' or None, default=None
+        None: X holds numbers. An int: X holds token ids in
+        ``[0, vocab_size)``, 0 being padding; larger ids are an error.
+        ``'auto'``: X holds token ids and the vocabulary is the largest id
+        seen in ``fit`` plus one (``vocab_size_``), so a
+        :class:`~sklearn_dl.text.TokenSequencer` before it in a Pipeline
+        needs no repeating of its size; larger ids met later share one
+        unseen-token embedding."""
+
+SEQUENCE_ATTRIBUTES_DOC = """\
+    input_shape_ : tuple of int
+        ``(timesteps, features)`` of the sequences seen in ``fit``
+        (``features`` is 1 for token ids).
+
+    vocab_size_ : int or None
+        Number of token ids the embedding holds (padding id 0 included);
+        None for numeric input."""
+
+
+class _BaseSequence(BaseTorchEstimator):
+    """Sequence input (numeric or token ids, ragged or padded) for sequence estimators."""
+
+    _parameter_constraints: dict = {
+        **BaseTorchEstimator._parameter_constraints,
+        "input_shape": [tuple, None],
+        "vocab_size": [Interval(Integral, 2, _MAX_VOCABULARY, closed="both"),
+                       StrOptions({"auto"}), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def _validate_X(self, X, reset):
+        X, shape = self._flatten_sequences(X, reset)
+        X = validate_data(self, X, reset=reset, **self._input_check_params())
+        return self._check_padding(X, reset, shape)
+
+    def _validate_X_y(self, X, y, reset):
+        X, shape = self._flatten_sequences(X, reset)
+        X, y = validate_data(self, X, y, reset=reset, multi_output=True,
+                             y_numeric=is_regressor(self), **self._input_check_params())
+        return self._check_padding(X, reset, shape), y
+
+    def _input_check_params(self):
+        # NaN is padding; _check_padding rejects it anywhere else.
+        return {"dtype": (np.float64, np.float32), "ensure_all_finite": "allow-nan"}
+
+    def _flatten_sequences(self, X, reset):
+        """Ragged list or 3-D array -> (2-D array, its (timesteps, features)); 2-D as is.
+
+        A 2-D X goes to ``validate_data`` untouched, so that pandas column
+        names and sklearn's messages about the number of features still apply.
+        """
+        expected = None if reset else self.input_shape_
+        if isinstance(X, (list, tuple)):
+            X = _pad_ragged(X, expected[0] if expected else None) if _is_ragged(X) else np.asarray(X)
+        if getattr(X, "ndim", None) != 3:
+            return X, None
+        if reset and self.input_shape is not None and X.shape[1:] != tuple(self.input_shape):
+            raise ValueError(f"X has sequences of shape {X.shape[1:]} but input_shape is "
+                             f"{tuple(self.input_shape)}.")
+        if expected is not None and X.shape[1:] != expected:
+            if X.shape[2] == expected[1] and X.shape[1] < expected[0]:
+                # Shorter sequences than in fit: pad them, padding is harmless.
+                X = np.pad(X.astype(np.float64), [(0, 0), (0, expected[0] - X.shape[1]), (0, 0)],
+                           constant_values=np.nan)
+            else:
+                raise ValueError(f"X has sequences of shape {X.shape[1:]} (timesteps, "
+                                 f"features) but {type(self).__name__} was fitted with "
+                                 f"{expected}.")
+        return X.reshape(len(X), -1), X.shape[1:]
+
+    def _check_padding(self, X, reset, shape):
+        if reset:
+            self.input_shape_ = self._resolve_input_shape(X.shape[1], shape)
+        if self.vocab_size is not None:
+            return self._check_tokens(X, reset)
+        if reset:
+            self.vocab_size_ = None
+        timesteps, features = self.input_shape_
+        nan = np.isnan(X.reshape(len(X), timesteps, features))
+        padding = nan.all(axis=2)
+        if (np.any(nan & ~padding[:, :, None]) or np.any(padding[:, 1:] < padding[:, :-1])
+                or np.any(padding[:, 0])):
+            raise ValueError(
+                "Input X contains NaN outside of padding: only whole timesteps at the end "
+                "of a sequence may be NaN (padding of a shorter sequence), and every "
+                "sequence needs at least one step."
+            )
+        return X
+
+    def _check_tokens(self, X, reset):
+        if self.input_shape_[1] != 1:
+            raise ValueError(f"Token sequences hold one id per step, but X has sequences of "
+                             f"shape {self.input_shape_} (timesteps, features).")
+        ids = np.nan_to_num(X, nan=0.0)
+        if np.any(ids < 0) or np.any(ids != np.floor(ids)):
+            bad = ids[(ids < 0) | (ids != np.floor(ids))][0]
+            raise ValueError(f"X holds token ids (vocab_size={self.vocab_size!r}): integers "
+                             f">= 0, 0 being padding; got {bad!r}. Pass vocab_size=None for "
+                             "numeric sequences.")
+        padding = ids == 0
+        if np.any(padding[:, 1:] < padding[:, :-1]):
+            raise ValueError("Padding (token id 0 or NaN) may only end a token sequence; found "
+                             "it before a token.")
+        largest = int(ids.max(initial=0))
+        if reset:
+            if self.vocab_size == "auto":
+                self.vocab_size_ = min(max(largest + 1, 2), _MAX_VOCABULARY)
+            else:
+                self.vocab_size_ = self.vocab_size
+        if self.vocab_size != "auto" and largest >= self.vocab_size_:
+            raise ValueError(f"X holds token id {largest} but vocab_size={self.vocab_size_}: "
+                             f"ids must be < vocab_size (or pass vocab_size='auto').")
+        return X
+
+    def _resolve_input_shape(self, n_features, shape):
+        shape = shape or self.input_shape
+        if shape is None:
+            return (n_features, 1)
+        shape = tuple(int(size) for size in shape)
+        if len(shape) != 2 or shape[0] * shape[1] != n_features:
+            raise ValueError(f"input_shape={shape} (timesteps, features) does not match X "
+                             f"with {n_features} features per sample: expected "
+                             f"timesteps * features == {n_features}.")
+        return shape
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN is accepted as padding only, not as missing values.
+        tags.input_tags.sparse = False
+        return tags
+
+    def _check_solver(self):
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+
+def _is_ragged(X):
+    lengths = {len(sequence) if hasattr(sequence, "__len__") else None for sequence in X}
+    return len(lengths) > 1 and None not in lengths
+
+
+def _pad_ragged(X, timesteps):
+    """List of (length,) or (length, features) arrays -> NaN-padded 3-D array."""
+    sequences = [np.asarray(sequence, dtype=np.float64) for sequence in X]
+    sequences = [s.reshape(-1, 1) if s.ndim == 1 else s for s in sequences]
+    longest = max(len(s) for s in sequences)
+    timesteps = timesteps or longest
+    if longest > timesteps:
+        raise ValueError(f"X has a sequence of {longest} timesteps but the estimator was "
+                         f"fitted on sequences of at most {timesteps}.")
+    if len({s.shape[1:] for s in sequences}) > 1 or sequences[0].ndim != 2:
+        raise ValueError("Every sequence of a ragged X must have the same number of features; "
+                         f"got shapes {sorted({s.shape for s in sequences})}.")
+    padded = np.full((len(sequences), timesteps, sequences[0].shape[1]), np.nan)
+    for row, sequence in zip(padded, sequences):
+        row[:len(sequence)] = sequence
+    return padded

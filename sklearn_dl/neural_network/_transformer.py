@@ -1,0 +1,457 @@
+"""TransformerClassifier and TransformerRegressor: self-attention over sequences."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from sklearn_dl._training import autocasting, evaluating, to_tensor
+from sklearn_dl.base import (
+    TRAINING_ATTRIBUTES_DOC,
+    TRAINING_PARAMETERS_DOC,
+    TorchClassifierMixin,
+    TorchRegressorMixin,
+)
+from sklearn_dl.modules import TransformerNet
+from sklearn_dl.neural_network._sequence import (
+    SEQUENCE_ATTRIBUTES_DOC,
+    SEQUENCE_INPUT_DOC,
+    TOKEN_PARAMETERS_DOC,
+    _BaseSequence,
+)
+
+_TRANSFORMER_PARAMETERS_DOC = """\
+    d_model : int, default=64
+        Width of every position's vector; a multiple of ``n_heads``.
+
+    n_heads : int, default=4
+        Attention heads per block.
+
+    num_layers : int, default=2
+        Number of pre-norm encoder blocks (self-attention, then a
+        feed-forward layer, each with a residual connection).
+
+    dim_feedforward : int, default=128
+        Width of each block's feed-forward layer.
+
+    dropout : float, default=0.1
+        Dropout on the attention weights, on each sub-layer's output and on
+        the pooled vector, during training.
+
+    pooling : {'cls', 'mean'}, default='cls'
+        What the output layer reads: a learned class token's final vector
+        (``'cls'``), or the average of the unpadded positions' final vectors.
+
+    position : {'sinusoidal', 'learned'}, default='sinusoidal'
+        Position code added to each step's vector: the fixed sines and
+        cosines of Vaswani et al., or one learned vector per position.
+
+    max_len : int or None, default=None
+        Longest sequence the position code covers; None is the length of the
+        sequences seen in ``fit``.
+
+    input_shape : tuple of int (timesteps, features) or None, default=None
+        How to read a 2-D X of shape (n_samples, timesteps * features): each
+        row holds step 0's features, then step 1's... None reads a 2-D X of
+        shape (n_samples, T) as univariate sequences (or token ids) of length
+        T. A 3-D X (n_samples, timesteps, features) carries its own shape.""" + "\n\n" + TOKEN_PARAMETERS_DOC + """
+
+    embedding_dim : int or None, default=None
+        Width of the token embedding (token input only), projected to
+        ``d_model`` when different; None is ``d_model``."""
+
+_ATTENTION_DOC = """\
+    Every step attends to every other step of its sequence (multi-head
+    scaled dot-product attention), so a dependency between distant steps is
+    one hop away, where a recurrent net must carry it through every step in
+    between. Padding is masked out of every attention and of the pooling:
+    a padded sequence gives bit for bit the prediction of the same sequence
+    without padding. :meth:`attention_weights` returns what each head looked
+    at; :func:`sklearn_dl.utils.plot_attention` draws it.
+
+    Gradients are clipped to a norm of 1 by default (``max_grad_norm=1.0``),
+    as usual for Transformers."""
+
+
+class _BaseTransformer(_BaseSequence):
+    """Parameters, module and attention maps that both Transformer estimators share."""
+
+    _parameter_constraints: dict = {
+        **_BaseSequence._parameter_constraints,
+        "d_model": [Interval(Integral, 1, None, closed="left")],
+        "n_heads": [Interval(Integral, 1, None, closed="left")],
+        "num_layers": [Interval(Integral, 1, None, closed="left")],
+        "dim_feedforward": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pooling": [StrOptions({"cls", "mean"})],
+        "position": [StrOptions({"sinusoidal", "learned"})],
+        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def _build_module(self, n_features, n_outputs):
+        if self.d_model % self.n_heads:
+            raise ValueError(f"d_model={self.d_model} must be a multiple of "
+                             f"n_heads={self.n_heads}.")
+        timesteps, features = self.input_shape_
+        max_len = timesteps if self.max_len is None else self.max_len
+        if timesteps > max_len:
+            raise ValueError(f"X has sequences of {timesteps} steps but max_len={max_len}.")
+        return TransformerNet(
+            features, n_outputs, d_model=self.d_model, n_heads=self.n_heads,
+            num_layers=self.num_layers, dim_feedforward=self.dim_feedforward,
+            dropout=self.dropout, pooling=self.pooling, max_len=max_len,
+            position=self.position, vocab_size=self.vocab_size_,
+            embedding_dim=self.embedding_dim or self.d_model)
+
+    def attention_weights(self, X):
+        """Attention weights of every layer and head for the sequences of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps, features) or (n_samples, n_features)
+            Sequences, in any form that ``predict`` accepts.
+
+        Returns
+        -------
+        weights : ndarray of shape (n_samples, num_layers, n_heads, steps, steps)
+            ``weights[i, l, h, q, k]``: how much position ``q`` draws on
+            position ``k`` in head ``h`` of layer ``l`` (each unpadded row
+            sums to 1). ``steps`` is ``input_shape_[0]``, plus one with
+            ``pooling='cls'``: position 0 is then the class token, whose row
+            is what the output layer reads. Rows and columns of padding are 0.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        module = self.net_.module_
+        device = torch.device(self.net_.device)
+        chunk = self._predict_chunk_rows(X.shape[1:], device)
+        chunks = []
+        with evaluating(module), autocasting(self._autocast_dtype(), device):
+            for start in range(0, len(X), chunk):
+                batch = to_tensor(X[start:start + chunk], device, self._torch_dtype())
+                layers = module.attention_weights(batch)
+                chunks.append(torch.stack(layers, dim=1).to("cpu", torch.float64).numpy())
+        return np.concatenate(chunks)
+
+
+def _with_clipping(doc):
+    return doc.replace("max_grad_norm : float or None, default=None",
+                       "max_grad_norm : float or None, default=1.0")
+
+
+class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
+    __doc__ = f"""Encoder-only Transformer sequence classifier on PyTorch.
+
+    Each step of a sequence becomes a vector (a linear map of its features,
+    or a token embedding) plus a position code; pre-norm self-attention
+    blocks mix the steps, and a linear layer on the pooled vector gives the
+    class scores. Targets are handled as by :class:`MLPClassifier` (binary,
+    multiclass, multi-label), and training runs through skorch with the same
+    parameters.
+
+{_ATTENTION_DOC}
+
+{SEQUENCE_INPUT_DOC}
+
+    Parameters
+    ----------
+{_TRANSFORMER_PARAMETERS_DOC}
+
+{_with_clipping(TRAINING_PARAMETERS_DOC)}
+
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes in the loss, multiplied into ``sample_weight``.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        Class labels.
+
+{SEQUENCE_ATTRIBUTES_DOC}
+
+{TRAINING_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    TransformerRegressor : The same network for regression.
+    LSTMClassifier : A recurrent network over the same inputs.
+    sklearn_dl.text.TokenSequencer : Text to token ids, for a Pipeline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.neural_network import TransformerClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.integers(1, 10, size=(300, 10))     # 300 sequences of 10 token ids
+    >>> y = (X == 5).any(axis=1).astype(int)        # does token 5 occur?
+    >>> model = TransformerClassifier(d_model=16, vocab_size="auto", max_iter=20,
+    ...                               learning_rate_init=0.01, random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.95
+    True
+    >>> model.attention_weights(X[:2]).shape   # (samples, layers, heads, 1 + 10, 1 + 10)
+    (2, 2, 4, 11, 11)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseTransformer._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        d_model=64,
+        n_heads=4,
+        num_layers=2,
+        *,
+        dim_feedforward=128,
+        dropout=0.1,
+        pooling="cls",
+        position="sinusoidal",
+        max_len=None,
+        input_shape=None,
+        vocab_size=None,
+        embedding_dim=None,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        max_grad_norm=1.0,
+        precision="float32",
+        class_weight=None,
+        device="auto",
+        callbacks=None,
+        compile=False,
+        on_divergence="raise",
+    ):
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.num_layers = num_layers
+        self.dim_feedforward = dim_feedforward
+        self.dropout = dropout
+        self.pooling = pooling
+        self.position = position
+        self.max_len = max_len
+        self.input_shape = input_shape
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.max_grad_norm = max_grad_norm
+        self.precision = precision
+        self.class_weight = class_weight
+        self.device = device
+        self.callbacks = callbacks
+        self.compile = compile
+        self.on_divergence = on_divergence
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Train for exactly one epoch over (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps, features) or (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+        sample_weight : array-like of shape (n_samples,), default=None
+        classes : array-like of shape (n_classes,), default=None
+            Every class that ``y`` can hold; required on the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight, classes=classes)
+
+
+class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
+    __doc__ = f"""Encoder-only Transformer sequence regressor on PyTorch.
+
+    The network of :class:`TransformerClassifier` with one linear output per
+    target; a 2-D ``y`` trains several outputs (e.g. a multi-step forecast)
+    in one pass.
+
+{_ATTENTION_DOC}
+
+{SEQUENCE_INPUT_DOC}
+
+    Parameters
+    ----------
+{_TRANSFORMER_PARAMETERS_DOC}
+
+{_with_clipping(TRAINING_PARAMETERS_DOC)}
+
+    standardize_target : bool, default=True
+        Train on targets standardised to zero mean and unit variance per
+        output (sample-weighted) and map predictions back, so the default
+        learning rate suits targets of any scale. ``loss_`` and
+        ``loss_curve_`` are then in standardised units.
+
+    Attributes
+    ----------
+{SEQUENCE_ATTRIBUTES_DOC}
+
+{TRAINING_ATTRIBUTES_DOC}
+
+    See Also
+    --------
+    TransformerClassifier : The same network for classification.
+    LSTMRegressor : A recurrent network over the same inputs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.neural_network import TransformerRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(300, 10, 2))
+    >>> y = X[:, 2, 0] - X[:, 7, 1]                 # two steps far apart
+    >>> model = TransformerRegressor(d_model=16, max_iter=40, learning_rate_init=0.01,
+    ...                              random_state=0).fit(X, y)
+    >>> model.score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseTransformer._parameter_constraints,
+        "standardize_target": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        d_model=64,
+        n_heads=4,
+        num_layers=2,
+        *,
+        dim_feedforward=128,
+        dropout=0.1,
+        pooling="cls",
+        position="sinusoidal",
+        max_len=None,
+        input_shape=None,
+        vocab_size=None,
+        embedding_dim=None,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        max_grad_norm=1.0,
+        precision="float32",
+        standardize_target=True,
+        device="auto",
+        callbacks=None,
+        compile=False,
+        on_divergence="raise",
+    ):
+        self.d_model = d_model
+        self.n_heads = n_heads
+        self.num_layers = num_layers
+        self.dim_feedforward = dim_feedforward
+        self.dropout = dropout
+        self.pooling = pooling
+        self.position = position
+        self.max_len = max_len
+        self.input_shape = input_shape
+        self.vocab_size = vocab_size
+        self.embedding_dim = embedding_dim
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.max_grad_norm = max_grad_norm
+        self.precision = precision
+        self.standardize_target = standardize_target
+        self.device = device
+        self.callbacks = callbacks
+        self.compile = compile
+        self.on_divergence = on_divergence
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for exactly one epoch over (X, y).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, timesteps, features) or (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self : object
+        """
+        return self._partial_fit(X, y, sample_weight)
