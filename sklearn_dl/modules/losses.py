@@ -67,3 +67,14 @@ class HalfPoissonDeviance(PerSampleLoss):
 
     def mean(self, raw, target):
         return self._deviance(raw, target).mean()
+
+
+class NextTokenCrossEntropy(PerSampleLoss):
+    """Mean log-loss of a sequence's next-token predictions; target id 0 (padding) is ignored.
+
+    ``raw`` has shape (batch, steps, vocab_size), ``target`` (batch, steps).
+    """
+
+    def forward(self, raw, target):
+        losses = F.cross_entropy(raw.transpose(1, 2), target, ignore_index=0, reduction="none")
+        return losses.sum(dim=1) / (target != 0).sum(dim=1).clamp(min=1)

@@ -47,7 +47,7 @@ class RecurrentNet(nn.Module):
         between stacked layers and before the head.
     vocab_size, embedding_dim : int or None
         Token input: number of ids (padding id 0 included) and embedding
-        width; None for numeric input.
+        width (None: ``hidden_size``); a ``vocab_size`` of None is numeric input.
 
     Examples
     --------
@@ -64,7 +64,7 @@ class RecurrentNet(nn.Module):
         self.input_shape = tuple(int(size) for size in input_shape)
         self.cell = cell
         self.hidden_size = hidden_size
-        self.input = SequenceInput(self.input_shape[1], vocab_size, embedding_dim)
+        self.input = SequenceInput(self.input_shape[1], vocab_size, embedding_dim or hidden_size)
         if num_layers > 1 and dropout > 0:
             # torch's own dropout between layers draws from the global generator.
             self.rnn = StackedRecurrent(cell, self.input.output_dim, hidden_size, num_layers,

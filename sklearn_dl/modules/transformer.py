@@ -101,7 +101,8 @@ class TransformerEncoder(nn.Module):
     causal : bool
         Each position sees only itself and earlier positions (language models).
     vocab_size, embedding_dim : int or None
-        Token input (see :class:`SequenceInput`); None for numeric input.
+        Token input (see :class:`SequenceInput`); None for numeric input. An
+        ``embedding_dim`` of None is ``d_model``.
     """
 
     def __init__(self, features, d_model=64, n_heads=4, num_layers=2, dim_feedforward=128,
@@ -112,7 +113,7 @@ class TransformerEncoder(nn.Module):
             raise ValueError(f"d_model={d_model} must be a multiple of n_heads={n_heads}.")
         self.max_len = int(max_len)
         self.causal = causal
-        self.input = SequenceInput(features, vocab_size, embedding_dim)
+        self.input = SequenceInput(features, vocab_size, embedding_dim or d_model)
         self.projection = (nn.Identity() if self.input.output_dim == d_model and vocab_size
                            else nn.Linear(self.input.output_dim, d_model))
         positions = max(self.max_len, _MIN_STEPS)
@@ -159,8 +160,10 @@ class TransformerEncoder(nn.Module):
         for block in self.blocks:
             x, weights = block(x, blocked)
             all_weights.append(weights.masked_fill(padding[:, None, :, None], 0.0))
+        # Drop the steps added to reach _MIN_STEPS.
         end = x.shape[1] - steps.shape[1] + length
-        return self.norm(x), padding, [weights[..., :end, :end] for weights in all_weights]
+        return (self.norm(x[:, :end]), padding[:, :end],
+                [weights[..., :end, :end] for weights in all_weights])
 
 
 class TransformerNet(nn.Module):
@@ -196,7 +199,8 @@ class TransformerNet(nn.Module):
     position : {'sinusoidal', 'learned'}, default='sinusoidal'
         Position code added to the step vectors.
     vocab_size, embedding_dim : int or None, default=None
-        Token input: number of ids (padding id 0 included) and embedding width.
+        Token input: number of ids (padding id 0 included) and embedding
+        width (None: ``d_model``).
 
     Examples
     --------

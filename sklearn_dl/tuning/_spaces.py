@@ -56,6 +56,18 @@ def _lstm_space(estimator):
     }
 
 
+def _transformer_space(estimator):
+    return {
+        # Every choice of d_model is a multiple of every choice of n_heads.
+        "d_model": CategoricalDistribution([32, 64, 128]),
+        "n_heads": CategoricalDistribution([2, 4]),
+        "num_layers": IntDistribution(1, 3),
+        "dim_feedforward": CategoricalDistribution([64, 128, 256]),
+        "pooling": CategoricalDistribution(["cls", "mean"]),
+        **_training_space(estimator),
+    }
+
+
 def _logistic_space(estimator):
     space = {"C": FloatDistribution(1e-4, 1e4, log=True)}
     # Only the proximal solver handles an L1 part; the smooth solvers reject l1_ratio > 0.
@@ -77,6 +89,8 @@ _SPACES = {
     "CNNRegressor": _cnn_space,
     "LSTMClassifier": _lstm_space,
     "LSTMRegressor": _lstm_space,
+    "TransformerClassifier": _transformer_space,
+    "TransformerRegressor": _transformer_space,
     "LogisticRegression": _logistic_space,
     "Ridge": _ridge_space,
     # A user's module: the training parameters; add its module__* ones to the space.
@@ -102,7 +116,7 @@ def search_space(estimator, prefix=""):
     Parameters
     ----------
     estimator : estimator, Pipeline or Tunable
-        A sklearn_dl estimator (looked up by class name: MLP, CNN, LSTM,
+        A sklearn_dl estimator (looked up by class name: MLP, CNN, LSTM, Transformer,
         LogisticRegression, Ridge), a :class:`~sklearn.pipeline.Pipeline`
         ending in one (keys get the ``stepname__`` prefix), or a
         :class:`Tunable` wrapping either.

@@ -1,0 +1,210 @@
+"""sklearn_dl.text: TokenSequencer in pipelines, LanguageModel generation and perplexity."""
+
+import math
+import pickle
+from collections import Counter
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+
+from sklearn_dl import load, save
+from sklearn_dl.neural_network import LSTMClassifier, TransformerClassifier
+from sklearn_dl.text import LanguageModel, TokenSequencer
+from sklearn_dl.text._corpora import load_hamlet
+
+TINY_TRANSFORMER = {"d_model": 16, "n_heads": 2, "num_layers": 1, "dim_feedforward": 32,
+                    "learning_rate_init": 0.01, "max_iter": 15, "random_state": 0}
+
+
+def sentiment_texts(n_texts, seed):
+    """Short texts whose label depends on word order: 'not good' is negative."""
+    rng = np.random.default_rng(seed)
+    subjects = ["the film", "this movie", "the plot", "the cast", "it"]
+    words = ["good", "great", "fun", "bad", "dull", "awful"]
+    texts, labels = [], []
+    for _ in range(n_texts):
+        word = rng.choice(words)
+        negated = rng.random() < 0.5
+        texts.append(f"{rng.choice(subjects)} was {'not ' if negated else ''}{word}")
+        labels.append(int((word in ("good", "great", "fun")) != negated))
+    return texts, np.array(labels)
+
+
+def test_vocabulary_ids_padding_and_unknown_tokens():
+    texts = ["b a a", "c b a", "d"]
+    sequencer = TokenSequencer().fit(texts)
+    # Most frequent first, ties alphabetical; 0 is padding and 1 out of vocabulary.
+    assert sequencer.vocabulary_ == {"a": 2, "b": 3, "c": 4, "d": 5}
+    assert sequencer.vocabulary_size_ == 6 and sequencer.max_len_ == 3
+    np.testing.assert_array_equal(sequencer.transform(["a z", "d d d d d"]),
+                                  [[2, 1, 0], [5, 5, 5]])
+    assert sequencer.get_feature_names_out().tolist() == [
+        "tokensequencer0", "tokensequencer1", "tokensequencer2"]
+    capped = TokenSequencer(max_tokens=2, min_frequency=1, max_len=5).fit(texts)
+    assert capped.vocabulary_ == {"a": 2, "b": 3}
+    assert TokenSequencer(min_frequency=2).fit(texts).vocabulary_ == {"a": 2, "b": 3}
+    np.testing.assert_array_equal(capped.transform(["c a"]), [[1, 2, 0, 0, 0]])
+
+
+def test_char_level_lowercase_and_token_pattern():
+    chars = TokenSequencer(analyzer="char", lowercase=False).fit(["Abba"])
+    assert chars.vocabulary_ == {"b": 2, "A": 3, "a": 4}
+    assert chars.inverse_transform(chars.transform(["baA?"])) == ["baA<unk>"]
+    words = TokenSequencer(token_pattern=r"[^ ]+").fit(["Hello, World!"])
+    assert sorted(words.vocabulary_) == ["hello,", "world!"]
+
+
+def test_input_forms_and_errors():
+    texts = ["one two", "two three"]
+    expected = TokenSequencer().fit_transform(texts)
+    series = pd.Series(texts, name="review")
+    np.testing.assert_array_equal(TokenSequencer().fit_transform(series), expected)
+    np.testing.assert_array_equal(TokenSequencer().fit_transform(series.to_frame()), expected)
+    np.testing.assert_array_equal(TokenSequencer().fit_transform(np.array(texts)), expected)
+    with pytest.raises(ValueError, match="string object received"):
+        TokenSequencer().fit("one two")
+    with pytest.raises(ValueError, match="takes strings; got a int"):
+        TokenSequencer().fit(["one", 2])
+    with pytest.raises(ValueError, match="one column of texts; got X with 2 columns"):
+        TokenSequencer().fit(pd.DataFrame({"a": texts, "b": texts}))
+    with pytest.raises(NotFittedError):
+        TokenSequencer().transform(texts)
+    with pytest.raises(ValueError, match="max_len"):
+        TokenSequencer(max_len=0).fit(texts)
+
+
+def test_fitted_state_is_plain_data_and_survives_clone_and_pickle():
+    sequencer = TokenSequencer(max_len=4).fit(["a b c", "b c"])
+    fitted = {name: value for name, value in vars(sequencer).items() if name.endswith("_")}
+    assert set(fitted) == {"vocabulary_", "vocabulary_size_", "max_len_"}
+    assert all(type(value) in (dict, int) for value in fitted.values())
+    assert clone(sequencer).get_params() == sequencer.get_params()
+    loaded = pickle.loads(pickle.dumps(sequencer))
+    np.testing.assert_array_equal(loaded.transform(["c a"]), sequencer.transform(["c a"]))
+
+
+def test_pipeline_on_strings_learns_word_order():
+    texts, labels = sentiment_texts(600, seed=0)
+    test_texts, test_labels = sentiment_texts(300, seed=1)
+    model = make_pipeline(TokenSequencer(),
+                          TransformerClassifier(vocab_size="auto", **TINY_TRANSFORMER))
+    model.fit(texts, labels)
+    # The vocabulary size reached the estimator without being repeated.
+    assert model[-1].vocab_size_ == model[0].vocabulary_size_
+    assert model.score(test_texts, test_labels) >= 0.95
+    frame = pd.DataFrame({"review": texts, "stars": 1.0})
+    column = ColumnTransformer([("text", TokenSequencer(), "review")])
+    in_frame = make_pipeline(column, TransformerClassifier(vocab_size="auto",
+                                                           **TINY_TRANSFORMER))
+    in_frame.fit(frame, labels)
+    np.testing.assert_array_equal(
+        in_frame.predict_proba(frame.iloc[:20]), model.predict_proba(texts[:20]))
+
+
+def test_grid_search_clone_pickle_and_save_of_a_text_pipeline(tmp_path):
+    texts, labels = sentiment_texts(300, seed=0)
+    pipeline = make_pipeline(TokenSequencer(), LSTMClassifier(
+        vocab_size="auto", hidden_size=8, learning_rate_init=0.02, max_iter=5, random_state=0))
+    search = GridSearchCV(pipeline, {"tokensequencer__max_len": [3, 6]}, cv=2).fit(texts, labels)
+    assert search.best_params_["tokensequencer__max_len"] == 6
+    fitted = search.best_estimator_
+    loaded = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(loaded.predict_proba(texts), fitted.predict_proba(texts))
+    ids = fitted[0].transform(texts)
+    save(fitted[-1], tmp_path / "lstm.safetensors")
+    np.testing.assert_array_equal(load(tmp_path / "lstm.safetensors").predict_proba(ids),
+                                  fitted[-1].predict_proba(ids))
+
+
+def test_tune_searches_a_text_pipeline():
+    optuna = pytest.importorskip("optuna")
+    from sklearn_dl.tuning import search_space, tune
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    texts, labels = sentiment_texts(200, seed=0)
+    pipeline = make_pipeline(TokenSequencer(), TransformerClassifier(
+        vocab_size="auto", **{**TINY_TRANSFORMER, "max_iter": 3}))
+    space = search_space(pipeline)
+    assert {"transformerclassifier__d_model", "transformerclassifier__n_heads"} <= set(space)
+    result = tune(pipeline, texts, labels, space={
+        "transformerclassifier__learning_rate_init": space[
+            "transformerclassifier__learning_rate_init"]}, n_trials=2, cv=2, random_state=0,
+        verbose=0)
+    assert result.best_estimator.predict(texts[:3]).shape == (3,)
+
+
+def markov_corpus(n_chars, seed, alphabet="abcdefgh"):
+    """A first-order Markov chain over 8 letters; returns the text and its entropy rate."""
+    transitions = np.random.default_rng(0).dirichlet(np.full(len(alphabet), 0.5),
+                                                     size=len(alphabet))
+    values, vectors = np.linalg.eig(transitions.T)
+    stationary = np.real(vectors[:, np.argmin(np.abs(values - 1))])
+    stationary /= stationary.sum()
+    entropy = -(stationary[:, None] * transitions * np.log(transitions)).sum()
+    rng = np.random.default_rng(seed)
+    state, letters = 0, []
+    for _ in range(n_chars):
+        state = rng.choice(len(alphabet), p=transitions[state])
+        letters.append(alphabet[state])
+    return "".join(letters), entropy
+
+
+def test_language_model_reaches_the_entropy_of_a_known_source():
+    train, entropy = markov_corpus(8000, seed=1)
+    held_out, _ = markov_corpus(3000, seed=2)
+    model = LanguageModel(hidden_size=32, context_length=32, batch_size=32,
+                          learning_rate_init=0.01, max_iter=12, random_state=0).fit([train])
+    # Measured: 1.02 x exp(entropy) (the best any model can do).
+    assert model.perplexity([held_out]) <= 1.10 * math.exp(entropy)
+    assert model.perplexity([held_out]) == pytest.approx(math.exp(-model.score([held_out])))
+
+
+def ngram_perplexity(train_tokens, test_tokens, order, vocabulary):
+    """Add-one smoothed unigram (order 1) or bigram (order 2) perplexity."""
+    size = len(vocabulary)
+    unigrams = Counter(train_tokens)
+    if order == 1:
+        log_p = [math.log((unigrams[t] + 1) / (len(train_tokens) + size)) for t in test_tokens]
+    else:
+        bigrams = Counter(zip(train_tokens, train_tokens[1:]))
+        log_p = [math.log((bigrams[(a, b)] + 1) / (unigrams[a] + size))
+                 for a, b in zip(test_tokens, test_tokens[1:])]
+    return math.exp(-np.mean(log_p))
+
+
+@pytest.mark.parametrize("cell", ["lstm", "transformer"])
+def test_language_model_on_real_text_beats_ngrams(cell):
+    text = load_hamlet()
+    train, held_out = text[:40000], text[160000:168000]
+    model = LanguageModel(cell=cell, hidden_size=64, context_length=48, batch_size=64,
+                          learning_rate_init=0.005, max_iter=6, random_state=0).fit([train])
+    vocabulary = set(train)
+    unigram = ngram_perplexity(list(train), list(held_out), 1, vocabulary)
+    bigram = ngram_perplexity(list(train), list(held_out), 2, vocabulary)
+    perplexity = model.perplexity([held_out])
+    # Measured (lstm / transformer): perplexity 0.0 / 0.0, bigram 0.0, unigram 0.0.
+    assert perplexity < bigram < unigram
+    generated = model.generate("KING", max_tokens=200, temperature=0.8, random_state=0)
+    assert generated.startswith("KING") and set(generated[4:]) <= vocabulary
+    assert generated == model.generate("KING", max_tokens=200, temperature=0.8, random_state=0)
+
+
+def test_language_model_word_level_gru_and_errors():
+    corpus = ["the cat sat on the mat .", "the dog sat on the log ."] * 10
+    model = LanguageModel(cell="gru", level="word", hidden_size=16, context_length=8,
+                          learning_rate_init=0.03, max_iter=30, random_state=0).fit(corpus)
+    assert model.vocabulary_size_ == len(model.vocabulary_) + 3
+    words = model.generate("the cat", max_tokens=5, temperature=0).split()
+    assert words[:2] == ["the", "cat"] and set(words[2:]) <= set(model.vocabulary_)
+    assert model.score(corpus[:2]) > math.log(0.5)
+    with pytest.raises(ValueError, match="temperature must be a float >= 0"):
+        model.generate("the", temperature=-1)
+    with pytest.raises(ValueError, match="at least one token"):
+        LanguageModel().fit([""])
+    assert isinstance(model.vocabulary_, dict)

@@ -1,0 +1,194 @@
+"""TransformerClassifier / TransformerRegressor, TransformerNet, and token input for the LSTMs."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
+
+from sklearn_dl.modules import RecurrentNet, TransformerNet
+from sklearn_dl.neural_network import (
+    LSTMClassifier,
+    LSTMRegressor,
+    TransformerClassifier,
+    TransformerRegressor,
+)
+
+TINY = {"d_model": 16, "n_heads": 2, "num_layers": 1, "dim_feedforward": 32, "max_iter": 5,
+        "random_state": 0}
+
+
+def matching_task(n_samples, timesteps, seed):
+    """Two marked steps, one in each half; the label is whether their values share a sign."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((n_samples, timesteps, 2))
+    X[:, :, 0] = rng.uniform(-1, 1, size=(n_samples, timesteps))
+    rows = np.arange(n_samples)
+    first = rng.integers(0, timesteps // 2, n_samples)
+    second = rng.integers(timesteps // 2, timesteps, n_samples)
+    X[rows, first, 1] = X[rows, second, 1] = 1.0
+    return X, (X[rows, first, 0] * X[rows, second, 0] > 0).astype(int)
+
+
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
+@pytest.mark.parametrize("tokens", [False, True])
+def test_module_padding_changes_nothing_bit_for_bit(pooling, tokens):
+    torch.manual_seed(0)
+    features = 1 if tokens else 3
+    net = TransformerNet(features, 2, d_model=32, pooling=pooling, max_len=64,
+                         vocab_size=50 if tokens else None).eval()
+    for length in [1, 2, 3, 4, 5, 7, 9, 17, 40]:
+        if tokens:
+            X = torch.randint(1, 50, (3, length)).float()
+            padding = torch.zeros(3, 64 - length)
+        else:
+            X = torch.randn(3, length * features)
+            padding = torch.full((3, (64 - length) * features), float("nan"))
+        padded = torch.cat([X, padding], dim=1)
+        with torch.no_grad():
+            assert torch.equal(net(X), net(padded)), length
+            for alone, with_padding in zip(net.attention_weights(X),
+                                           net.attention_weights(padded)):
+                steps = alone.shape[-1]
+                assert torch.equal(alone, with_padding[..., :steps, :steps])
+                assert not with_padding[..., steps:, :].any()
+                assert not with_padding[..., :, steps:].any()
+
+
+def test_estimator_padded_ragged_and_short_inputs_predict_identically(rng):
+    X = rng.normal(size=(60, 10, 2))
+    model = TransformerRegressor(**TINY).fit(X, X[:, :, 0].sum(axis=1))
+    short = rng.normal(size=(6, 2))
+    padded = np.vstack([short, np.full((4, 2), np.nan)])
+    alone = model.predict(padded[None])
+    batch = model.predict(np.concatenate([X[:3], padded[None]]))
+    ragged = model.predict([X[0], short, X[1]])
+    # Different batches may take different BLAS paths, so compare the same batch
+    # shapes: the padded sequence among others, and as a ragged list.
+    assert np.array_equal(model.predict(np.concatenate([X[:1], padded[None], X[1:2]])), ragged)
+    np.testing.assert_allclose(batch[-1], alone[0], rtol=1e-5)
+    assert np.array_equal(model.predict(short[None]), alone)
+    # The padding is masked, not read as zeros.
+    zero_padded = np.vstack([short, np.zeros((4, 2))])
+    assert not np.isclose(model.predict(zero_padded[None])[0], alone[0], rtol=1e-3)
+
+
+def test_attention_weights_are_masked_distributions(rng):
+    lengths = rng.integers(2, 9, size=40)
+    X = [rng.normal(size=length) for length in lengths]
+    y = np.array([sequence.sum() > 0 for sequence in X]).astype(int)
+    model = TransformerClassifier(**TINY).fit(X, y)
+    weights = model.attention_weights(X)
+    assert weights.shape == (40, 1, 2, 9, 9)   # 8 steps + the class token
+    for sample, length in zip(weights, lengths):
+        live = length + 1
+        np.testing.assert_allclose(sample[:, :, :live, :live].sum(axis=-1), 1.0, rtol=1e-5)
+        assert not sample[:, :, live:, :].any() and not sample[:, :, :, live:].any()
+    mean_model = TransformerClassifier(pooling="mean", **TINY).fit(X, y)
+    assert mean_model.attention_weights(X[:2]).shape == (2, 1, 2, 8, 8)
+
+
+def test_long_range_matching_learned(rng):
+    # A short version of benchmarks/bench_transformer.py's 200-step task.
+    X, y = matching_task(1000, 40, seed=0)
+    X_test, y_test = matching_task(1000, 40, seed=1)
+    model = TransformerClassifier(d_model=32, num_layers=2, learning_rate_init=0.003,
+                                  max_iter=25, random_state=0).fit(X, y)
+    # Measured: 0.98.
+    assert model.score(X_test, y_test) >= 0.95
+
+
+def test_token_input_vocab_size_auto_and_unseen_ids(rng):
+    X = rng.integers(1, 12, size=(200, 8))
+    X[:50, 5:] = 0                               # shorter sequences, padded with id 0
+    y = (X == 3).any(axis=1).astype(int)
+    model = TransformerClassifier(vocab_size="auto", learning_rate_init=0.01,
+                                  **{**TINY, "max_iter": 30}).fit(X, y)
+    assert model.vocab_size_ == 12 and model.input_shape_ == (8, 1)
+    assert model.score(X, y) > 0.95
+    # An id never seen in fit shares the unseen-token vector: predicted, not refused.
+    unseen = X[:5].copy()
+    unseen[:, 0] = 40
+    assert model.predict(unseen).shape == (5,)
+    ragged = [[3, 4, 5], [6, 7]]
+    assert np.array_equal(model.predict(ragged),
+                          model.predict([[3, 4, 5, 0, 0, 0, 0, 0], [6, 7, 0, 0, 0, 0, 0, 0]]))
+
+
+@pytest.mark.parametrize("Estimator", [TransformerClassifier, LSTMClassifier])
+@pytest.mark.parametrize("bad, message", [
+    ([[1, 2, 0, 3]], "Padding .* may only end"),
+    ([[1, -2, 3, 4]], "integers >= 0"),
+    ([[1, 2.5, 3, 4]], "integers >= 0"),
+    ([[1, 2, 3, 12]], "token id 12 but vocab_size=12"),
+])
+def test_bad_token_ids_are_named(Estimator, bad, message, rng):
+    params = TINY if Estimator is TransformerClassifier else {"hidden_size": 4, "max_iter": 2}
+    X = rng.integers(1, 12, size=(30, 4))
+    model = Estimator(vocab_size=12, **params).fit(X, np.arange(30) % 2)
+    with pytest.raises(ValueError, match=message):
+        model.predict(bad)
+
+
+def test_lstm_token_input_padding_is_packed(rng):
+    X = rng.integers(1, 10, size=(150, 8))
+    lengths = rng.integers(2, 9, size=150)
+    X[np.arange(8) >= lengths[:, None]] = 0
+    y = X[np.arange(150), lengths - 1] % 2       # parity of each sequence's own last token
+    model = LSTMClassifier(vocab_size="auto", embedding_dim=8, hidden_size=16,
+                           learning_rate_init=0.02, max_iter=40, random_state=0).fit(X, y)
+    assert model.vocab_size_ == 10 and model.score(X, y) > 0.95
+    # The trained weights on the same sequences without padding.
+    short = X[lengths == 3][:4, :3]
+    alone = RecurrentNet((3, 1), 1, hidden_size=16, vocab_size=10, embedding_dim=8).eval()
+    alone.load_state_dict(model.module_.state_dict())
+    with torch.no_grad():
+        expected = alone(torch.as_tensor(short, dtype=torch.float32)).numpy()[:, 0]
+    padded = np.hstack([short, np.zeros((4, 5), dtype=int)])
+    np.testing.assert_allclose(model.predict_proba(padded)[:, 1], 1 / (1 + np.exp(-expected)),
+                               rtol=1e-5)
+    regressor = LSTMRegressor(vocab_size=10, hidden_size=4, max_iter=2, random_state=0)
+    assert regressor.fit(X, y.astype(float)).vocab_size_ == 10
+
+
+def test_deterministic_with_random_state_and_pickle_round_trip(rng):
+    X = rng.normal(size=(50, 6, 2))
+    y = (X[:, 0, 0] > X[:, -1, 1]).astype(int)
+    first = TransformerClassifier(**TINY).fit(X, y)
+    second = clone(first).fit(X, y)
+    assert np.array_equal(first.predict_proba(X), second.predict_proba(X))
+    loaded = pickle.loads(pickle.dumps(first))
+    assert np.array_equal(loaded.predict_proba(X), first.predict_proba(X))
+    assert np.array_equal(loaded.attention_weights(X[:3]), first.attention_weights(X[:3]))
+
+
+@pytest.mark.parametrize("params", [
+    {"pooling": "mean"}, {"position": "learned"}, {"num_layers": 2, "dropout": 0.0},
+    {"max_len": 20}, {"precision": "float64"}, {"precision": "bf16"},
+])
+def test_architectures(params, rng):
+    X = rng.normal(size=(40, 6, 3))
+    model = TransformerRegressor(**{**TINY, **params}).fit(X, X[:, 2, 0])
+    assert model.predict(X).shape == (40,)
+
+
+def test_bad_architecture_named(rng):
+    X = rng.normal(size=(20, 6, 3))
+    with pytest.raises(ValueError, match="d_model=10 must be a multiple of n_heads=4"):
+        TransformerClassifier(d_model=10, max_iter=1).fit(X, np.arange(20) % 2)
+    with pytest.raises(ValueError, match="6 steps but max_len=4"):
+        TransformerClassifier(max_len=4, max_iter=1).fit(X, np.arange(20) % 2)
+    model = TransformerClassifier(max_len=4, max_iter=1)
+    with pytest.raises(ValueError):
+        model.fit(X, np.arange(20) % 2)
+    assert not hasattr(model, "input_shape_")
+
+
+def test_sample_weight_equivalence_full_batch():
+    # Full batch, no dropout, double precision: weighting must equal repeating.
+    check_sample_weight_equivalence_on_dense_data(
+        "TransformerRegressor",
+        TransformerRegressor(d_model=8, n_heads=2, num_layers=1, dim_feedforward=8, dropout=0.0,
+                             solver="lbfgs", max_iter=50, precision="float64"))
