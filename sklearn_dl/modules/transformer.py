@@ -16,8 +16,13 @@ _MIN_STEPS = 8
 class SelfAttention(nn.Module):
     """Multi-head scaled dot-product self-attention with a key padding mask.
 
-    Written out (rather than ``nn.MultiheadAttention``) so that the weights of
-    every head can be returned and a masked key gets a weight of exactly 0.
+    Training runs torch's fused ``scaled_dot_product_attention``. Evaluation
+    (and any call that asks for the weights) writes the softmax out, so that
+    the weights of every head can be returned and padding cannot change a
+    result by a single bit: a masked key's weight is exp(-inf) = 0, and the
+    denominators are summed in a fixed left-to-right order (``cumsum``),
+    which trailing zeros leave exact, where a vectorised sum regroups its
+    terms with the length of the row.
     """
 
     def __init__(self, d_model, n_heads, dropout):
@@ -27,21 +32,23 @@ class SelfAttention(nn.Module):
         self.out = nn.Linear(d_model, d_model)
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x, blocked):
-        """``blocked``: (batch or 1, 1, steps, steps) bool, True where a query may not see a key."""
+    def forward(self, x, blocked, need_weights=False):
+        """``blocked``: bool, broadcastable to (batch, heads, steps, steps), True where a
+        query may not see a key. Returns (output, weights or None)."""
         batch, steps, width = x.shape
         head_dim = width // self.n_heads
         q, k, v = self.qkv(x).view(batch, steps, 3, self.n_heads, head_dim).permute(2, 0, 3, 1, 4)
-        scores = (q @ k.transpose(-2, -1)).float() * (head_dim ** -0.5)
-        scores = scores.masked_fill(blocked, -math.inf)
-        # softmax written out so that padding cannot change a result by a bit:
-        # a masked key's weight is exp(-inf) = 0, and the denominators are summed
-        # in a fixed left-to-right order (cumsum), which trailing zeros leave
-        # exact; torch.softmax's vectorised sum regroups terms with the length.
-        exponentials = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
-        weights = (exponentials / exponentials.cumsum(dim=-1)[..., -1:]).to(v.dtype)
-        mixed = (self.dropout(weights) @ v).transpose(1, 2).reshape(batch, steps, width)
-        return self.out(mixed), weights
+        if self.training and not need_weights:
+            mixed = nn.functional.scaled_dot_product_attention(
+                q, k, v, attn_mask=~blocked, dropout_p=self.dropout.p)
+            weights = None
+        else:
+            scores = (q @ k.transpose(-2, -1)).float() * (head_dim ** -0.5)
+            scores = scores.masked_fill(blocked, -math.inf)
+            exponentials = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
+            weights = (exponentials / exponentials.cumsum(dim=-1)[..., -1:]).to(v.dtype)
+            mixed = self.dropout(weights) @ v
+        return self.out(mixed.transpose(1, 2).reshape(batch, steps, width)), weights
 
 
 class EncoderBlock(nn.Module):
@@ -58,8 +65,8 @@ class EncoderBlock(nn.Module):
         )
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x, blocked):
-        attended, weights = self.attention(self.attention_norm(x), blocked)
+    def forward(self, x, blocked, need_weights=False):
+        attended, weights = self.attention(self.attention_norm(x), blocked, need_weights)
         x = x + self.dropout(attended)
         return x + self.dropout(self.feedforward(self.feedforward_norm(x))), weights
 
@@ -128,12 +135,13 @@ class TransformerEncoder(nn.Module):
                                     for _ in range(num_layers))
         self.norm = nn.LayerNorm(d_model)
 
-    def forward(self, X):
-        """Return (vectors (batch, steps, d_model), padding (batch, steps), weights per layer).
+    def forward(self, X, need_weights=False):
+        """Return (vectors (batch, steps, d_model), padding (batch, steps), weights).
 
         With a class token, step 0 of the output is the class token and the
-        sequence follows. ``weights`` is a list of (batch, heads, steps, steps)
-        tensors, zero wherever a query or a key is padding.
+        sequence follows. With ``need_weights``, ``weights`` is a list with one
+        (batch, heads, steps, steps) tensor per layer, zero wherever a query
+        or a key is padding; otherwise None.
         """
         steps, padding = self.input(X)
         length = steps.shape[1]
@@ -158,12 +166,13 @@ class TransformerEncoder(nn.Module):
         x = self.dropout(x)
         all_weights = []
         for block in self.blocks:
-            x, weights = block(x, blocked)
-            all_weights.append(weights.masked_fill(padding[:, None, :, None], 0.0))
+            x, weights = block(x, blocked, need_weights)
+            if need_weights:
+                all_weights.append(weights.masked_fill(padding[:, None, :, None], 0.0))
         # Drop the steps added to reach _MIN_STEPS.
         end = x.shape[1] - steps.shape[1] + length
         return (self.norm(x[:, :end]), padding[:, :end],
-                [weights[..., :end, :end] for weights in all_weights])
+                [weights[..., :end, :end] for weights in all_weights] if need_weights else None)
 
 
 class TransformerNet(nn.Module):
@@ -247,4 +256,4 @@ class TransformerNet(nn.Module):
         on each key position; rows and columns of padding are 0. With
         ``pooling='cls'`` position 0 is the class token.
         """
-        return self.encoder(X)[2]
+        return self.encoder(X, need_weights=True)[2]

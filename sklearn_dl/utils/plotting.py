@@ -112,3 +112,92 @@ def plot_history(estimator, ax=None, *, label=None, validation=True, score=True,
     if ax.get_title() == "":
         ax.set_title(name if label is None else "Training history")
     return ax
+
+
+def plot_attention(estimator, X, *, layer=-1, head=None, labels=None, ax=None):
+    """Draw where a fitted Transformer looks: one sequence's attention weights as a heatmap.
+
+    Row ``q`` shows how much position ``q`` draws on each position ``k``
+    (each row sums to 1). With ``pooling='cls'`` the first row is the class
+    token's, the one the output layer reads: it shows which steps decided
+    the prediction. Padding is left out.
+
+    Parameters
+    ----------
+    estimator : fitted TransformerClassifier, TransformerRegressor or Pipeline
+        A Pipeline's earlier steps transform ``X`` first (e.g. a
+        :class:`~sklearn_dl.text.TokenSequencer`, whose tokens then label
+        the axes).
+
+    X : array-like or list of one sample
+        One sequence, as a batch of one: ``X[i:i + 1]`` of the estimator's
+        input, or ``["some text"]`` for a text pipeline.
+
+    layer : int, default=-1
+        Which encoder block (negative counts from the last).
+
+    head : int or None, default=None
+        Which attention head; None averages the heads.
+
+    labels : list of str or None, default=None
+        Names of the sequence's steps; None uses the tokens of a
+        TokenSequencer step, or the step numbers.
+
+    ax : matplotlib Axes, default=None
+        Axes to draw on; None creates a new figure.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from sklearn_dl.neural_network import TransformerClassifier
+    >>> from sklearn_dl.utils import plot_attention
+    >>> X = np.random.default_rng(0).normal(size=(40, 5, 2))
+    >>> model = TransformerClassifier(d_model=8, n_heads=2, max_iter=2,
+    ...                               random_state=0).fit(X, X[:, 0, 0] > 0)
+    >>> ax = plot_attention(model, X[:1])
+    >>> [label.get_text() for label in ax.get_xticklabels()]
+    ['[CLS]', '0', '1', '2', '3', '4']
+    """
+    import matplotlib.pyplot as plt
+
+    final = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    check_is_fitted(final)
+    if not hasattr(final, "attention_weights"):
+        raise ValueError(f"{type(final).__name__} has no attention weights to plot.")
+    if isinstance(estimator, Pipeline):
+        steps = estimator[:-1]
+        first = steps[0]
+        X = steps.transform(X)
+        if labels is None and hasattr(first, "vocabulary_"):
+            names = ["<pad>", "<unk>", *sorted(first.vocabulary_, key=first.vocabulary_.get)]
+            labels = [names[int(i)] for i in np.asarray(X)[0] if i != 0]
+    weights = final.attention_weights(X)
+    if len(weights) != 1:
+        raise ValueError(f"plot_attention draws one sequence; X holds {len(weights)}.")
+    layer_index = range(weights.shape[1])[layer]
+    weights = weights[0, layer_index]
+    weights = weights.mean(axis=0) if head is None else weights[head]
+    live = int(np.count_nonzero(weights.sum(axis=1)))
+    weights = weights[:live, :live]
+    cls = final.pooling == "cls"
+    n_steps = live - cls
+    if labels is None:
+        labels = [str(step) for step in range(n_steps)]
+    labels = (["[CLS]"] if cls else []) + list(labels)[:n_steps]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.5 + 0.35 * live, 1 + 0.35 * live))
+    image = ax.imshow(weights, cmap="viridis", vmin=0)
+    ax.set_xticks(range(live), labels, rotation=90)
+    ax.set_yticks(range(live), labels)
+    ax.set_xlabel("attended position (key)")
+    ax.set_ylabel("attending position (query)")
+    ax.figure.colorbar(image, ax=ax, fraction=0.046)
+    which = "mean of heads" if head is None else f"head {head}"
+    ax.set_title(f"Attention of layer {layer_index}, {which}")
+    return ax
