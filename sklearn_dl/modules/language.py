@@ -2,9 +2,9 @@
 
 from torch import nn
 
+from sklearn_dl.modules._layers import Dropout
+from sklearn_dl.modules.recurrent import _CELLS, StackedRecurrent
 from sklearn_dl.modules.transformer import TransformerEncoder
-
-_CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
 
 class LanguageNet(nn.Module):
@@ -56,10 +56,14 @@ class LanguageNet(nn.Module):
                 causal=True, vocab_size=vocab_size, embedding_dim=embedding_dim)
         else:
             self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-            self.rnn = _CELLS[cell](embedding_dim, hidden_size, num_layers=num_layers,
-                                    batch_first=True,
-                                    dropout=dropout if num_layers > 1 else 0.0)
-        self.dropout = nn.Dropout(dropout)
+            if num_layers > 1 and dropout > 0:
+                # torch's own dropout between layers draws from the global generator.
+                self.rnn = StackedRecurrent(cell, embedding_dim, hidden_size, num_layers,
+                                            bidirectional=False, dropout=dropout)
+            else:
+                self.rnn = _CELLS[cell](embedding_dim, hidden_size, num_layers=num_layers,
+                                        batch_first=True)
+        self.dropout = Dropout(dropout)
         self.head = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, X):

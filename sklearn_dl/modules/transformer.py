@@ -5,6 +5,7 @@ import math
 import torch
 from torch import nn
 
+from sklearn_dl.modules._layers import Dropout
 from sklearn_dl.modules._sequence import SequenceInput
 
 # BLAS computes products over fewer than about 5 rows by other paths than over
@@ -25,12 +26,11 @@ class SelfAttention(nn.Module):
     terms with the length of the row.
     """
 
-    def __init__(self, d_model, n_heads, dropout):
+    def __init__(self, d_model, n_heads):
         super().__init__()
         self.n_heads = n_heads
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
-        self.dropout = nn.Dropout(dropout)
 
     def forward(self, x, blocked, need_weights=False):
         """``blocked``: bool, broadcastable to (batch, heads, steps, steps), True where a
@@ -39,15 +39,14 @@ class SelfAttention(nn.Module):
         head_dim = width // self.n_heads
         q, k, v = self.qkv(x).view(batch, steps, 3, self.n_heads, head_dim).permute(2, 0, 3, 1, 4)
         if self.training and not need_weights:
-            mixed = nn.functional.scaled_dot_product_attention(
-                q, k, v, attn_mask=~blocked, dropout_p=self.dropout.p)
+            mixed = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=~blocked)
             weights = None
         else:
             scores = (q @ k.transpose(-2, -1)).float() * (head_dim ** -0.5)
             scores = scores.masked_fill(blocked, -math.inf)
             exponentials = torch.exp(scores - scores.amax(dim=-1, keepdim=True))
             weights = (exponentials / exponentials.cumsum(dim=-1)[..., -1:]).to(v.dtype)
-            mixed = self.dropout(weights) @ v
+            mixed = weights @ v
         return self.out(mixed.transpose(1, 2).reshape(batch, steps, width)), weights
 
 
@@ -57,13 +56,13 @@ class EncoderBlock(nn.Module):
     def __init__(self, d_model, n_heads, dim_feedforward, dropout):
         super().__init__()
         self.attention_norm = nn.LayerNorm(d_model)
-        self.attention = SelfAttention(d_model, n_heads, dropout)
+        self.attention = SelfAttention(d_model, n_heads)
         self.feedforward_norm = nn.LayerNorm(d_model)
         self.feedforward = nn.Sequential(
-            nn.Linear(d_model, dim_feedforward), nn.GELU(), nn.Dropout(dropout),
+            nn.Linear(d_model, dim_feedforward), nn.GELU(), Dropout(dropout),
             nn.Linear(dim_feedforward, d_model),
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
 
     def forward(self, x, blocked, need_weights=False):
         attended, weights = self.attention(self.attention_norm(x), blocked, need_weights)
@@ -98,7 +97,9 @@ class TransformerEncoder(nn.Module):
     dim_feedforward : int
         Width of each block's feed-forward layer.
     dropout : float
-        Dropout on attention weights and on each sub-layer's output.
+        Dropout on the input vectors, inside the feed-forward layers and on
+        each sub-layer's output (not on the attention weights, whose fused
+        kernel would draw from torch's global generator).
     max_len : int
         Longest sequence the position code covers.
     position : {'sinusoidal', 'learned'}
@@ -130,7 +131,7 @@ class TransformerEncoder(nn.Module):
             self.register_buffer("positions", sinusoidal_positions(positions, d_model),
                                  persistent=False)
         self.class_token = nn.Parameter(torch.zeros(1, 1, d_model)) if class_token else None
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.blocks = nn.ModuleList(EncoderBlock(d_model, n_heads, dim_feedforward, dropout)
                                     for _ in range(num_layers))
         self.norm = nn.LayerNorm(d_model)
@@ -199,7 +200,7 @@ class TransformerNet(nn.Module):
     dim_feedforward : int, default=128
         Width of each block's feed-forward layer.
     dropout : float, default=0.1
-        Dropout on attention weights, sub-layer outputs and the pooled vector.
+        Dropout on the input vectors, sub-layer outputs and the pooled vector.
     pooling : {'cls', 'mean'}, default='cls'
         Read a learned class token's final vector, or average the final
         vectors of the unpadded positions.
@@ -232,7 +233,7 @@ class TransformerNet(nn.Module):
             dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
             position=position, class_token=pooling == "cls", vocab_size=vocab_size,
             embedding_dim=embedding_dim)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = Dropout(dropout)
         self.head = nn.Linear(d_model, n_outputs)
         for module in self.modules():
             if isinstance(module, nn.Linear):

@@ -39,8 +39,8 @@ _TRANSFORMER_PARAMETERS_DOC = """\
         Width of each block's feed-forward layer.
 
     dropout : float, default=0.1
-        Dropout on the attention weights, on each sub-layer's output and on
-        the pooled vector, during training.
+        Dropout on the step vectors, on each sub-layer's output and on the
+        pooled vector, during training (not on the attention weights).
 
     pooling : {'cls', 'mean'}, default='cls'
         What the output layer reads: a learned class token's final vector
