@@ -9,10 +9,11 @@ import pytest
 ROOT = Path(__file__).parents[1]
 PUBLIC_MODULES = ["sklearn_dl", "sklearn_dl.neural_network", "sklearn_dl.linear_model",
                   "sklearn_dl.time_series", "sklearn_dl.tuning", "sklearn_dl.modules",
-                  "sklearn_dl.utils"]
+                  "sklearn_dl.utils", "sklearn_dl.text"]
 # Re-exported at the top level from sklearn_dl.neural_network, documented there.
 REEXPORTED = {"CNNClassifier", "CNNRegressor", "LSTMClassifier", "LSTMRegressor",
-              "MLPClassifier", "MLPRegressor", "TorchClassifier", "TorchRegressor", "__version__"}
+              "MLPClassifier", "MLPRegressor", "TorchClassifier", "TorchRegressor",
+              "TransformerClassifier", "TransformerRegressor", "__version__"}
 
 
 @pytest.mark.parametrize("module_name", PUBLIC_MODULES)

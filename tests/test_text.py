@@ -16,7 +16,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn_dl import load, save
 from sklearn_dl.neural_network import LSTMClassifier, TransformerClassifier
 from sklearn_dl.text import LanguageModel, TokenSequencer
-from sklearn_dl.text._corpora import load_hamlet
+from sklearn_dl.text import load_hamlet
 
 TINY_TRANSFORMER = {"d_model": 16, "n_heads": 2, "num_layers": 1, "dim_feedforward": 32,
                     "learning_rate_init": 0.01, "max_iter": 15, "random_state": 0}

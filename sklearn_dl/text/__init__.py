@@ -1,6 +1,7 @@
-"""Text: raw strings to token ids for the sequence estimators, and language models."""
+"""Text: raw strings to token ids for the sequence estimators, language models, corpora."""
 
+from sklearn_dl.text._corpora import load_hamlet, load_movie_reviews
 from sklearn_dl.text._language_model import LanguageModel
 from sklearn_dl.text._sequencer import TokenSequencer
 
-__all__ = ["LanguageModel", "TokenSequencer"]
+__all__ = ["LanguageModel", "TokenSequencer", "load_hamlet", "load_movie_reviews"]
