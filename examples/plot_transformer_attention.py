@@ -12,8 +12,8 @@ A recurrent network has to notice the marker, store the value and carry it to
 the end of the sequence; a Transformer's class token attends to every step at
 once and can read the marked one directly. Both take the ragged list of
 sequences as it is (NaN-padded and masked, or packed). The heatmap shows where
-the trained Transformer looks: the class token's row (the one the output layer
-reads) puts its weight on the marked step.
+the trained Transformer looks: in one of its layers the class token's row puts
+most of its weight on the marked step.
 """
 
 import warnings
@@ -57,16 +57,18 @@ print(f"LSTMClassifier test accuracy:        {lstm.score(X_test, y_test):.3f}")
 # %%
 # Where the class token looks
 # ---------------------------
-# Position 0 of the map is the class token; step ``k`` of the sequence is
-# position ``k + 1``. Averaged over the test set, the class token's weight on
-# the marked step dwarfs its weight on any other step.
-weights = transformer.attention_weights(X_test)[:, -1].mean(axis=1)   # last layer, mean of heads
-on_mark = weights[np.arange(len(X_test)), 0, marks + 1]
-print(f"class token's mean weight on the marked step: {on_mark.mean():.2f} "
-      f"(a uniform spread over about 20 steps would give 0.05)")
+# Position 0 of a map is the class token; step ``k`` of the sequence is
+# position ``k + 1``. Averaged over the test set and the heads, how much weight
+# does the class token put on the marked step, layer by layer? A uniform spread
+# over about 20 steps would give 0.05.
+weights = transformer.attention_weights(X_test).mean(axis=2)   # mean over heads
+on_mark = weights[np.arange(len(X_test)), :, 0, marks + 1].mean(axis=0)
+for layer, weight in enumerate(on_mark):
+    print(f"layer {layer}: class token's mean weight on the marked step {weight:.2f}")
+layer = int(np.argmax(on_mark))
 
 fig, axes = plt.subplots(1, 2, figsize=(12, 5))
-plot_attention(transformer, X_test[0][None], ax=axes[0])
+plot_attention(transformer, X_test[0][None], layer=layer, ax=axes[0])
 axes[0].set_title(f"One test sequence, marked step {marks[0]}")
 axes[1].bar(np.arange(len(X_test[0])), X_test[0][:, 0], color="lightgray")
 axes[1].bar(marks[0], X_test[0][marks[0], 0], color="tab:red", label="marked step")

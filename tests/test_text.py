@@ -19,7 +19,7 @@ from sklearn_dl.text import LanguageModel, TokenSequencer
 from sklearn_dl.text import load_hamlet
 
 TINY_TRANSFORMER = {"d_model": 16, "n_heads": 2, "num_layers": 1, "dim_feedforward": 32,
-                    "learning_rate_init": 0.01, "max_iter": 15, "random_state": 0}
+                    "learning_rate_init": 0.01, "max_iter": 30, "random_state": 0}
 
 
 def sentiment_texts(n_texts, seed):
@@ -116,10 +116,9 @@ def test_grid_search_clone_pickle_and_save_of_a_text_pipeline(tmp_path):
     fitted = search.best_estimator_
     loaded = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(loaded.predict_proba(texts), fitted.predict_proba(texts))
-    ids = fitted[0].transform(texts)
-    save(fitted[-1], tmp_path / "lstm.safetensors")
-    np.testing.assert_array_equal(load(tmp_path / "lstm.safetensors").predict_proba(ids),
-                                  fitted[-1].predict_proba(ids))
+    save(fitted, tmp_path / "pipeline.safetensors")
+    np.testing.assert_array_equal(load(tmp_path / "pipeline.safetensors").predict_proba(texts),
+                                  fitted.predict_proba(texts))
 
 
 def test_tune_searches_a_text_pipeline():
@@ -208,3 +207,12 @@ def test_language_model_word_level_gru_and_errors():
     with pytest.raises(ValueError, match="at least one token"):
         LanguageModel().fit([""])
     assert isinstance(model.vocabulary_, dict)
+
+
+def test_language_model_saved_and_loaded_without_pickle(tmp_path):
+    model = LanguageModel(hidden_size=8, context_length=8, max_iter=2,
+                          random_state=0).fit(["abcabc abc"] * 5)
+    save(model, tmp_path / "lm.safetensors")
+    loaded = load(tmp_path / "lm.safetensors")
+    assert loaded.generate("ab", 20, random_state=0) == model.generate("ab", 20, random_state=0)
+    assert loaded.score(["abc"]) == model.score(["abc"])
