@@ -261,7 +261,7 @@ class LanguageModel(BaseTorchEstimator):
             self.vocabulary_ = sequencer.vocabulary_
             self.vocabulary_size_ = sequencer.vocabulary_size_ + 1
         stream = self._stream(documents)
-        if len(stream) < 2:
+        if len(stream) == len(documents) + 1:   # only the end-of-text ids
             raise ValueError("LanguageModel needs at least one token in the corpus.")
         length = self.context_length
         windows = _windows(stream, range(0, len(stream) - 1, length), length + 1)
