@@ -18,6 +18,7 @@ from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
+from sklearn.utils import get_tags
 
 import sklearn_dl
 from sklearn_dl import load, save
@@ -673,6 +674,8 @@ def test_every_estimator_of_the_package_round_trips(name, Estimator, tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(40, 16))
     y = rng.integers(0, 3, 40) if is_classifier(model) else X[:, 0] + rng.normal(size=40)
+    if get_tags(model).input_tags.string:  # sklearn_dl.text: raw texts
+        X = [" ".join(rng.choice(["a", "b", "c"], size=5)) for _ in range(40)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # few epochs: ConvergenceWarning
         model.fit(X, y)
@@ -680,6 +683,7 @@ def test_every_estimator_of_the_package_round_trips(name, Estimator, tmp_path):
     restored = load(tmp_path / "model.safetensors", trusted=[_TwoLayers])
     assert type(restored) is Estimator
     outputs = {"predict_proba": lambda m: m.predict_proba(X), "predict": lambda m: m.predict(X),
-               "forecast": lambda m: m.forecast(4), "transform": lambda m: m.transform(X)}
+               "forecast": lambda m: m.forecast(4), "transform": lambda m: m.transform(X),
+               "generate": lambda m: m.generate("a b", 5, random_state=0)}
     method = next(method for method in outputs if hasattr(model, method))
     np.testing.assert_array_equal(outputs[method](restored), outputs[method](model))

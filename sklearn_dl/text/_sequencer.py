@@ -14,6 +14,8 @@ from sklearn.base import (
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from sklearn_dl.utils._doc_link import DocLinkMixin
+
 PADDING_ID = 0
 OOV_ID = 1
 _N_RESERVED = 2
@@ -37,7 +39,8 @@ def _documents(X):
     return documents
 
 
-class TokenSequencer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+                     BaseEstimator):
     """Learn a vocabulary from texts and turn each text into a padded sequence of token ids.
 
     The text step of a Pipeline that ends in a sequence estimator
