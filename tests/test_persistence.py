@@ -9,10 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import torch
 from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from sklearn import linear_model as sk_linear
+from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_iris
 from sklearn.model_selection import GridSearchCV
@@ -314,6 +316,149 @@ def test_parsing_dense_json_costs_a_bounded_multiple_of_the_file(item, tmp_path)
     assert peak < 32 * path.stat().st_size
 
 
+# -- fitted attributes come back with their types and dtypes ---------------------------
+
+
+def assert_same_state(original, restored, where="estimator"):
+    """Every attribute of ``original`` (networks' weights aside) has its type, dtype and value."""
+    assert type(restored) is type(original), f"{where}: {type(restored)} != {type(original)}"
+    if isinstance(original, BaseEstimator):
+        names = set(vars(original)) - {"net_"}
+        assert set(vars(restored)) - {"net_"} == names, f"{where}: attributes differ"
+        for name in sorted(names):
+            assert_same_state(vars(original)[name], vars(restored)[name], f"{where}.{name}")
+        if "net_" in vars(original):  # the weights are compared through predictions
+            history = [[{key: value for key, value in epoch.items() if key != "batches"}
+                        for epoch in model.net_.history] for model in (original, restored)]
+            assert_same_state(*history, f"{where}.history_")
+    elif isinstance(original, (np.ndarray, np.generic)):
+        assert (restored.dtype, restored.shape) == (original.dtype, original.shape), where
+        np.testing.assert_array_equal(restored, original, err_msg=where)
+    elif sp.issparse(original):
+        for part in ("data", "indices", "indptr"):
+            assert_same_state(getattr(original, part), getattr(restored, part),
+                              f"{where}.{part}")
+        assert restored.shape == original.shape, where
+    elif isinstance(original, (list, tuple)):
+        assert len(restored) == len(original), where
+        for index, (item, other) in enumerate(zip(original, restored)):
+            assert_same_state(item, other, f"{where}[{index}]")
+    elif isinstance(original, dict):
+        assert list(restored) == list(original), where
+        for key in original:
+            assert_same_state(original[key], restored[key], f"{where}[{key!r}]")
+    elif isinstance(original, float) and np.isnan(original):
+        assert np.isnan(restored), where
+    else:
+        assert restored == original, where
+
+
+def test_numpy_scalars_and_zero_d_arrays_keep_their_dtypes(tmp_path):
+    model = SlidingWindow(window=2).fit(np.arange(10.0)[:, None])
+    model.scalars_ = [np.dtype(name).type(1) for name in (
+        "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+        "float16", "float32", "float64")] + [np.float64("nan"), np.float32("-inf"),
+                                             np.uint64(2**64 - 1), np.str_("label"), 2.5, 3]
+    model.zero_d_ = (np.array(1.5, dtype=np.float32), np.array(7, dtype=np.int64),
+                     np.empty((0, 3), dtype=np.float32))
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    assert type(restored.scalars_[-3]) is np.str_ and type(restored.scalars_[-2]) is float
+    assert_same_state(model, restored)
+
+
+def _sparsified(make, dtype):
+    X, y = load_iris(return_X_y=True)
+    X = X.astype(dtype)
+    solver = "proximal" if make is sklearn_dl.linear_model.LogisticRegression else "saga"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # saga: ConvergenceWarning
+        model = make(C=0.05, l1_ratio=1.0, solver=solver, max_iter=300, random_state=0)
+        return model.fit(X, y).sparsify(), X
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("make", [sklearn_dl.linear_model.LogisticRegression,
+                                  sk_linear.LogisticRegression])
+def test_sparsified_logistic_regression_round_trips(make, dtype, tmp_path):
+    model, X = _sparsified(make, dtype)
+    assert sp.issparse(model.coef_) and 0 < model.coef_.nnz < np.prod(model.coef_.shape)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    assert_same_state(model, restored)
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+@pytest.mark.parametrize("kind", [sp.csr_matrix, sp.csc_matrix, sp.csr_array, sp.csc_array])
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+def test_csr_and_csc_attributes_keep_their_class_and_index_dtype(kind, index_dtype, tmp_path):
+    model = SlidingWindow(window=2).fit(np.arange(10.0)[:, None])
+    matrix = kind(np.array([[0, 1.5, 0], [0, 0, 0], [2, 0, -1]], dtype=np.float32))
+    matrix.indices, matrix.indptr = (matrix.indices.astype(index_dtype),
+                                     matrix.indptr.astype(index_dtype))
+    model.matrix_, model.empty_ = matrix, kind((0, 4), dtype=np.int64)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    assert_same_state(model, restored)
+    np.testing.assert_array_equal(restored.matrix_.toarray(), matrix.toarray())
+
+
+def test_other_sparse_formats_are_refused_at_save(tmp_path):
+    model = SlidingWindow(window=2).fit(np.arange(10.0)[:, None])
+    model.matrix_ = sp.coo_matrix(np.eye(3))
+    with pytest.raises(ValueError, match=r"estimator.matrix_ is a scipy.sparse coo_matrix.*"
+                                         r"CSR and CSC.*tocsr"):
+        save(model, tmp_path / "model.safetensors")
+
+
+def _set_sparse(change):
+    """Edit the record of the sparse coef_ and its tensors (``parts`` names them)."""
+    def edit(content, tensors):
+        record = content["root"]["attributes"]["coef_"]
+        parts = {part: record[part]["__array__"] for part in ("data", "indices", "indptr")}
+        change(record, tensors, parts)
+    return edit
+
+
+def _set_part(part, make):
+    return _set_sparse(lambda record, tensors, parts: tensors.update(
+        {parts[part]: make(tensors[parts[part]])}))
+
+
+@pytest.mark.parametrize("edit", [
+    _set_sparse(lambda record, tensors, parts: record.update(__sparse__="coo_matrix")),
+    _set_sparse(lambda record, tensors, parts: record.update(shape=[3, -1])),
+    _set_sparse(lambda record, tensors, parts: record.update(shape=[3])),
+    _set_sparse(lambda record, tensors, parts: record.update(shape=[10**12, 4])),
+    _set_sparse(lambda record, tensors, parts: record.update(shape=[3, 10**12])),
+    _set_sparse(lambda record, tensors, parts: record.update(shape=[3, 1])),
+    _set_sparse(lambda record, tensors, parts: record.update(__sparse__="csc_matrix")),
+    _set_sparse(lambda record, tensors, parts: record.update(data=[1.0, 2.0])),
+    _set_sparse(lambda record, tensors, parts: record.update(
+        indices={"__strings__": ["a"], "dtype": "<U1"})),
+    _set_sparse(lambda record, tensors, parts: record.pop("indptr")),
+    _set_part("indptr", lambda indptr: indptr.flip(0)),
+    _set_part("indptr", lambda indptr: torch.cat([indptr, indptr[-1:]])),
+    _set_part("indptr", lambda indptr: torch.tensor([0, 2**62 + 1, -(2**62), int(indptr[-1])],
+                                                    dtype=torch.int64)),
+    _set_part("indptr", lambda indptr: indptr.to(torch.float32)),
+    _set_part("indices", lambda indices: indices + 100),
+    _set_part("indices", lambda indices: indices - 100),
+    _set_part("indices", lambda indices: indices[:-1]),
+    _set_part("indices", lambda indices: indices.reshape(1, -1)),
+    _set_part("data", lambda data: data[:-1]),
+    _set_part("data", lambda data: data.to(torch.float16)),
+])
+def test_malformed_sparse_matrices_are_refused(tmp_path, edit):
+    model, X = _sparsified(sklearn_dl.linear_model.LogisticRegression, np.float64)
+    save(model, tmp_path / "model.safetensors")
+    path = edited(tmp_path / "model.safetensors", tmp_path, edit)
+    with pytest.raises(ValueError, match="sparse matrix|holds an unexpected value") as error:
+        load(path)
+    assert type(error.value) is ValueError
+
+
 # -- classes: full names, and nothing foreign ------------------------------------------
 
 
@@ -570,6 +715,7 @@ def test_gallery_pipelines_round_trip(name, tmp_path):
         np.testing.assert_array_equal(restored.forecast(5), model.forecast(5))
     else:
         np.testing.assert_array_equal(getattr(restored, method)(X), getattr(model, method)(X))
+    assert_same_state(model, restored)
 
 
 def _allowed_sklearn_classes():
@@ -606,6 +752,7 @@ def test_every_allowed_scikit_learn_class_round_trips(name, tmp_path):
     if hasattr(expected, "toarray"):  # OneHotEncoder's sparse output
         expected, result = expected.toarray(), result.toarray()
     np.testing.assert_array_equal(result, expected)
+    assert_same_state(model, restored)
 
 
 def test_functions_load_only_when_trusted(tmp_path):
@@ -662,8 +809,9 @@ _TINY = {
 }
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("name, Estimator", all_estimators())
-def test_every_estimator_of_the_package_round_trips(name, Estimator, tmp_path):
+def test_every_estimator_of_the_package_round_trips(name, Estimator, dtype, tmp_path):
     from sklearn.base import is_classifier
 
     accepted = Estimator._get_param_names()
@@ -672,7 +820,7 @@ def test_every_estimator_of_the_package_round_trips(name, Estimator, tmp_path):
               **_TINY.get(name, {})}
     model = Estimator(**params)
     rng = np.random.default_rng(0)
-    X = rng.normal(size=(40, 16))
+    X = rng.normal(size=(40, 16)).astype(dtype)
     y = rng.integers(0, 3, 40) if is_classifier(model) else X[:, 0] + rng.normal(size=40)
     if get_tags(model).input_tags.string:  # sklearn_dl.text: raw texts
         X = [" ".join(rng.choice(["a", "b", "c"], size=5)) for _ in range(40)]
@@ -687,3 +835,4 @@ def test_every_estimator_of_the_package_round_trips(name, Estimator, tmp_path):
                "generate": lambda m: m.generate("a b", 5, random_state=0)}
     method = next(method for method in outputs if hasattr(model, method))
     np.testing.assert_array_equal(outputs[method](restored), outputs[method](model))
+    assert_same_state(model, restored)

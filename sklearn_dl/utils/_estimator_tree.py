@@ -11,6 +11,7 @@ file. Anything else raises ``ValueError``.
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import validate_parameter_constraints
@@ -30,6 +31,14 @@ _STRING_PADDING_FACTOR, _STRING_PADDING_BYTES = 8, 2**16
 _SCALAR_DTYPES = {np.dtype(name).str: np.dtype(name) for name in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64")}
+# Sparse fitted attributes (LogisticRegression.sparsify's coef_): CSR and CSC
+# only, stored as their three arrays.
+_SPARSE_CLASSES = {cls.__name__: cls for cls in (
+    sp.csr_matrix, sp.csc_matrix, sp.csr_array, sp.csc_array)}
+_SPARSE_PARTS = ("data", "indices", "indptr")
+_SPARSE_DTYPES = {np.dtype(name).str for name in (
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+    "float32", "float64")}
 _TYPES = {name: getattr(np, name) for name in (
     "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64", "str_", "object_")}
@@ -114,17 +123,23 @@ class Writer:
     def value(self, value, where, depth):
         if depth > _MAX_DEPTH:
             raise ValueError(f"{where} is nested too deeply to save.")
+        # Before float and str: np.float64 and np.str_ are subclasses of both,
+        # and a loaded estimator must hold the numpy scalar (with its dtype) it had.
+        if isinstance(value, np.generic) and value.dtype.str in _SCALAR_DTYPES:
+            return {"__scalar__": self.value(value.item(), where, depth + 1),
+                    "dtype": value.dtype.str}
+        if isinstance(value, np.str_):
+            return {"__scalar__": str(value), "dtype": "<U"}
         if value is None or isinstance(value, (bool, str)):
             return str(value) if isinstance(value, str) else value
         if isinstance(value, int):
             return int(value)
         if isinstance(value, float):
             return float(value) if np.isfinite(value) else {"__float__": repr(float(value))}
-        if isinstance(value, np.generic) and value.dtype.str in _SCALAR_DTYPES:
-            return {"__scalar__": self.value(value.item(), where, depth + 1),
-                    "dtype": value.dtype.str}
         if isinstance(value, np.ndarray):
             return self.array(value, where, depth)
+        if sp.issparse(value):
+            return self.sparse(value, where, depth)
         if isinstance(value, (list, tuple)):
             items = [self.value(item, f"{where}[{index}]", depth + 1)
                      for index, item in enumerate(value)]
@@ -146,6 +161,19 @@ class Writer:
             return {"__code__": code_name(value)}
         raise ValueError(f"{where} holds a {type(value).__name__}, which sklearn_dl.save cannot "
                          "store without pickle.")
+
+    def sparse(self, value, where, depth):
+        kind = type(value).__name__
+        if _SPARSE_CLASSES.get(kind) is not type(value):
+            raise ValueError(
+                f"{where} is a scipy.sparse {kind}, which sklearn_dl.save cannot store: it "
+                "stores CSR and CSC matrices and arrays (convert it with .tocsr()).")
+        if value.dtype.str not in _SPARSE_DTYPES:
+            raise ValueError(f"{where} is a sparse matrix of dtype {value.dtype}, which "
+                             "sklearn_dl.save cannot store.")
+        return {"__sparse__": kind, "shape": [int(size) for size in value.shape],
+                **{part: self.array(getattr(value, part), f"{where}.{part}", depth + 1)
+                   for part in _SPARSE_PARTS}}
 
     def array(self, value, where, depth):
         if value.dtype.str in _SCALAR_DTYPES:
@@ -242,7 +270,7 @@ class Reader:
             for index, item in enumerate(value):
                 value[index] = self.value(item, where, depth + 1)
             return value
-        if not isinstance(value, dict) or len(value) not in (1, 2):
+        if not isinstance(value, dict) or len(value) not in (1, 2, 5):
             self.fail(where, f"holds an unexpected value of type {type(value).__name__}.")
         marker = next((key for key in value if key.startswith("__")), None)
         decode = _DECODERS.get(marker)
@@ -280,6 +308,10 @@ def _decode_float(reader, value, where, depth):
 
 
 def _decode_scalar(reader, value, where, depth):
+    if value["dtype"] == "<U":
+        if not isinstance(value["__scalar__"], str):
+            reader.fail(where, "holds a numpy string that is not a string.")
+        return np.str_(value["__scalar__"])
     dtype = _SCALAR_DTYPES.get(value["dtype"]) if isinstance(value["dtype"], str) else None
     item = reader.value(value["__scalar__"], where, depth + 1)
     if dtype is None or isinstance(item, (list, str)) or item is None:
@@ -303,6 +335,45 @@ def _decode_array(reader, value, where, depth):
         reader.fail(where, f"holds an array of order {value['order']!r}.")
     array = tensor.numpy()
     return array.T if value["order"] == "F" else array
+
+
+def _decode_sparse(reader, value, where, depth):
+    """A CSR or CSC matrix, once its three arrays are known to describe one.
+
+    The arrays are tensors of the file; the shape is checked against them
+    (``indptr`` has one entry per row of a CSR matrix, per column of a CSC
+    one), so nothing is allocated beyond what the file holds.
+    """
+    cls = _SPARSE_CLASSES.get(value["__sparse__"]) if isinstance(value["__sparse__"], str) \
+        else None
+    shape = value["shape"]
+    if cls is None or not (isinstance(shape, list) and len(shape) == 2 and all(
+            isinstance(size, int) and not isinstance(size, bool) and 0 <= size < 2**63
+            for size in shape)):
+        reader.fail(where, f"holds a malformed sparse matrix ({value['__sparse__']!r:.40}).")
+    parts = {}
+    for part in _SPARSE_PARTS:
+        array = reader.value(value[part], f"{where}.{part}", depth + 1)
+        if not isinstance(array, np.ndarray) or array.ndim != 1 or (
+                array.dtype.str not in _SPARSE_DTYPES if part == "data"
+                else array.dtype not in (np.int32, np.int64)):
+            reader.fail(where, f"holds a sparse matrix whose {part} is not a 1-d array of a "
+                               "dtype scipy's sparse matrices use.")
+        parts[part] = array
+    data, indices, indptr = (parts[part] for part in _SPARSE_PARTS)
+    major, minor = shape if cls in (sp.csr_matrix, sp.csr_array) else shape[::-1]
+    # Bounds before differences: np.diff of int64 values far apart would wrap around.
+    if not (len(indptr) == major + 1 and indptr[0] == 0 and len(data) == len(indices)
+            and indptr[-1] == len(indices) and indptr.min() >= 0
+            and indptr.max() <= len(indices) and (np.diff(indptr) >= 0).all()
+            and (len(indices) == 0 or (indices.min() >= 0 and indices.max() < minor))
+            and max(shape) <= np.iinfo(indices.dtype).max):
+        reader.fail(where, f"holds a sparse matrix of shape {tuple(shape)} whose indptr, "
+                           "indices and data do not describe one.")
+    matrix = cls((data, indices, indptr), shape=tuple(shape), copy=False)
+    # scipy may narrow int64 indices that fit in int32: keep the saved dtypes.
+    matrix.indices, matrix.indptr = indices, indptr
+    return matrix
 
 
 def _decode_strings(reader, value, where, depth):
@@ -395,9 +466,10 @@ _DECODERS = {
     "__float__": _decode_float, "__scalar__": _decode_scalar, "__array__": _decode_array,
     "__strings__": _decode_strings, "__dict__": _decode_dict, "__tuple__": _decode_tuple,
     "__slice__": _decode_slice, "__dtype__": _decode_dtype, "__type__": _decode_type,
-    "__estimator__": _decode_estimator, "__code__": _decode_code,
+    "__estimator__": _decode_estimator, "__code__": _decode_code, "__sparse__": _decode_sparse,
 }
 _MARKER_KEYS = {marker: {marker} for marker in _DECODERS}
 _MARKER_KEYS["__scalar__"] = {"__scalar__", "dtype"}
 _MARKER_KEYS["__strings__"] = {"__strings__", "dtype"}
 _MARKER_KEYS["__array__"] = {"__array__", "order"}
+_MARKER_KEYS["__sparse__"] = {"__sparse__", "shape", *_SPARSE_PARTS}

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import torch
 
 from sklearn_dl.utils._torch import resolve_device, seeded
@@ -80,7 +81,8 @@ def _positive_int(value):
 
 
 def _check_history(history, where):
-    scalars = (type(None), bool, int, float, str)
+    # np.generic: the numpy scalars a file may hold (numbers, bools, strings).
+    scalars = (type(None), bool, int, float, str, np.generic)
     for epoch in history:
         if not (isinstance(epoch.get("epoch"), int) and all(
                 isinstance(key, str) and isinstance(value, scalars)

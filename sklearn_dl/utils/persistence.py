@@ -217,6 +217,8 @@ def _digest(content, tensors, key):
     for name in sorted(tensors):
         tensor = tensors[name]
         hasher.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)}".encode())
-        # reshape(-1): a 0-d tensor (batch norm's num_batches_tracked) has no byte view.
-        hasher.update(tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
+        # reshape(-1): a 0-d tensor (batch norm's num_batches_tracked) has no byte view;
+        # an empty one has no bytes (and torch refuses its byte view).
+        if tensor.numel():
+            hasher.update(tensor.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
     return hasher.hexdigest()
