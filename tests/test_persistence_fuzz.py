@@ -1,14 +1,16 @@
 """Fuzzing sklearn_dl.load: mutated files run no code, allocate little, fail with ValueError.
 
 The mutations are an attacker's: random byte flips, and edits of every JSON
-field, tensor shape and dtype followed by a fresh digest (anyone can write a
-valid unsigned file). Code execution is watched through Python's audit hooks
+field, tensor shape and dtype, and of the structure of a sparse matrix
+(shape, kind, indptr and indices out of order or out of range), followed by
+a fresh digest (anyone can write a valid unsigned file). Code execution is watched through Python's audit hooks
 (imports, exec, compile, processes, opened files); memory through tracemalloc
 for Python and numpy allocations and through the size of every network
 built, for torch's.
 """
 
 import copy
+import itertools
 import json
 import sys
 import tracemalloc
@@ -71,6 +73,16 @@ def _table_model():
     ]), MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0)).fit(frame, labels)
 
 
+def _sparse_model(X, y):
+    """A LogisticRegression whose coef_ sparsify() made a CSR matrix, with an empty row."""
+    from sklearn_dl.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=0.05, l1_ratio=1.0, solver="proximal", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning: the sparsity is what matters
+        return model.fit(X, y).sparsify()
+
+
 @pytest.fixture(scope="module")
 def valid_files(tmp_path_factory):
     from sklearn.datasets import load_iris
@@ -81,6 +93,7 @@ def valid_files(tmp_path_factory):
         "network": MLPClassifier(hidden_layer_sizes=(6,), batch_norm=True, max_iter=2,
                                  random_state=0).fit(X, y),
         "pipeline": _table_model(),
+        "sparse": _sparse_model(X, y),
     }
     paths = {}
     with warnings.catch_warnings():
@@ -173,6 +186,60 @@ def _mutations(paths, rng):
                 content, {key: value for key, value in tensors.items() if key != name})
 
 
+def _sparse_records(value, path=()):
+    return [(place, item) for place, item in _json_paths(value, path)
+            if isinstance(item, dict) and "__sparse__" in item]
+
+
+def _sparse_edits(record, tensors, rng):
+    """(name, record, tensors) edits of one sparse matrix: its shape, kind, and its arrays."""
+    names = {part: record[part]["__array__"] for part in ("data", "indices", "indptr")}
+    indptr, indices = tensors[names["indptr"]], tensors[names["indices"]]
+    rows, columns = record["shape"]
+    for shape in ([rows, columns + 1], [rows, 0], [rows + 1, columns], [columns, rows],
+                  [2**62, columns], [rows, 2**62], [rows, 2**31], [-1, columns],
+                  [rows, columns, 1], [rows], "3x4", [True, columns], [rows, 1.5]):
+        yield f"shape {shape}", {**record, "shape": shape}, tensors
+    for kind in ("csc_matrix", "csr_array", "coo_matrix", "bsr_matrix", "", 1):
+        yield f"kind {kind!r}", {**record, "__sparse__": kind}, tensors
+    for part in names:
+        yield f"{part} swapped", {**record, part: record["indptr" if part != "indptr"
+                                                            else "indices"]}, tensors
+        yield f"{part} as a list", {**record, part: [0, 1]}, tensors
+    position = int(rng.integers(0, len(indptr)))
+    arrays = {
+        "indptr decreasing": ("indptr", indptr.flip(0)),
+        "indptr jump": ("indptr", indptr.to(torch.int64).index_put(
+            (torch.tensor([position]),), torch.tensor(2**40))),
+        "indptr negative": ("indptr", indptr.index_put((torch.tensor([position]),),
+                                                       torch.tensor(-1, dtype=indptr.dtype))),
+        "indptr wrapping": ("indptr", torch.tensor([0, 2**62 + 1, -(2**62)] + [
+            int(indptr[-1])] * (len(indptr) - 3), dtype=torch.int64)),
+        "indptr short": ("indptr", indptr[:-1]),
+        "indptr int16": ("indptr", indptr.to(torch.int16)),
+        "indices out of range": ("indices", indices + columns),
+        "indices negative": ("indices", indices - columns),
+        "indices float": ("indices", indices.to(torch.float64)),
+        "indices 2-d": ("indices", indices.reshape(1, -1)),
+        "indices extra": ("indices", torch.cat([indices, indices[:1]])),
+        "data short": ("data", tensors[names["data"]][:-1]),
+        "data bfloat16": ("data", tensors[names["data"]].to(torch.bfloat16)),
+        "data float16": ("data", tensors[names["data"]].to(torch.float16)),
+    }
+    for name, (part, tensor) in arrays.items():
+        yield name, record, {**tensors, names[part]: tensor}
+
+
+def _sparse_mutations(paths, rng):
+    """Edits aimed at the sparse matrices of the valid files: malformed CSR structure."""
+    for source, path in paths.items():
+        content, tensors = _read(path)
+        for place, record in _sparse_records(content):
+            for name, edited, edited_tensors in _sparse_edits(record, tensors, rng):
+                yield (f"{source} {'/'.join(map(str, place))} {name}",
+                       (_replace(content, place, edited), edited_tensors))
+
+
 class _Watch:
     """Record audit events that mean running code or touching the file system."""
 
@@ -206,7 +273,9 @@ def test_load_survives_mutated_files(valid_files, tmp_path, monkeypatch):
     rng = np.random.default_rng(_SEED)
     target = tmp_path / "mutated.safetensors"
     outcomes = {"loaded": 0, "refused": 0}
-    for name, mutation in _mutations(valid_files, rng):
+    sparse = list(_sparse_mutations(valid_files, np.random.default_rng(_SEED + 1)))
+    assert len(sparse) >= 30, "the sparse model lost its sparse coef_"
+    for name, mutation in itertools.chain(_mutations(valid_files, rng), sparse):
         if isinstance(mutation, bytes):
             target.write_bytes(mutation)
         else:
