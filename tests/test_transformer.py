@@ -190,3 +190,26 @@ def test_sample_weight_equivalence_full_batch():
         "TransformerRegressor",
         TransformerRegressor(d_model=8, n_heads=2, num_layers=1, dim_feedforward=8, dropout=0.0,
                              solver="lbfgs", max_iter=50, precision="float64"))
+
+
+def test_plot_attention_labels_tokens_of_a_text_pipeline():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn.pipeline import make_pipeline
+
+    from sklearn_dl.text import TokenSequencer
+    from sklearn_dl.utils import plot_attention
+
+    texts = ["the film was good", "the film was not good", "a dull plot"] * 5
+    model = make_pipeline(TokenSequencer(), TransformerClassifier(
+        vocab_size="auto", **TINY)).fit(texts, [1, 0, 0] * 5)
+    ax = plot_attention(model, ["the plot was good"], head=1)
+    assert [label.get_text() for label in ax.get_xticklabels()] == [
+        "[CLS]", "the", "plot", "was", "good"]
+    assert ax.images[0].get_array().shape == (5, 5)
+    with pytest.raises(ValueError, match="draws one sequence; X holds 2"):
+        plot_attention(model, texts[:2])
+    with pytest.raises(ValueError, match="has no attention weights"):
+        plot_attention(LSTMClassifier(hidden_size=4, max_iter=1).fit(
+            np.zeros((10, 3)), np.arange(10) % 2), np.zeros((1, 3)))
