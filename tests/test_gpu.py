@@ -15,6 +15,7 @@ import torch
 from sklearn.base import is_classifier
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import get_tags
 
 import sklearn_dl
 from sklearn_dl.base import BaseTorchEstimator
@@ -23,8 +24,10 @@ from test_common import CHECK_PARAMS
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
+# Networks of numeric X; the text estimators have their own test below.
 NETWORKS = [(name, Estimator) for name, Estimator in all_estimators()
-            if issubclass(Estimator, BaseTorchEstimator)]
+            if issubclass(Estimator, BaseTorchEstimator)
+            and get_tags(Estimator()).input_tags.two_d_array]
 
 # A process that cannot see any GPU loads the files and writes its predictions.
 _CPU_ONLY = textwrap.dedent("""
@@ -142,3 +145,18 @@ def test_data_too_large_for_the_gpu_streams_from_pinned_host_memory(monkeypatch)
     assert pinned and all(pinned)
     np.testing.assert_allclose(on_host.loss_curve_, on_device.loss_curve_, rtol=1e-5)
     assert np.mean(on_host.predict(X) == on_device.predict(X)) >= 0.99
+
+
+@pytest.mark.parametrize("cell", ["lstm", "transformer"])
+def test_language_model_on_gpu(cell, tmp_path):
+    from sklearn_dl.text import LanguageModel
+
+    corpus = ["abcabcabcabc abcabc"] * 20
+    model = LanguageModel(cell=cell, hidden_size=16, context_length=8, max_iter=20,
+                          learning_rate_init=0.03, random_state=0, device="cuda")
+    model = _fit(model, corpus, None)
+    assert next(model.module_.parameters()).is_cuda
+    assert model.generate("ab", max_tokens=7, temperature=0) == "abcabcabc"
+    sklearn_dl.save(model, tmp_path / "lm.safetensors")
+    loaded = sklearn_dl.load(tmp_path / "lm.safetensors")
+    assert loaded.score(corpus[:2]) == pytest.approx(model.score(corpus[:2]), rel=1e-5)
