@@ -24,7 +24,7 @@ from sklearn_dl.neural_network._sequence import (
     _BaseSequence,
 )
 
-_TRANSFORMER_PARAMETERS_DOC = """\
+_ARCHITECTURE_DOC = """\
     d_model : int, default=64
         Width of every position's vector; a multiple of ``n_heads``.
 
@@ -58,11 +58,15 @@ _TRANSFORMER_PARAMETERS_DOC = """\
         How to read a 2-D X of shape (n_samples, timesteps * features): each
         row holds step 0's features, then step 1's... None reads a 2-D X of
         shape (n_samples, T) as univariate sequences (or token ids) of length
-        T. A 3-D X (n_samples, timesteps, features) carries its own shape.""" + "\n\n" + TOKEN_PARAMETERS_DOC + """
+        T. A 3-D X (n_samples, timesteps, features) carries its own shape."""
 
+_EMBEDDING_DOC = """\
     embedding_dim : int or None, default=None
         Width of the token embedding (token input only), projected to
         ``d_model`` when different; None is ``d_model``."""
+
+_TRANSFORMER_PARAMETERS_DOC = "\n\n".join(
+    [_ARCHITECTURE_DOC, TOKEN_PARAMETERS_DOC, _EMBEDDING_DOC])
 
 _ATTENTION_DOC = """\
     Every step attends to every other step of its sequence (multi-head
