@@ -667,6 +667,11 @@ def module_outputs(module, X_tensor, chunk_rows, device, autocast_dtype=None):
                           for start in range(0, len(X_tensor), chunk_rows)]).to(X_tensor.dtype)
 
 
+# How far below its first epoch's value the training loss must fall before
+# SklearnStopping(wait_for_progress=True) counts epochs without improvement.
+PROGRESS_FRACTION = 0.1
+
+
 class SklearnStopping(Callback):
     """sklearn MLP's convergence rule, learning-rate schedules and a divergence guard.
 
@@ -686,14 +691,22 @@ class SklearnStopping(Callback):
     :data:`LBFGS_FTOL`, or, with a ``ConvergenceWarning``, after ``max_fun``
     loss evaluations.
 
+    With ``wait_for_progress`` (the recurrent nets' ``n_iter_no_change='auto'``),
+    epochs without improvement of the training loss only count once the loss
+    has fallen :data:`PROGRESS_FRACTION` below its first epoch's value: a net
+    that sits on its initial plateau (a recurrent net before it finds the
+    dependency it must learn) is not stopped there.
+
     The state (``best_loss_``, ``t_``...) lives on the callback, inside the
     fitted net, so ``partial_fit`` and ``warm_start`` continue it.
     """
 
     def __init__(self, tol, n_iter_no_change, learning_rate="constant",
-                 learning_rate_init=1e-3, power_t=0.5, max_fun=None, on_divergence="raise"):
+                 learning_rate_init=1e-3, power_t=0.5, max_fun=None, on_divergence="raise",
+                 wait_for_progress=False):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
+        self.wait_for_progress = wait_for_progress
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.power_t = power_t
@@ -702,6 +715,7 @@ class SklearnStopping(Callback):
 
     def initialize(self):
         self.best_loss_ = np.inf
+        self.first_loss_ = None
         self.best_validation_score_ = -np.inf
         self.validation_scores_ = []
         self.no_improvement_count_ = 0
@@ -717,6 +731,7 @@ class SklearnStopping(Callback):
         """The stopping state, for :class:`sklearn_dl.callbacks.BackupAndRestore`."""
         return {
             "best_loss": float(self.best_loss_),
+            "first_loss": self.first_loss_,
             "best_validation_score": float(self.best_validation_score_),
             "validation_scores": [float(score) for score in self.validation_scores_],
             "no_improvement_count": int(self.no_improvement_count_),
@@ -728,6 +743,7 @@ class SklearnStopping(Callback):
     def load_state_dict(self, state):
         """Continue from a :meth:`state_dict`."""
         self.best_loss_ = state["best_loss"]
+        self.first_loss_ = state.get("first_loss")
         self.best_validation_score_ = state["best_validation_score"]
         self.validation_scores_ = list(state["validation_scores"])
         self.no_improvement_count_ = state["no_improvement_count"]
@@ -860,13 +876,19 @@ class SklearnStopping(Callback):
                 f"for {self.n_iter_no_change} consecutive epochs.")
 
     def _track_loss(self, loss):
-        if loss > self.best_loss_ - self.tol:
+        if self.first_loss_ is None:
+            self.first_loss_ = float(loss)
+        if loss > self.best_loss_ - self.tol and not self._on_initial_plateau():
             self.no_improvement_count_ += 1
         else:
             self.no_improvement_count_ = 0
         self.best_loss_ = min(self.best_loss_, loss)
         return (f"Training loss did not improve more than tol={self.tol:f} "
                 f"for {self.n_iter_no_change} consecutive epochs.")
+
+    def _on_initial_plateau(self):
+        return (self.wait_for_progress
+                and self.best_loss_ > (1 - PROGRESS_FRACTION) * self.first_loss_)
 
     def _on_plateau(self, net, message):
         if self.learning_rate != "adaptive":

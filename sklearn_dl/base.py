@@ -332,6 +332,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         """dtype of the forward passes under mixed precision, else None."""
         return _AUTOCAST_DTYPES.get(self.precision)
 
+    def _stopping_rule(self):
+        """Keyword arguments of :class:`SklearnStopping` that set when to stop."""
+        return {"n_iter_no_change": self.n_iter_no_change}
+
     def _effective_batch_size(self, n_samples):
         if self.solver == "lbfgs":
             return n_samples
@@ -386,7 +390,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         optimizer_kwargs = self._optimizer_kwargs()
         callbacks = [
             ("sklearn_stopping", SklearnStopping(
-                tol=self.tol, n_iter_no_change=self.n_iter_no_change,
+                tol=self.tol, **self._stopping_rule(),
                 learning_rate=self.learning_rate if self.solver == "sgd" else "constant",
                 learning_rate_init=optimizer_kwargs["lr"],
                 power_t=self.power_t,

@@ -70,8 +70,10 @@ def test_padding_gives_the_prediction_of_the_sequence_alone(rng):
     # The trained weights on sequences of exactly 6 steps: no padding at all.
     alone = RecurrentNet((6, 2), 1, hidden_size=8).eval()
     alone.load_state_dict(model.module_.state_dict())
+    # The module sees the inputs standardised by the estimator.
+    scaled = (short - model.input_mean_) / model.input_scale_
     with torch.no_grad():
-        expected = alone(torch.as_tensor(short.reshape(1, -1), dtype=torch.float32)).item()
+        expected = alone(torch.as_tensor(scaled.reshape(1, -1), dtype=torch.float32)).item()
     batch = np.concatenate([X[:3], padded[None]])
     np.testing.assert_allclose(model.predict(batch)[-1], expected, rtol=1e-5)
     np.testing.assert_allclose(model.predict([short, X[0]])[0], expected, rtol=1e-5)
@@ -169,7 +171,9 @@ def test_gradients_clipped_by_default():
     assert "gradient_clipping" not in dict(unclipped.net_.callbacks_)
 
 
-def test_sample_weight_equivalence_full_batch():
-    # Full batch and double precision: weighting must then equal repeating.
+@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
+def test_sample_weight_equivalence_full_batch(Estimator):
+    # Full batch and double precision: weighting must then equal repeating,
+    # the input standardisation included (its statistics are weighted).
     check_sample_weight_equivalence_on_dense_data(
-        "LSTMClassifier", LSTMClassifier(solver="lbfgs", max_iter=100, precision="float64"))
+        Estimator.__name__, Estimator(solver="lbfgs", max_iter=100, precision="float64"))

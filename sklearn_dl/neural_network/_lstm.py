@@ -2,6 +2,7 @@
 
 from numbers import Integral, Real
 
+import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -42,7 +43,52 @@ _RECURRENT_PARAMETERS_DOC = """\
         How to read a 2-D X of shape (n_samples, timesteps * features): each
         row holds step 0's features, then step 1's... None reads a 2-D X of
         shape (n_samples, T) as univariate sequences of length T. A 3-D X
-        (n_samples, timesteps, features) carries its own shape."""
+        (n_samples, timesteps, features) carries its own shape.
+
+    standardize_input : bool, default=True
+        Standardise each input feature (channel) to zero mean and unit
+        variance over the training sequences' samples and timesteps
+        (sample-weighted, padding excluded), inside the estimator
+        (``input_mean_``, ``input_scale_``). Recurrent gates saturate on raw
+        inputs such as counts or integer codes, and a per-channel scale keeps
+        the relation between timesteps, which a per-column ``StandardScaler``
+        on flat windows does not. ``False`` feeds X to the network as it is;
+        token ids (``vocab_size``) are never scaled."""
+
+# The training parameters whose recurrent defaults differ from sklearn's MLP;
+# tests/test_defaults.py checks that every replacement took.
+_RECURRENT_TRAINING_DOC = TRAINING_PARAMETERS_DOC.replace(
+    "max_grad_norm : float or None, default=None",
+    "max_grad_norm : float or None, default=1.0",
+).replace(
+    "Mini-batch size; ``'auto'`` is ``min(200, n_samples)``.",
+    """Mini-batch size. ``'auto'`` is ``n_samples // 100`` clipped to
+        ``[32, 200]`` (and to ``n_samples``): about 100 optimiser steps per
+        epoch on small data, sklearn's 200 on large data. A recurrent net
+        needs many updates to find a dependency across time; with sklearn's
+        ``min(200, n_samples)``, 84 training windows make one step per epoch.
+        An int is used as is.""",
+).replace(
+    """    n_iter_no_change : int, default=10
+""",
+    """    n_iter_no_change : int or 'auto', default='auto'
+        ``'auto'`` is 10 epochs, counted only once the training loss has
+        fallen 10% below its first epoch's value: a recurrent net often sits
+        on its initial loss for dozens of epochs before it finds the
+        dependency it must learn, and sklearn's rule stops it there (with
+        ``early_stopping``, ``'auto'`` is sklearn's rule with 10). An int:
+""",
+)
+
+_SCALING_ATTRIBUTES_DOC = """\
+    input_mean_ : ndarray of shape (features,)
+        Mean of each input feature over the training data, subtracted before
+        the network (zeros with ``standardize_input=False`` or token ids).
+
+    input_scale_ : ndarray of shape (features,)
+        Standard deviation of each input feature over the training data, by
+        which it is divided (ones with ``standardize_input=False`` or token
+        ids)."""
 
 _EMBEDDING_DOC = """\
     embedding_dim : int or None, default=None
@@ -65,6 +111,9 @@ class _BaseRecurrent(_BaseSequence):
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "standardize_input": ["boolean"],
+        "n_iter_no_change": [*_BaseSequence._parameter_constraints["n_iter_no_change"],
+                             StrOptions({"auto"})],
     }
 
     def _make_net(self, sample_shape, device, n_samples):
@@ -73,6 +122,50 @@ class _BaseRecurrent(_BaseSequence):
             raise ValueError("precision='fp16' with cell='lstm' does not run on the CPU; use "
                              "precision='bf16' or 'float32', cell='gru', or a CUDA device.")
         return super()._make_net(sample_shape, device, n_samples)
+
+    def _validate_X(self, X, reset):
+        # Training data is standardised in _train, where the sample weights are known.
+        return self._standardized(super()._validate_X(X, reset))
+
+    def _train(self, X, targets, y, sample_weight, first_call, incremental):
+        if first_call:
+            self._fit_input_scaling(X, sample_weight)
+        super()._train(self._standardized(X), targets, y, sample_weight, first_call,
+                       incremental)
+
+    def _fit_input_scaling(self, X, sample_weight):
+        """Per-feature sample-weighted mean and standard deviation, padding excluded."""
+        timesteps, features = self.input_shape_
+        if not self.standardize_input or self.vocab_size_ is not None:
+            self.input_mean_, self.input_scale_ = np.zeros(features), np.ones(features)
+            return
+        sequences = X.reshape(len(X), timesteps, features).astype(np.float64)
+        weights = np.where(np.isnan(sequences), 0.0, sample_weight[:, None, None])
+        values = np.nan_to_num(sequences)
+        total = weights.sum(axis=(0, 1))
+        mean = (weights * values).sum(axis=(0, 1)) / total
+        scale = np.sqrt((weights * (values - mean) ** 2).sum(axis=(0, 1)) / total)
+        # A constant feature is centred, not blown up.
+        scale[scale <= np.finfo(np.float64).eps * np.abs(mean).clip(1)] = 1.0
+        self.input_mean_, self.input_scale_ = mean, scale
+
+    def _standardized(self, X):
+        """X with each feature standardised by the training data's statistics; NaN stays NaN."""
+        if not np.any(self.input_mean_) and np.all(self.input_scale_ == 1):
+            return X
+        timesteps, features = self.input_shape_
+        sequences = (X.reshape(len(X), timesteps, features) - self.input_mean_) / self.input_scale_
+        return sequences.astype(X.dtype, copy=False).reshape(X.shape)
+
+    def _stopping_rule(self):
+        if self.n_iter_no_change == "auto":
+            return {"n_iter_no_change": 10, "wait_for_progress": True}
+        return {"n_iter_no_change": self.n_iter_no_change}
+
+    def _effective_batch_size(self, n_samples):
+        if self.batch_size == "auto" and self.solver != "lbfgs":
+            return min(n_samples, int(np.clip(n_samples // 100, 32, 200)))
+        return super()._effective_batch_size(n_samples)
 
     def _build_module(self, n_features, n_outputs):
         return RecurrentNet(self.input_shape_, n_outputs, cell=self.cell,
@@ -102,8 +195,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
 
 {_EMBEDDING_DOC}
 
-{TRAINING_PARAMETERS_DOC.replace("max_grad_norm : float or None, default=None",
-                                 "max_grad_norm : float or None, default=1.0")}
+{_RECURRENT_TRAINING_DOC}
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, multiplied into ``sample_weight``.
@@ -114,6 +206,8 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         Class labels.
 
 {SEQUENCE_ATTRIBUTES_DOC}
+
+{_SCALING_ATTRIBUTES_DOC}
 
 {TRAINING_ATTRIBUTES_DOC}
 
@@ -150,6 +244,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         bidirectional=False,
         dropout=0.0,
         input_shape=None,
+        standardize_input=True,
         vocab_size=None,
         embedding_dim=None,
         solver="adam",
@@ -171,7 +266,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         max_fun=15000,
         max_grad_norm=1.0,
         precision="float32",
@@ -187,6 +282,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.input_shape = input_shape
+        self.standardize_input = standardize_input
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.solver = solver
@@ -260,8 +356,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
 
 {_EMBEDDING_DOC}
 
-{TRAINING_PARAMETERS_DOC.replace("max_grad_norm : float or None, default=None",
-                                 "max_grad_norm : float or None, default=1.0")}
+{_RECURRENT_TRAINING_DOC}
 
     standardize_target : bool, default=True
         Train on targets standardised to zero mean and unit variance per
@@ -272,6 +367,8 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
     Attributes
     ----------
 {SEQUENCE_ATTRIBUTES_DOC}
+
+{_SCALING_ATTRIBUTES_DOC}
 
 {TRAINING_ATTRIBUTES_DOC}
 
@@ -310,6 +407,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         bidirectional=False,
         dropout=0.0,
         input_shape=None,
+        standardize_input=True,
         vocab_size=None,
         embedding_dim=None,
         solver="adam",
@@ -331,7 +429,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         max_fun=15000,
         max_grad_norm=1.0,
         precision="float32",
@@ -347,6 +445,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.input_shape = input_shape
+        self.standardize_input = standardize_input
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.solver = solver

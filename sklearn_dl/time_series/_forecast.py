@@ -4,8 +4,6 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -24,7 +22,9 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
     predicted: a one-pass multi-step model when ``horizon >= steps``, a
     recursive one otherwise.
 
-    With ``difference=d`` the model learns ``x[t] - x[t - d]`` and the
+    With ``log=True`` the model learns the logarithm of a positive series
+    and the forecasts are exponentiated back: a seasonal swing that grows with
+    the level becomes a constant one. With ``difference=d`` the model learns ``x[t] - x[t - d]`` and the
     forecasts are integrated back: ``d=1`` removes a trend, ``d`` = the
     season's length removes a fixed seasonal pattern. Networks extrapolate
     poorly outside the range they were trained on, so a trending series
@@ -40,9 +40,11 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         Fitted on X of shape (n_samples, window * n_series) (time-major
         windows) and y of shape (n_samples, horizon * n_series), or
         (n_samples,) for one step of one series. None is
-        ``make_pipeline(StandardScaler(), LSTMRegressor(input_shape=(window, n_series)))``
-        with the regressor's defaults. For several series give an
-        ``LSTMRegressor`` its ``input_shape=(window, n_series)``.
+        ``LSTMRegressor(input_shape=(window, n_series))`` with its defaults,
+        which standardise each series and the targets inside the estimator.
+        For several series give an ``LSTMRegressor`` its
+        ``input_shape=(window, n_series)``; other regressors may need a
+        scaler in front of them.
 
     window : int, default=24
         Number of past timesteps the estimator sees.
@@ -51,7 +53,12 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         Number of timesteps the estimator predicts at once.
 
     difference : int or None, default=None
-        Lag of the differencing applied before windowing; None for none.
+        Lag of the differencing applied before windowing (after the log);
+        None for none.
+
+    log : bool, default=False
+        Model ``log(x)`` instead of ``x``; every value of the series must be
+        positive.
 
     Attributes
     ----------
@@ -88,13 +95,15 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         "window": [Interval(Integral, 1, None, closed="left")],
         "horizon": [Interval(Integral, 1, None, closed="left")],
         "difference": [Interval(Integral, 1, None, closed="left"), None],
+        "log": ["boolean"],
     }
 
-    def __init__(self, estimator=None, window=24, horizon=1, difference=None):
+    def __init__(self, estimator=None, window=24, horizon=1, difference=None, log=False):
         self.estimator = estimator
         self.window = window
         self.horizon = horizon
         self.difference = difference
+        self.log = log
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
@@ -112,8 +121,8 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         self : object
         """
         self._one_series = np.ndim(X) == 1
-        series = validate_data(self, np.reshape(X, (-1, 1)) if self._one_series else X,
-                               dtype=np.float64)
+        series = self._logged(validate_data(
+            self, np.reshape(X, (-1, 1)) if self._one_series else X, dtype=np.float64))
         lag = self.difference or 0
         needed = self.window + self.horizon + lag
         if len(series) < needed:
@@ -123,11 +132,17 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         X_windows, y_next = make_supervised(self._differenced(series), self.window, self.horizon)
         estimator = self.estimator
         if estimator is None:
-            estimator = make_pipeline(
-                StandardScaler(), LSTMRegressor(input_shape=(self.window, series.shape[1])))
+            estimator = LSTMRegressor(input_shape=(self.window, series.shape[1]))
         self.estimator_ = clone(estimator).fit(X_windows, y_next)
         self.history_ = series[-(self.window + lag):]
         return self
+
+    def _logged(self, series):
+        if not self.log:
+            return series
+        if np.any(series <= 0):
+            raise ValueError("log=True needs a positive series; X has values <= 0.")
+        return np.log(series)
 
     def _differenced(self, series):
         lag = self.difference
@@ -153,9 +168,9 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         check_is_fitted(self)
         if not isinstance(steps, Integral) or steps < 1:
             raise ValueError(f"steps must be an int >= 1, got {steps!r}.")
-        history = self.history_ if X is None else validate_data(
+        history = self.history_ if X is None else self._logged(validate_data(
             self, np.reshape(X, (-1, 1)) if np.ndim(X) == 1 else X, reset=False,
-            dtype=np.float64)
+            dtype=np.float64))
         lag = self.difference or 0
         if len(history) < self.window + lag:
             raise ValueError(f"X has {len(history)} timesteps; forecasting needs at least "
@@ -168,4 +183,6 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
             for change in np.reshape(predicted, (self.horizon, n_series)):
                 values.append(change + (values[-lag] if lag else 0.0))
         forecast = np.asarray(values[self.window + lag:self.window + lag + steps])
+        if self.log:
+            forecast = np.exp(forecast)
         return forecast.ravel() if self._one_series else forecast

@@ -106,7 +106,8 @@ def _cv_by_epoch(trial, model, X, y, splits, scorer, prune):
             best_score, best_epoch = score, epoch
         if prune and trial.should_prune():
             raise optuna.TrialPruned(f"pruned at epoch {epoch} (score {score:.4f})")
-        if no_improvement > final.n_iter_no_change:
+        # The recurrent nets' 'auto' patience is 10 epochs.
+        if no_improvement > (10 if final.n_iter_no_change == "auto" else final.n_iter_no_change):
             break
     trial.set_user_attr("best_epoch", best_epoch)
     return best_score
