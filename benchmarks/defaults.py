@@ -1,0 +1,362 @@
+"""Robustness panel: the default estimators on small, unscaled, plateau-prone public tasks.
+
+Every task runs our estimator with its defaults (only what the data
+dictates, e.g. ``input_shape``) for three ``random_state`` values and keeps
+the WORST score, next to a classical baseline and a naive one measured in
+the same run:
+
+* sequence classification on raw integer codes (order, counting, parity,
+  a dependency 50 and 200 steps back): ``LSTMClassifier`` against
+  ``HistGradientBoostingClassifier`` on the flat sequences and the majority
+  class;
+* time-series classification on the UCR / UEA sets bundled with ``aeon``:
+  ``CNNClassifier``, ``MLPClassifier`` and ``LSTMClassifier`` against 1-NN
+  (Euclidean) and the majority class, and the published FCN and MLP
+  accuracies of Wang, Yan and Oates (2017);
+* short-series forecasting (statsmodels' nile, sunspots, elnino, co2 and a
+  generated trend + season + noise series, 100-300 points): the default
+  :class:`~sklearn_dl.time_series.RecursiveForecaster` (an ``LSTMRegressor``),
+  recursive and direct multi-output, against statsmodels' Holt-Winters
+  ``ExponentialSmoothing`` and the seasonal-naive forecast, by MAPE;
+* tabular data (sklearn's bundled sets): ``MLPClassifier`` /
+  ``MLPRegressor`` against sklearn's MLP and ``HistGradientBoosting``.
+
+Run ``python benchmarks/defaults.py`` (``--quick``: one seed; ``--only order,co2``;
+``--markdown`` for the docs). The data sets need ``statsmodels`` and ``aeon``
+(the ``bench`` extra); the UCR files are read straight from aeon's bundle.
+"""
+
+import argparse
+import importlib.resources
+import math
+import time
+import warnings
+
+import numpy as np
+import statsmodels.api as sm
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_wine
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+from sklearn_dl.neural_network import (
+    CNNClassifier,
+    LSTMClassifier,
+    LSTMRegressor,
+    MLPClassifier,
+    MLPRegressor,
+)
+from sklearn_dl.time_series import RecursiveForecaster
+
+SEEDS = (0, 1, 2)
+
+# Test accuracy of the FCN and the MLP in Wang, Yan and Oates (2017), "Time
+# series classification from scratch with deep neural networks: a strong
+# baseline", IJCNN (1 - the error rates of its table of 85 UCR sets).
+PUBLISHED = {
+    "GunPoint": {"FCN": 1.000, "MLP": 0.933},
+    "ArrowHead": {"FCN": 0.880, "MLP": 0.823},
+    "ItalyPowerDemand": {"FCN": 0.970, "MLP": 0.966},
+    "OSULeaf": {"FCN": 0.988, "MLP": 0.570},
+}
+
+
+# -- sequence tasks on raw integer codes ------------------------------------------
+
+
+def _codes(rng, n, timesteps):
+    return rng.integers(0, 5, size=(n, timesteps))
+
+
+def order_task(rng, n, timesteps=20):
+    """Whether the first 1 comes before the first 2."""
+    X = _codes(rng, n, timesteps)
+    first = [np.where((X == v).any(1), np.argmax(X == v, axis=1), timesteps) for v in (1, 2)]
+    return X, (first[0] < first[1]).astype(int)
+
+
+def counting_task(rng, n, timesteps=20):
+    """Whether 3 occurs more often than 1."""
+    X = _codes(rng, n, timesteps)
+    return X, ((X == 3).sum(1) > (X == 1).sum(1)).astype(int)
+
+
+def parity_task(rng, n, timesteps=10):
+    """Whether 4 occurs an odd number of times."""
+    X = _codes(rng, n, timesteps)
+    return X, ((X == 4).sum(1) % 2).astype(int)
+
+
+def long_range_task(rng, n, timesteps):
+    """The class is written in the first step (1 or 2); the rest is noise."""
+    X = _codes(rng, n, timesteps)
+    y = rng.integers(0, 2, size=n)
+    X[:, 0] = 1 + y
+    return X, y
+
+
+def sequence_task(make, n_train, **kwargs):
+    def run(seed):
+        rng = np.random.default_rng(100)
+        X, y = make(rng, 2 * n_train, **kwargs)
+        X = X.astype(float)
+        X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+        baseline = HistGradientBoostingClassifier(random_state=0).fit(X_train, y_train)
+        naive = max(np.mean(y_test), 1 - np.mean(y_test))
+        return _classify(LSTMClassifier(random_state=seed), X_train[..., None], y_train,
+                         X_test[..., None], y_test, baseline.score(X_test, y_test), naive)
+    return run
+
+
+# -- UCR / UEA classification -----------------------------------------------------
+
+
+def load_ucr(name, split):
+    """X of shape (n, channels, length) and labels from aeon's bundled .ts files."""
+    path = importlib.resources.files("aeon") / "datasets" / "data" / name / f"{name}_{split}.ts"
+    rows, labels = [], []
+    in_data = False
+    for line in path.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.lower() == "@data":
+            in_data = True
+            continue
+        if in_data:
+            *channels, label = line.split(":")
+            rows.append([[float(v) for v in channel.split(",")] for channel in channels])
+            labels.append(label)
+    return np.asarray(rows), np.asarray(labels)
+
+
+def ucr_task(name, model):
+    def run(seed):
+        X_train, y_train = load_ucr(name, "TRAIN")
+        X_test, y_test = load_ucr(name, "TEST")
+        flat_train, flat_test = X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1)
+        baseline = KNeighborsClassifier(1).fit(flat_train, y_train).score(flat_test, y_test)
+        naive = np.mean(y_test == max(set(y_train), key=list(y_train).count))
+        if model == "CNN":
+            estimator = CNNClassifier(random_state=seed)
+            data = X_train, X_test
+        elif model == "MLP":
+            estimator = MLPClassifier(random_state=seed)
+            data = flat_train, flat_test
+        else:  # LSTM: sequences of shape (length, channels)
+            estimator = LSTMClassifier(random_state=seed)
+            data = X_train.transpose(0, 2, 1), X_test.transpose(0, 2, 1)
+        return _classify(estimator, data[0], y_train, data[1], y_test, baseline, naive)
+    return run
+
+
+def _classify(estimator, X_train, y_train, X_test, y_test, baseline, naive):
+    start = time.perf_counter()
+    estimator.fit(X_train, y_train)
+    seconds = time.perf_counter() - start
+    return estimator.score(X_test, y_test), baseline, naive, estimator.n_iter_, seconds
+
+
+# -- short-series forecasting -----------------------------------------------------
+
+
+def _series(name):
+    if name == "nile":
+        return sm.datasets.nile.load_pandas().data["volume"].to_numpy(float), None
+    if name == "sunspots":
+        return sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(float), 11
+    if name == "elnino":
+        data = sm.datasets.elnino.load_pandas().data.drop(columns="YEAR").to_numpy(float)
+        return data.ravel()[-240:], 12
+    if name == "co2":
+        data = sm.datasets.co2.load_pandas().data["co2"].interpolate()
+        return data.resample("MS").mean().to_numpy(float)[-240:], 12
+    # Generated: 144 months of growth times a season whose swing grows with the
+    # level, and noise (the shape of the classic airline-passengers series).
+    rng = np.random.default_rng(0)
+    t = np.arange(144)
+    return (100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12))
+            * np.exp(rng.normal(0, 0.03, size=144))), 12
+
+
+def forecast_task(name, steps, window, trend=False, direct=False, log=False, difference=None):
+    """Forecast the last ``steps`` values; Holt-Winters with a ``trend`` or not."""
+    def run(seed):
+        series, season = _series(name)
+        train, test = series[:-steps], series[-steps:]
+        period = season or 1
+        naive = np.resize(train[-period:], steps)
+        holt_winters = ExponentialSmoothing(
+            train, trend="add" if trend else None,
+            seasonal=None if season is None else ("mul" if log else "add"),
+            seasonal_periods=season).fit()
+        forecaster = RecursiveForecaster(
+            window=window, horizon=steps if direct else 1, log=log, difference=difference)
+        # The default estimator, seeded.
+        forecaster.set_params(estimator=LSTMRegressor(random_state=seed))
+        start = time.perf_counter()
+        forecaster.fit(train)
+        seconds = time.perf_counter() - start
+        ours = _mape(test, forecaster.forecast(steps))
+        return (ours, _mape(test, holt_winters.forecast(steps)), _mape(test, naive),
+                forecaster.estimator_.n_iter_, seconds)
+    return run
+
+
+def _mape(actual, forecast):
+    return float(np.mean(np.abs(forecast - actual) / np.abs(actual)))
+
+
+# -- tabular ----------------------------------------------------------------------
+
+
+def tabular_task(load, regression=False):
+    def run(seed):
+        X, y = load(return_X_y=True)
+        X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+        ours = MLPRegressor(random_state=seed) if regression else MLPClassifier(random_state=seed)
+        sklearns = (SkMLPRegressor(random_state=seed) if regression
+                    else SkMLPClassifier(random_state=seed))
+        boosting = (HistGradientBoostingRegressor(random_state=0) if regression
+                    else HistGradientBoostingClassifier(random_state=0))
+        # The same scaling for both MLPs, as sklearn's user guide asks.
+        sklearn_mlp = make_pipeline(StandardScaler(), sklearns).fit(X_train, y_train)
+        baseline = max(sklearn_mlp.score(X_test, y_test),
+                       boosting.fit(X_train, y_train).score(X_test, y_test))
+        naive = 0.0 if regression else max(np.mean(y_test == c) for c in np.unique(y_train))
+        pipeline = make_pipeline(StandardScaler(), ours)
+        start = time.perf_counter()
+        pipeline.fit(X_train, y_train)
+        seconds = time.perf_counter() - start
+        return pipeline.score(X_test, y_test), baseline, naive, ours.n_iter_, seconds
+    return run
+
+
+# name -> (family, metric, higher is better, baseline name, run(seed))
+TASKS = {
+    "order": ("sequence, LSTM", "accuracy", True, "HGB",
+              sequence_task(order_task, 500)),
+    "counting": ("sequence, LSTM", "accuracy", True, "HGB",
+                 sequence_task(counting_task, 500)),
+    "parity": ("sequence, LSTM", "accuracy", True, "HGB",
+               sequence_task(parity_task, 500)),
+    "long-range 50": ("sequence, LSTM", "accuracy", True, "HGB",
+                      sequence_task(long_range_task, 300, timesteps=50)),
+    "long-range 200": ("sequence, LSTM", "accuracy", True, "HGB",
+                       sequence_task(long_range_task, 100, timesteps=200)),
+    "GunPoint CNN": ("UCR, CNN", "accuracy", True, "1-NN", ucr_task("GunPoint", "CNN")),
+    "ArrowHead CNN": ("UCR, CNN", "accuracy", True, "1-NN", ucr_task("ArrowHead", "CNN")),
+    "ItalyPowerDemand CNN": ("UCR, CNN", "accuracy", True, "1-NN",
+                             ucr_task("ItalyPowerDemand", "CNN")),
+    "OSULeaf CNN": ("UCR, CNN", "accuracy", True, "1-NN", ucr_task("OSULeaf", "CNN")),
+    "GunPoint MLP": ("UCR, MLP", "accuracy", True, "1-NN", ucr_task("GunPoint", "MLP")),
+    "ArrowHead MLP": ("UCR, MLP", "accuracy", True, "1-NN", ucr_task("ArrowHead", "MLP")),
+    "ItalyPowerDemand MLP": ("UCR, MLP", "accuracy", True, "1-NN",
+                             ucr_task("ItalyPowerDemand", "MLP")),
+    "OSULeaf MLP": ("UCR, MLP", "accuracy", True, "1-NN", ucr_task("OSULeaf", "MLP")),
+    "BasicMotions LSTM": ("UEA, LSTM", "accuracy", True, "1-NN",
+                          ucr_task("BasicMotions", "LSTM")),
+    "BasicMotions CNN": ("UEA, CNN", "accuracy", True, "1-NN", ucr_task("BasicMotions", "CNN")),
+    "nile": ("forecast, recursive", "MAPE", False, "Holt-Winters",
+             forecast_task("nile", 10, window=10)),
+    "sunspots": ("forecast, recursive", "MAPE", False, "Holt-Winters",
+                 forecast_task("sunspots", 11, window=22)),
+    "elnino": ("forecast, recursive", "MAPE", False, "Holt-Winters",
+               forecast_task("elnino", 24, window=24)),
+    "co2": ("forecast, recursive", "MAPE", False, "Holt-Winters",
+            forecast_task("co2", 24, window=24, trend=True, difference=1)),
+    "trend+season": ("forecast, recursive", "MAPE", False, "Holt-Winters",
+                     forecast_task("generated", 36, window=24, trend=True, log=True,
+                                   difference=1)),
+    "trend+season direct": ("forecast, direct", "MAPE", False, "Holt-Winters",
+                            forecast_task("generated", 36, window=24, trend=True, direct=True,
+                                          log=True, difference=1)),
+    "breast_cancer": ("tabular, MLP", "accuracy", True, "best of MLP, HGB",
+                      tabular_task(load_breast_cancer)),
+    "wine": ("tabular, MLP", "accuracy", True, "best of MLP, HGB", tabular_task(load_wine)),
+    "digits": ("tabular, MLP", "accuracy", True, "best of MLP, HGB", tabular_task(load_digits)),
+    "diabetes": ("tabular, MLP", "R^2", True, "best of MLP, HGB",
+                 tabular_task(load_diabetes, regression=True)),
+}
+
+COLUMNS = ["task", "family", "metric", "ours (worst)", "baseline", "baseline score",
+           "ours / baseline", "naive", "beats naive", "epochs", "fit s"]
+
+
+def run_task(name, seeds):
+    family, metric, higher, baseline_name, run = TASKS[name]
+    results = [run(seed) for seed in seeds]
+    scores = [result[0] for result in results]
+    worst = min(scores) if higher else max(scores)
+    _, baseline, naive, _, _ = results[0]
+    beats = worst > naive if higher else worst < naive
+    row = {
+        "task": name, "family": family, "metric": metric, "ours (worst)": worst,
+        "baseline": baseline_name, "baseline score": baseline,
+        "ours / baseline": worst / baseline if baseline else math.nan, "naive": naive,
+        "beats naive": "yes" if beats else "NO",
+        "epochs": max(result[3] for result in results),
+        "fit s": float(np.mean([result[4] for result in results])),
+    }
+    published = PUBLISHED.get(name.split()[0])
+    if published and name.endswith(("CNN", "MLP")):
+        reference = "FCN" if name.endswith("CNN") else "MLP"
+        row["published"] = f"{reference} {published[reference]:.3f}"
+    return row
+
+
+def _format(value):
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
+    return str(value)
+
+
+def print_table(rows, markdown):
+    columns = COLUMNS + ["published"]
+    cells = [[_format(row.get(column, "")) for column in columns] for row in rows]
+    if markdown:
+        print("| " + " | ".join(columns) + " |")
+        print("|" + "|".join("---" for _ in columns) + "|")
+        for line in cells:
+            print("| " + " | ".join(line) + " |")
+        return
+    widths = [max(len(column), *(len(line[i]) for line in cells))
+              for i, column in enumerate(columns)]
+    print("  ".join(column.ljust(width) for column, width in zip(columns, widths)))
+    for line in cells:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="one random_state instead of 3")
+    parser.add_argument("--only", help=f"comma-separated tasks among {', '.join(TASKS)}")
+    parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    args = parser.parse_args(argv)
+    names = list(TASKS) if args.only is None else [name.strip() for name in args.only.split(",")]
+    unknown = sorted(set(names) - set(TASKS))
+    if unknown:
+        parser.error(f"unknown tasks {unknown}; the tasks are {list(TASKS)}")
+    seeds = SEEDS[:1] if args.quick else SEEDS
+    rows = []
+    with warnings.catch_warnings():
+        # Hitting max_iter is part of what the panel measures (see the epochs column).
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", module="statsmodels")
+        for name in names:
+            rows.append(run_task(name, seeds))
+            # Each row as it comes, for a long run that is cut short.
+            print("# " + " | ".join(_format(value) for value in rows[-1].values()), flush=True)
+    print(f"\nWorst of random_state {list(seeds)}; MAPE: lower is better, the others higher.")
+    print_table(rows, args.markdown)
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Defaults that train: floors on small, unscaled, plateau-prone tasks, and the rules behind them.
+
+The full panel is ``benchmarks/defaults.py``; these are its fast cases, so a
+change of default that breaks them cannot go unnoticed.
+"""
+
+import numpy as np
+import pytest
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
+
+from sklearn_dl._training import SklearnStopping
+from sklearn_dl.neural_network import LSTMClassifier, LSTMRegressor
+from sklearn_dl.time_series import RecursiveForecaster
+
+
+def order_codes(n_samples, timesteps, seed):
+    """Raw integer codes 0..4; the label is whether the first 1 comes before the first 2."""
+    X = np.random.default_rng(seed).integers(0, 5, size=(n_samples, timesteps))
+    first = [np.where((X == v).any(1), np.argmax(X == v, axis=1), timesteps) for v in (1, 2)]
+    return X[:, :, None].astype(float), (first[0] < first[1]).astype(int)
+
+
+def airline_like(n_months=144, seed=0):
+    """Growth times a season whose swing grows with the level, and noise."""
+    t = np.arange(n_months)
+    noise = np.random.default_rng(seed).normal(0, 0.03, size=n_months)
+    return 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * np.exp(noise)
+
+
+def mape(actual, forecast):
+    return float(np.mean(np.abs(forecast - actual) / np.abs(actual)))
+
+
+def test_default_lstm_learns_an_order_on_raw_codes():
+    # sklearn's batch_size / n_iter_no_change stop this net on its initial
+    # plateau at chance level (measured 0.53 on the larger panel task).
+    X, y = order_codes(800, 12, seed=0)
+    X_test, y_test = order_codes(800, 12, seed=1)
+    model = LSTMClassifier(random_state=0).fit(X, y)
+    # Measured: 0.96.
+    assert model.score(X_test, y_test) >= 0.9
+
+
+def test_default_forecaster_on_a_short_seasonal_series():
+    series = airline_like()
+    train, test = series[:-36], series[-36:]
+    model = RecursiveForecaster(LSTMRegressor(random_state=0), window=24, log=True,
+                                difference=1).fit(train)
+    ours = mape(test, model.forecast(36))
+    seasonal_naive = mape(test, np.resize(train[-12:], 36))
+    holt_winters = mape(test, ExponentialSmoothing(
+        train, trend="add", seasonal="mul", seasonal_periods=12).fit().forecast(36))
+    # Measured: ours 0.0XX, Holt-Winters 0.0XX, seasonal naive 0.1XX.
+    assert ours < 0.5 * seasonal_naive
+    assert ours <= 1.5 * holt_winters
+
+
+def test_auto_patience_waits_until_the_loss_leaves_its_start():
+    plateau = [0.69 - 0.001 * epoch for epoch in range(40)] + [0.5, 0.3, 0.2]
+    sklearn_rule = SklearnStopping(tol=1e-2, n_iter_no_change=10).initialize()
+    auto_rule = SklearnStopping(tol=1e-2, n_iter_no_change=10,
+                                wait_for_progress=True).initialize()
+    counts = []
+    for loss in plateau:
+        sklearn_rule._track_loss(loss)
+        auto_rule._track_loss(loss)
+        counts.append((sklearn_rule.no_improvement_count_, auto_rule.no_improvement_count_))
+    # sklearn's rule would have stopped after epoch 12; 'auto' never counted.
+    assert counts[11][0] == 11 and max(auto for _, auto in counts) == 0
+    # Once the loss has left its start, 'auto' counts as sklearn does.
+    for _ in range(3):
+        auto_rule._track_loss(0.2)
+    assert auto_rule.no_improvement_count_ == 3
+
+
+@pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])
+def test_sklearn_values_set_explicitly_give_sklearns_behaviour(Estimator):
+    # Labels / targets unrelated to X: the loss hardly moves from its start.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(150, 5, 1)), rng.integers(0, 2, size=150)
+    common = {"hidden_size": 4, "max_iter": 40, "random_state": 0, "tol": 1e-2}
+    auto = Estimator(**common).fit(X, y)
+    # sklearn's batch_size='auto' is min(200, n_samples).
+    sklearn_rule = Estimator(**common, n_iter_no_change=10, batch_size=150).fit(X, y)
+    assert sklearn_rule.net_.batch_size == 150 and auto.net_.batch_size == 32
+    assert sklearn_rule.n_iter_ == 12  # stopped by sklearn's rule, at its first chance
+    assert auto.n_iter_ > 12
+
+
+@pytest.mark.parametrize("n_samples, expected", [(20, 20), (84, 32), (3000, 32), (10_000, 100),
+                                                 (100_000, 200)])
+def test_auto_batch_size_gives_about_100_steps_on_small_data(n_samples, expected):
+    assert LSTMClassifier()._effective_batch_size(n_samples) == expected
+    assert LSTMClassifier(batch_size=16)._effective_batch_size(n_samples) == min(16, n_samples)
+
+
+def test_inputs_are_standardised_per_channel_so_their_scale_does_not_matter():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 6, 2))
+    y = X[:, :, 0].sum(axis=1) - X[:, -1, 1]
+    # Shift and scale each channel as raw measurements would be.
+    raw = X * [1000.0, 0.01] + [5000.0, -3.0]
+    model = LSTMRegressor(hidden_size=8, max_iter=20, random_state=0, precision="float64")
+    on_raw = model.fit(raw, y)
+    np.testing.assert_allclose(on_raw.input_mean_, raw.mean(axis=(0, 1)))
+    np.testing.assert_allclose(on_raw.input_scale_, raw.std(axis=(0, 1)))
+    standardised = (raw - raw.mean(axis=(0, 1))) / raw.std(axis=(0, 1))
+    reference = LSTMRegressor(hidden_size=8, max_iter=20, random_state=0, precision="float64",
+                              standardize_input=False).fit(standardised, y)
+    np.testing.assert_allclose(on_raw.predict(raw[:10]), reference.predict(standardised[:10]),
+                               rtol=1e-8, atol=1e-10)
+    assert not np.allclose(
+        LSTMRegressor(hidden_size=8, max_iter=20, random_state=0, precision="float64",
+                      standardize_input=False).fit(raw, y).predict(raw[:10]),
+        on_raw.predict(raw[:10]))
+
+
+def test_padding_is_left_out_of_the_input_statistics():
+    X = np.array([[1.0, 3.0, np.nan], [5.0, 7.0, 9.0]])
+    model = LSTMClassifier(hidden_size=2, max_iter=1, random_state=0).fit(X, [0, 1])
+    np.testing.assert_allclose(model.input_mean_, [5.0])
+    np.testing.assert_allclose(model.input_scale_, [np.std([1.0, 3.0, 5.0, 7.0, 9.0])])
+
+
+def test_forecaster_log_needs_a_positive_series():
+    with pytest.raises(ValueError, match="log=True needs a positive series"):
+        RecursiveForecaster(window=3, log=True).fit(np.array([1.0, 2.0, 0.0, 3.0, 4.0, 5.0]))
+
+
+def test_recurrent_docstrings_state_the_defaults_that_differ_from_sklearns():
+    doc = LSTMClassifier.__doc__
+    assert "n_iter_no_change : int or 'auto', default='auto'" in doc
+    assert "``'auto'`` is ``n_samples // 100`` clipped" in doc
+    assert "``'auto'`` is 10 epochs, counted only once" in doc
+    assert "max_grad_norm : float or None, default=1.0" in doc
