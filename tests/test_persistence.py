@@ -333,7 +333,11 @@ def assert_same_state(original, restored, where="estimator"):
             assert_same_state(*history, f"{where}.history_")
     elif isinstance(original, (np.ndarray, np.generic)):
         assert (restored.dtype, restored.shape) == (original.dtype, original.shape), where
-        np.testing.assert_array_equal(restored, original, err_msg=where)
+        if original.dtype == object:  # items one by one: their types, NaN among them
+            for index, item in enumerate(np.ravel(original)):
+                assert_same_state(item, np.ravel(restored)[index], f"{where}[{index}]")
+        else:
+            np.testing.assert_array_equal(restored, original, err_msg=where)
     elif sp.issparse(original):
         for part in ("data", "indices", "indptr"):
             assert_same_state(getattr(original, part), getattr(restored, part),
@@ -365,6 +369,27 @@ def test_numpy_scalars_and_zero_d_arrays_keep_their_dtypes(tmp_path):
     restored = load(tmp_path / "model.safetensors")
     assert type(restored.scalars_[-3]) is np.str_ and type(restored.scalars_[-2]) is float
     assert_same_state(model, restored)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: __import__("sklearn.preprocessing").preprocessing.OneHotEncoder(
+        handle_unknown="ignore"),
+    lambda: __import__("sklearn.preprocessing").preprocessing.OrdinalEncoder(
+        handle_unknown="use_encoded_value", unknown_value=-1, encoded_missing_value=-2),
+])
+def test_encoders_with_a_missing_category_round_trip(make, tmp_path):
+    frame = pd.DataFrame({"region": ["north", None, "south", np.nan, "east"],
+                          "size": [1.0, 2.0, np.nan, 2.0, 1.0]})
+    model = make().fit(frame)
+    assert any(item is not None and not isinstance(item, str)  # NaN is a category
+               for categories in model.categories_ for item in categories)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    assert_same_state(model, restored)
+    expected, result = model.transform(frame), restored.transform(frame)
+    if sp.issparse(expected):
+        expected, result = expected.toarray(), result.toarray()
+    np.testing.assert_array_equal(result, expected)
 
 
 def _sparsified(make, dtype):

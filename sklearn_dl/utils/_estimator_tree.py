@@ -188,7 +188,9 @@ class Writer:
             items = [self.value(item.item() if isinstance(item, np.generic) else item,
                                 f"{where}[{index}]", depth + 1)
                      for index, item in enumerate(value)]
-            if any(isinstance(item, (list, dict)) for item in items):
+            # NaN, the missing value among an encoder's categories, is {"__float__": "nan"}.
+            if any(isinstance(item, list) or (isinstance(item, dict) and set(item) not in (
+                    {"__float__"}, {"__scalar__", "dtype"})) for item in items):
                 raise ValueError(f"{where} is an object array holding containers; "
                                  "sklearn_dl.save stores strings and numbers only.")
             return {"__strings__": items, "dtype": value.dtype.str}
