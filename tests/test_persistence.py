@@ -429,6 +429,25 @@ def test_csr_and_csc_attributes_keep_their_class_and_index_dtype(kind, index_dty
     np.testing.assert_array_equal(restored.matrix_.toarray(), matrix.toarray())
 
 
+@pytest.mark.parametrize("attribute, value, message", [
+    ("random_state", np.random.RandomState(0), "random_state holds a RandomState"),
+    ("state_", np.random.default_rng(0), "state_ holds a Generator"),
+    ("state_", np.zeros(3, dtype=np.complex128), "state_ is an array of dtype complex128"),
+    ("state_", np.zeros(3, dtype=">f8"), "state_ is an array of dtype >f8"),
+    ("state_", np.complex64(1j), "state_ holds a complex64"),
+    ("state_", lambda X: X, "state_ holds a function"),
+])
+def test_state_that_save_cannot_store_is_refused_naming_it(attribute, value, message,
+                                                           tmp_path):
+    model = MLPRegressor(hidden_layer_sizes=(2,), max_iter=1, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(np.arange(10.0).reshape(5, 2), np.arange(5.0))
+    setattr(model, attribute, value)
+    with pytest.raises(ValueError, match=rf"estimator.{message}.*cannot store"):
+        save(model, tmp_path / "model.safetensors")
+
+
 def test_other_sparse_formats_are_refused_at_save(tmp_path):
     model = SlidingWindow(window=2).fit(np.arange(10.0)[:, None])
     model.matrix_ = sp.coo_matrix(np.eye(3))

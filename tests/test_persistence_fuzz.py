@@ -3,8 +3,9 @@
 The mutations are an attacker's: random byte flips, and edits of every JSON
 field, tensor shape and dtype, and of the structure of a sparse matrix
 (shape, kind, indptr and indices out of order or out of range), followed by
-a fresh digest (anyone can write a valid unsigned file). Code execution is watched through Python's audit hooks
-(imports, exec, compile, processes, opened files); memory through tracemalloc
+a fresh digest (anyone can write a valid unsigned file). Code execution is
+watched through Python's audit hooks (imports, exec, compile, processes,
+opened files); memory through tracemalloc
 for Python and numpy allocations and through the size of every network
 built, for torch's.
 """

@@ -16,8 +16,9 @@ its fitted state. :func:`load` treats the file as data from a stranger:
   refused;
 * nothing is allocated beyond the bytes the file holds: arrays are tensors
   whose sizes safetensors checks against the file, strings are bounded by the
-  text that holds them, and a network is built only once the file's weights
-  are known to have the shapes its parameters describe;
+  text that holds them, a sparse matrix is built only once its arrays are
+  known to describe one of its shape, and a network is built only once the
+  file's weights are known to have the shapes its parameters describe;
 * any defect of the file raises ``ValueError``;
 * a SHA-256 digest (or, with ``key``, an HMAC-SHA256 signature) of the whole
   content is verified.
@@ -61,8 +62,9 @@ def save(estimator, path, *, key=None):
     ------
     ValueError
         If ``estimator`` or a part of it is of a class outside the list, or
-        holds state that is not plain data; pickle or joblib store those (for
-        files you trust only).
+        holds state that is not plain data (numbers, numpy scalars, arrays of
+        numbers or strings, CSR / CSC sparse matrices, strings, containers of
+        those); pickle or joblib store those (for files you trust only).
 
     Examples
     --------
