@@ -114,11 +114,11 @@ def speed(args):
           f"{torch.get_num_threads()} thread(s); CPU seconds, best of {repeats}")
     best = {name: min(measured) for name, measured in times.items()}
     for name, measured in times.items():
-        print(f"  {name:28s}: {best[name]:.2f} s  (runs: "
+        print(f"  {name:34s}: {best[name]:.2f} s  (runs: "
               f"{', '.join(f'{t:.2f}' for t in measured)})")
-    print(f"  ratio to the bare loop      : "
+    print(f"  {'ratio to the bare loop':34s}: "
           f"{best['TransformerClassifier'] / best['bare torch loop']:.3f}  (goal <= 1.10)")
-    print(f"  ratio to skorch             : "
+    print(f"  {'ratio to skorch':34s}: "
           f"{best['TransformerClassifier'] / best['skorch NeuralNetBinaryClassifier']:.3f}")
 
 
