@@ -133,3 +133,14 @@ def test_recurrent_docstrings_state_the_defaults_that_differ_from_sklearns():
     assert "``'auto'`` is ``n_samples // 100`` clipped" in doc
     assert "``'auto'`` is 10 epochs, counted only once" in doc
     assert "max_grad_norm : float or None, default=1.0" in doc
+
+
+def test_partial_fit_keeps_the_first_calls_input_statistics():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 5, 1)), rng.integers(0, 2, size=40)
+    model = LSTMClassifier(hidden_size=4, random_state=0).partial_fit(10 * X + 3, y, classes=[0, 1])
+    mean, scale = model.input_mean_.copy(), model.input_scale_.copy()
+    model.partial_fit(X, y)
+    np.testing.assert_array_equal(model.input_mean_, mean)
+    np.testing.assert_array_equal(model.input_scale_, scale)
+    np.testing.assert_allclose(mean, [(10 * X + 3).mean()])

@@ -48,7 +48,8 @@ _RECURRENT_PARAMETERS_DOC = """\
     standardize_input : bool, default=True
         Standardise each input feature (channel) to zero mean and unit
         variance over the training sequences' samples and timesteps
-        (sample-weighted, padding excluded), inside the estimator
+        (sample-weighted, padding excluded; the first call's data for
+        ``partial_fit`` and ``warm_start``), inside the estimator
         (``input_mean_``, ``input_scale_``). Recurrent gates saturate on raw
         inputs such as counts or integer codes, and a per-channel scale keeps
         the relation between timesteps, which a per-column ``StandardScaler``
