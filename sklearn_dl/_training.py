@@ -189,12 +189,16 @@ class SliceIterator:
         self.generator = generator
 
     def _bounds(self):
-        n = len(self.dataset)
-        starts = list(range(0, n, self.batch_size))
-        if len(starts) > 1 and n - starts[-1] == 1:
-            starts.pop()
-        return [(start, starts[i + 1] if i + 1 < len(starts) else n)
-                for i, start in enumerate(starts)]
+        # Made once: the iterator serves every epoch of a fit.
+        key = (len(self.dataset), self.batch_size)
+        if getattr(self, "_bounds_of", (None,))[0] != key:
+            n = key[0]
+            starts = list(range(0, n, self.batch_size))
+            if len(starts) > 1 and n - starts[-1] == 1:
+                starts.pop()
+            self._bounds_of = (key, [(start, starts[i + 1] if i + 1 < len(starts) else n)
+                                     for i, start in enumerate(starts)])
+        return self._bounds_of[1]
 
     def __len__(self):
         return len(self._bounds())
@@ -302,6 +306,19 @@ class QuietPrintLog(PrintLog):
         return formatted
 
 
+class _PassthroughLoss(PassthroughScoring):
+    """skorch's epoch loss (the batch losses' mean weighted by batch size), read directly.
+
+    skorch's history slicing costs more than an epoch of a small network.
+    """
+
+    def get_avg_score(self, history):
+        size_key = "train_batch_size" if self.on_train else "valid_batch_size"
+        batches = history[-1]["batches"]
+        return np.average([batch[self.name] for batch in batches],
+                          weights=[batch[size_key] for batch in batches])
+
+
 @dataclasses.dataclass
 class _EpochSetup:
     """What a training epoch looks up once instead of at every batch."""
@@ -309,7 +326,62 @@ class _EpochSetup:
     penalized_parameters: list
     announces_gradients: bool  # a callback listens to on_grad_computed (e.g. clipping)
     uses_lbfgs: bool
+    listens_to_batches: bool  # a callback listens to on_batch_begin / on_batch_end
     defer_penalty: bool = False  # batches return their L2 term in parts (fast epoch)
+
+
+class _BatchRecords:
+    """The losses of an epoch's batches, kept on the device until the epoch ends.
+
+    Every extra tensor operation per batch costs about as much as a small
+    layer's, so a batch only appends its tensors to lists; every
+    ``CHUNK`` batches they are stacked into one tensor each, so that
+    thousands of small tensors are never alive between the batches' large
+    ones (they would fragment the allocator's heap, which then grows with
+    the number of batches).
+    """
+
+    CHUNK = 64
+
+    def __init__(self):
+        self.sizes = []
+        self._losses, self._norms, self._scales = [], [], []
+        self._stacked = []  # (losses, norms or None, scales or None) per chunk
+
+    def add(self, step, size):
+        self._losses.append(step["loss"].detach())
+        if "l2_norms" in step:
+            self._norms.extend(step["l2_norms"])
+            self._scales.append(step["l2_scale"])
+        self.sizes.append(size)
+        if len(self._losses) == self.CHUNK:
+            self._stack()
+
+    def _stack(self):
+        if not self._losses:
+            return
+        losses = torch.stack(self._losses)
+        norms = scales = None
+        if self._norms:
+            norms = torch.stack(self._norms).view(len(self._losses), -1)
+            # A float when every sample weighs the same, else the batch's weight as a tensor.
+            scales = (torch.stack(self._scales).to(losses.dtype)
+                      if isinstance(self._scales[0], torch.Tensor)
+                      else torch.tensor(self._scales, dtype=losses.dtype, device=losses.device))
+        self._stacked.append((losses, norms, scales))
+        self._losses, self._norms, self._scales = [], [], []
+
+    def values(self):
+        """Each batch's loss including its L2 term, as one tensor."""
+        self._stack()
+        if not self._stacked:
+            return torch.zeros(0)
+        losses = torch.cat([losses for losses, _, _ in self._stacked])
+        if self._stacked[0][1] is None:
+            return losses
+        norms = torch.cat([norms for _, norms, _ in self._stacked])
+        scales = torch.cat([scales for _, _, scales in self._stacked])
+        return losses + 0.5 * scales * norms.square().sum(dim=1)
 
 
 def penalized_parameters(module):
@@ -356,7 +428,7 @@ class TrainingNet(NeuralNet):
     def _default_callbacks(self):
         return [
             ("epoch_timer", EpochTimer()),
-            ("train_loss", PassthroughScoring(name="train_loss", on_train=True)),
+            ("train_loss", _PassthroughLoss(name="train_loss", on_train=True)),
             ("print_log", QuietPrintLog()),
         ]
 
@@ -383,6 +455,21 @@ class TrainingNet(NeuralNet):
         return [callback for _, callback in self.callbacks_
                 if getattr(type(callback), method_name) is not getattr(Callback, method_name)]
 
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        """skorch's loop, with what each epoch needs looked up once per call."""
+        self._epoch = _EpochSetup(
+            penalized_parameters=penalized_parameters(self.module_),
+            announces_gradients=bool(self._listeners("on_grad_computed")),
+            uses_lbfgs=any(isinstance(getattr(self, name + "_"), torch.optim.LBFGS)
+                           for name in self._optimizers),
+            listens_to_batches=bool(self._listeners("on_batch_begin")
+                                    or self._listeners("on_batch_end")),
+        )
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        finally:
+            del self._epoch
+
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch, without per-batch work that nobody listens to.
 
@@ -394,50 +481,19 @@ class TrainingNet(NeuralNet):
         """
         if iterator is None:
             return None
-        self._epoch = _EpochSetup(
-            penalized_parameters=penalized_parameters(self.module_),
-            announces_gradients=bool(self._listeners("on_grad_computed")),
-            uses_lbfgs=any(isinstance(getattr(self, name + "_"), torch.optim.LBFGS)
-                           for name in self._optimizers),
-        )
-        try:
-            return self._run_epoch(iterator, training, prefix, step_fn, **fit_params)
-        finally:
-            del self._epoch
-
-    def _run_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        if self._listeners("on_batch_begin") or self._listeners("on_batch_end"):
+        if self._epoch.listens_to_batches:
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         # Each batch's L2 term is summed at the end of the epoch, in one go,
         # except for L-BFGS whose line search needs the whole loss at once.
         self._epoch.defer_penalty = not self._epoch.uses_lbfgs
-        # Per-batch results go into buffers made once per epoch: thousands of
-        # small tensors kept alive between the batches' large ones fragment
-        # the allocator's heap, which then grows with the number of batches.
-        n_batches = len(iterator)
-        losses = scales = norms = None
-        sizes = []
-        for index, batch in enumerate(iterator):
-            step = step_fn(batch, **fit_params)
-            loss = step["loss"].detach()
-            if losses is None:
-                losses = loss.new_empty(n_batches)
-            losses[index] = loss
-            if "l2_norms" in step:
-                if norms is None:
-                    norms = step["l2_norms"].new_empty((n_batches, len(step["l2_norms"])))
-                    scales = losses.new_empty(n_batches)
-                norms[index] = step["l2_norms"]
-                scales[index] = step["l2_scale"]
-            sizes.append(len(batch[0]))
-        values = torch.zeros(0) if losses is None else losses[:len(sizes)]
-        if norms is not None:
-            values = values + 0.5 * scales[:len(sizes)] * norms[:len(sizes)].square().sum(dim=1)
+        records = _BatchRecords()
+        for batch in iterator:
+            records.add(step_fn(batch, **fit_params), len(batch[0]))
         # The records History.new_batch / record_batch would make, added at once.
         self.history[-1]["batches"].extend(
             {prefix + "_loss": value, prefix + "_batch_size": size}
-            for value, size in zip(values.tolist(), sizes))
-        self.history.record(prefix + "_batch_count", len(sizes))
+            for value, size in zip(records.values().tolist(), records.sizes))
+        self.history.record(prefix + "_batch_count", len(records.sizes))
         return None
 
     def train_step(self, batch, **fit_params):
@@ -555,8 +611,9 @@ class TrainingNet(NeuralNet):
         with autocasting(self.autocast_dtype, self.device):
             y_pred = self.infer(Xi, **fit_params)
         # The loss is always computed in float32 or float64, outside autocast
-        # (a no-op cast without mixed precision).
-        y_pred = y_pred.to(Xi.dtype)
+        # (checked here, since even a no-op cast costs a tensor operation).
+        if y_pred.dtype != Xi.dtype:
+            y_pred = y_pred.to(Xi.dtype)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         scaler = self._gradient_scaler()
         if scaler is None:
@@ -576,10 +633,11 @@ class TrainingNet(NeuralNet):
                 torch._foreach_add_(grads, torch._foreach_mul(params, scale))
             else:
                 torch._foreach_add_(grads, params, alpha=scale)
-            norms = torch.stack(torch._foreach_norm(params))
+            norms = torch._foreach_norm(params)
         if self._epoch.defer_penalty:
             return {"loss": loss, "y_pred": y_pred, "l2_scale": scale, "l2_norms": norms}
-        return {"loss": loss.detach() + 0.5 * scale * norms.square().sum(), "y_pred": y_pred}
+        penalty = 0.5 * scale * torch.stack(norms).square().sum()
+        return {"loss": loss.detach() + penalty, "y_pred": y_pred}
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -921,21 +979,36 @@ def _snapshot(tree, into=None):
     Tensors are copied into the matching tensors of ``into``, an earlier
     snapshot of the same structure, where their shape, dtype and device agree,
     and into new ones otherwise. What ``copy.deepcopy`` does to a
-    ``state_dict``, in a fraction of its time.
+    ``state_dict``, in a fraction of its time: the copies into earlier
+    buffers go through one ``torch._foreach_copy_`` call, since the
+    divergence guard takes a snapshot at every epoch.
     """
+    sources, targets = [], []
+    copied = _copy_structure(tree, into, sources, targets)
+    if sources:
+        with torch.no_grad():
+            torch._foreach_copy_(targets, sources)
+    return copied
+
+
+def _copy_structure(tree, into, sources, targets):
+    """:func:`_snapshot`'s structure, with the copies into ``into`` deferred to the lists."""
     if isinstance(tree, torch.Tensor):
         if (isinstance(into, torch.Tensor) and into.shape == tree.shape
                 and into.dtype == tree.dtype and into.device == tree.device):
-            with torch.no_grad():
-                return into.copy_(tree)
+            sources.append(tree)
+            targets.append(into)
+            return into
         return tree.detach().clone()
     if isinstance(tree, dict):
         into = into if isinstance(into, dict) else {}
-        return {key: _snapshot(value, into.get(key)) for key, value in tree.items()}
+        return {key: _copy_structure(value, into.get(key), sources, targets)
+                for key, value in tree.items()}
     if isinstance(tree, (list, tuple)):
         if not isinstance(into, (list, tuple)) or len(into) != len(tree):
             into = [None] * len(tree)
-        return type(tree)(_snapshot(value, old) for value, old in zip(tree, into))
+        return type(tree)(_copy_structure(value, old, sources, targets)
+                          for value, old in zip(tree, into))
     return tree
 
 

@@ -42,8 +42,10 @@ class SigmoidCrossEntropy(PerSampleLoss):
 
     def mean(self, raw, target):
         # The mean over samples of a sum over labels is the mean over all
-        # entries times the number of labels.
-        return F.binary_cross_entropy_with_logits(raw, target) * raw.shape[1]
+        # entries times the number of labels (a multiplication only worth its
+        # cost when there are several).
+        loss = F.binary_cross_entropy_with_logits(raw, target)
+        return loss if raw.shape[1] == 1 else loss * raw.shape[1]
 
 
 class HalfSquaredError(PerSampleLoss):
