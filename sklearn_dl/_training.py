@@ -31,6 +31,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.exceptions import DeviceWarning
+from skorch.history import History
 from skorch.utils import TeeGenerator
 
 
@@ -206,7 +207,8 @@ class SliceIterator:
     def _indices(self):
         if self.shuffle:
             order = torch.randperm(len(self.dataset), generator=self.generator)
-            order = order.to(self.dataset.X.device)
+            if self.dataset.X.device != order.device:
+                order = order.to(self.dataset.X.device)
             for start, stop in self._bounds():
                 yield order[start:stop]
         else:
@@ -306,17 +308,43 @@ class QuietPrintLog(PrintLog):
         return formatted
 
 
+class _History(History):
+    """skorch's ``History``, with one epoch's row looked up without copying all rows first.
+
+    skorch's indexing copies the list of every epoch's row before picking
+    one, and ``record`` indexes: a cost paid several times per epoch that
+    grows with the number of epochs.
+    """
+
+    def __getitem__(self, index):
+        if isinstance(index, int):
+            return list.__getitem__(self, index)
+        if isinstance(index, tuple) and index and isinstance(index[0], int):
+            # No other row plays a part: index a history of that row alone.
+            return History([list.__getitem__(self, index[0])])[(0, *index[1:])]
+        return super().__getitem__(index)
+
+
 class _PassthroughLoss(PassthroughScoring):
     """skorch's epoch loss (the batch losses' mean weighted by batch size), read directly.
 
-    skorch's history slicing costs more than an epoch of a small network.
+    skorch's history slicing and ``np.average`` cost more than an epoch of a
+    small network.
     """
 
-    def get_avg_score(self, history):
+    def on_epoch_end(self, net, **kwargs):
         size_key = "train_batch_size" if self.on_train else "valid_batch_size"
-        batches = history[-1]["batches"]
-        return np.average([batch[self.name] for batch in batches],
-                          weights=[batch[size_key] for batch in batches])
+        batches = [batch for batch in net.history[-1]["batches"] if self.name in batch]
+        if not batches:  # e.g. no validation data
+            return
+        score = (sum(batch[self.name] * batch[size_key] for batch in batches)
+                 / sum(batch[size_key] for batch in batches))
+        is_best = self._is_best_score(score)
+        if is_best:
+            self.best_score_ = score
+        net.history.record(self.name, score)
+        if is_best is not None:
+            net.history.record(self.name + "_best", bool(is_best))
 
 
 @dataclasses.dataclass
@@ -334,11 +362,11 @@ class _BatchRecords:
     """The losses of an epoch's batches, kept on the device until the epoch ends.
 
     Every extra tensor operation per batch costs about as much as a small
-    layer's, so a batch only appends its tensors to lists; every
-    ``CHUNK`` batches they are stacked into one tensor each, so that
-    thousands of small tensors are never alive between the batches' large
-    ones (they would fragment the allocator's heap, which then grows with
-    the number of batches).
+    layer's, so a batch only appends its tensors to lists; every ``CHUNK``
+    batches they are stacked into one tensor each, so that thousands of small
+    tensors are never alive between the batches' large ones (they would
+    fragment the allocator's heap, which then grows with the number of
+    batches). The L2 terms are added up on the host, in double precision.
     """
 
     CHUNK = 64
@@ -346,7 +374,7 @@ class _BatchRecords:
     def __init__(self):
         self.sizes = []
         self._losses, self._norms, self._scales = [], [], []
-        self._stacked = []  # (losses, norms or None, scales or None) per chunk
+        self._stacked = []  # (losses, norms or None, scales) per chunk
 
     def add(self, step, size):
         self._losses.append(step["loss"].detach())
@@ -360,28 +388,30 @@ class _BatchRecords:
     def _stack(self):
         if not self._losses:
             return
-        losses = torch.stack(self._losses)
-        norms = scales = None
-        if self._norms:
-            norms = torch.stack(self._norms).view(len(self._losses), -1)
-            # A float when every sample weighs the same, else the batch's weight as a tensor.
-            scales = (torch.stack(self._scales).to(losses.dtype)
-                      if isinstance(self._scales[0], torch.Tensor)
-                      else torch.tensor(self._scales, dtype=losses.dtype, device=losses.device))
-        self._stacked.append((losses, norms, scales))
+        norms = torch.stack(self._norms) if self._norms else None
+        # A float when every sample weighs the same, else the batch's weight as a tensor.
+        scales = self._scales
+        if scales and isinstance(scales[0], torch.Tensor):
+            scales = torch.stack(scales)
+        self._stacked.append((torch.stack(self._losses), norms, scales))
         self._losses, self._norms, self._scales = [], [], []
 
     def values(self):
-        """Each batch's loss including its L2 term, as one tensor."""
+        """Each batch's loss including its L2 term, as a list of floats."""
         self._stack()
-        if not self._stacked:
-            return torch.zeros(0)
-        losses = torch.cat([losses for losses, _, _ in self._stacked])
-        if self._stacked[0][1] is None:
-            return losses
-        norms = torch.cat([norms for _, norms, _ in self._stacked])
-        scales = torch.cat([scales for _, _, scales in self._stacked])
-        return losses + 0.5 * scales * norms.square().sum(dim=1)
+        values = []
+        for losses, norms, scales in self._stacked:
+            losses = losses.tolist()
+            if norms is None:
+                values.extend(losses)
+                continue
+            norms = norms.tolist()
+            scales = scales.tolist() if isinstance(scales, torch.Tensor) else scales
+            per_batch = len(norms) // len(losses)
+            values.extend(
+                loss + 0.5 * scale * sum(norm * norm for norm in norms[i * per_batch:(i + 1) * per_batch])
+                for i, (loss, scale) in enumerate(zip(losses, scales)))
+        return values
 
 
 def penalized_parameters(module):
@@ -431,6 +461,11 @@ class TrainingNet(NeuralNet):
             ("train_loss", _PassthroughLoss(name="train_loss", on_train=True)),
             ("print_log", QuietPrintLog()),
         ]
+
+    def initialize_history(self):
+        if self.history_ is None:
+            self.history_ = _History()
+        return super().initialize_history()
 
     def get_iterator(self, dataset, training=False):
         batch_size = len(dataset) if self.batch_size == -1 else self.batch_size
@@ -492,7 +527,7 @@ class TrainingNet(NeuralNet):
         # The records History.new_batch / record_batch would make, added at once.
         self.history[-1]["batches"].extend(
             {prefix + "_loss": value, prefix + "_batch_size": size}
-            for value, size in zip(records.values().tolist(), records.sizes))
+            for value, size in zip(records.values(), records.sizes))
         self.history.record(prefix + "_batch_count", len(records.sizes))
         return None
 
@@ -782,6 +817,7 @@ class SklearnStopping(Callback):
         self.validation_ = None
         self._last_good_state = None
         self._older_state = None
+        self._module_state = None
         self._best_state = None
         return self
 
@@ -821,6 +857,7 @@ class SklearnStopping(Callback):
         self.convergence_warning_ = None
         self.lbfgs_iterations_ = 0
         self._previous_loss = None
+        self._module_state = None
 
     def on_epoch_begin(self, net, **kwargs):
         # Written into an earlier epoch's copies: fresh buffers at every epoch
@@ -831,8 +868,7 @@ class SklearnStopping(Callback):
         into = self._last_good_state
         if self.on_divergence == "stop":
             into, self._older_state = self._older_state, self._last_good_state
-        self._last_good_state = _snapshot(
-            (net.module_.state_dict(), net.optimizer_.state_dict()), into)
+        self._last_good_state = self._snapshot_training(net, into)
         if self.max_fun is not None:
             # The line search may not spend more than what is left of max_fun
             # (torch counts the iteration's reused first evaluation too).
@@ -840,8 +876,23 @@ class SklearnStopping(Callback):
             net.optimizer_.param_groups[0]["max_eval"] = 1 + min(LBFGS_MAX_LINE_SEARCH,
                                                                  max(1, left))
 
+    def _snapshot_training(self, net, into):
+        """Copies of the module's and the optimiser's state, written into ``into``'s.
+
+        Taken at every epoch, so kept cheap: the module's tensors are looked
+        up once per fit, and only the optimiser's per-parameter state is
+        walked (its hyper-parameters come as copies already).
+        """
+        if self._module_state is None:
+            self._module_state = net.module_.state_dict(keep_vars=True)
+        optimizer_state = net.optimizer_.state_dict()
+        module_copy, state_copy = _snapshot(
+            (self._module_state, optimizer_state["state"]),
+            None if into is None else (into[0], into[1]["state"]))
+        return module_copy, {"state": state_copy, "param_groups": optimizer_state["param_groups"]}
+
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
-        loss = net.history[-1, "train_loss"]
+        loss = net.history[-1]["train_loss"]
         if not math.isfinite(loss) or not _finite_parameters(net.module_):
             self._on_divergence(net, loss, dataset_train)
         self.t_ += len(dataset_train)
@@ -883,6 +934,7 @@ class SklearnStopping(Callback):
         self.validation_ = None
         self._best_state = None
         self._last_good_state = self._older_state = None
+        self._module_state = None
 
     @staticmethod
     def _restore(net, state):
