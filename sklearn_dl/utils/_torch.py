@@ -1,6 +1,8 @@
 """Device resolution and seeding shared by every torch-backed estimator."""
 
 import contextlib
+import functools
+import numbers
 import threading
 
 import numpy as np
@@ -70,7 +72,16 @@ def derive_seed(random_state):
     >>> 0 <= derive_seed(None) < 2**31 - 1
     True
     """
+    if isinstance(random_state, numbers.Integral):
+        return _seed_from_int(int(random_state))
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+@functools.lru_cache(maxsize=128)
+def _seed_from_int(random_state):
+    # Seeding a RandomState costs more than a small network's epoch; an int
+    # always gives the same draw, so each is drawn once.
+    return int(np.random.RandomState(random_state).randint(np.iinfo(np.int32).max))
 
 
 # Held while a block runs on a seeded copy of torch's global generator, so that
