@@ -1067,11 +1067,14 @@ def _copy_structure(tree, into, sources, targets):
 def _finite_parameters(module):
     """Whether every parameter of ``module`` is finite (one device sync).
 
-    One check over a concatenated copy: about half the time of a check per
-    parameter on small models, where the per-epoch cost shows.
+    A tensor's largest absolute entry is finite exactly when all its entries
+    are: three tensor operations in all, however many parameters (it runs at
+    every epoch).
     """
-    params = [param.detach().reshape(-1) for param in module.parameters()]
-    return bool(torch.isfinite(torch.cat(params)).all()) if params else True
+    params = list(module.parameters())
+    if not params:
+        return True
+    return math.isfinite(torch.stack(torch._foreach_norm(params, math.inf)).max().item())
 
 
 def _finite_outputs(net, dataset):
