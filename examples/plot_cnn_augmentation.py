@@ -22,6 +22,7 @@ to one pixel in each direction.
 # ---------------------
 # The augmentation is a module, :class:`sklearn_dl.modules.BatchAugmentation`,
 # applied to each training batch; here it is applied by hand to a few digits.
+import os
 import warnings
 
 import matplotlib.pyplot as plt
@@ -64,7 +65,11 @@ def shift_images(X, rng):
 
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains for fewer epochs.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
 sizes = [150, 300, 600]
+epochs = 5 if QUICK else 60
 results = {(augmentation, test): [] for augmentation in ("none", "auto")
            for test in ("original", "shifted")}
 models = {}
@@ -75,7 +80,7 @@ for size in sizes:
     for augmentation in ("none", "auto"):
         model = CNNClassifier(input_shape=(1, 8, 8), filters=(16, 32), hidden_layer_sizes=(64,),
                               augmentation=None if augmentation == "none" else "auto",
-                              batch_size=64, learning_rate_init=0.003, max_iter=60,
+                              batch_size=64, learning_rate_init=0.003, max_iter=epochs,
                               n_iter_no_change=60, random_state=0)
         model.fit(X_train, y_train)
         models[size, augmentation] = model

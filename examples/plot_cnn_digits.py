@@ -22,6 +22,8 @@ epoch from ``history_``, and shows the held-out images it gets wrong.
 # by ``tol`` for ``n_iter_no_change`` epochs.
 from time import perf_counter
 
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 from sklearn.datasets import load_digits
@@ -29,7 +31,12 @@ from sklearn.model_selection import train_test_split
 
 from sklearn_dl.neural_network import CNNClassifier
 
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains on less data.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
 X, y = load_digits(return_X_y=True)
+if QUICK:
+    X, y = X[:400], y[:400]
 X_train, X_test, y_train, y_test = train_test_split(X / 16, y, test_size=0.25, stratify=y,
                                                     random_state=0)
 model = CNNClassifier(input_shape=(1, 8, 8), random_state=0)

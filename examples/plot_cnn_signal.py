@@ -21,6 +21,7 @@ records a validation accuracy per epoch in ``history_``: these are the
 learning curves below.
 """
 
+import os
 import warnings
 
 import matplotlib.pyplot as plt
@@ -30,6 +31,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn_dl.neural_network import CNNClassifier, MLPClassifier
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains on less data.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
 
 LENGTH, WIDTH = 96, 12
 WAVEFORMS = {
@@ -49,8 +53,8 @@ def make_signals(n_samples, seed):
     return X, y
 
 
-X_train, y_train = make_signals(1500, seed=0)
-X_test, y_test = make_signals(1000, seed=1)
+X_train, y_train = make_signals(300 if QUICK else 1500, seed=0)
+X_test, y_test = make_signals(200 if QUICK else 1000, seed=1)
 
 # %%
 # A few training signals

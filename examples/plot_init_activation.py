@@ -24,6 +24,7 @@ the training loss curves show how fast each one starts learning.
 # ---------------
 # The runs stop at 25 epochs on purpose, so the warning that they have not
 # converged is silenced.
+import os
 import warnings
 
 import matplotlib.pyplot as plt
@@ -36,6 +37,9 @@ from sklearn_dl.neural_network import MLPClassifier
 from sklearn_dl.utils import plot_history
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains for fewer epochs.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.3, stratify=y,
                                                     random_state=0)
@@ -50,7 +54,7 @@ for activation, ax in zip(activations, axes):
     scores = []
     for init in inits:
         model = MLPClassifier(hidden_layer_sizes=(64,) * 4, activation=activation,
-                              weight_init=init, max_iter=25, random_state=0)
+                              weight_init=init, max_iter=3 if QUICK else 25, random_state=0)
         model.fit(X_train, y_train)
         plot_history(model, ax=ax, label=init, log_scale=True)
         scores.append(model.score(X_test, y_test))

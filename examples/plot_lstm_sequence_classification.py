@@ -16,6 +16,7 @@ the same sequences zero-padded to 30 values, and has to learn every pair of
 positions separately.
 """
 
+import os
 import time
 import warnings
 
@@ -46,8 +47,11 @@ def zero_padded(sequences, width=30):
     return np.array([np.pad(sequence, (0, width - len(sequence))) for sequence in sequences])
 
 
-X_train, y_train = make_sequences(1000, seed=0)
-X_test, y_test = make_sequences(2000, seed=1)
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains on less data.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
+X_train, y_train = make_sequences(200 if QUICK else 1000, seed=0)
+X_test, y_test = make_sequences(200 if QUICK else 2000, seed=1)
 
 models = {
     "LSTM": LSTMClassifier(hidden_size=32, learning_rate_init=0.01, max_iter=30,

@@ -3,6 +3,13 @@ import os
 import numpy as np
 import pytest
 import torch
+from hypothesis import HealthCheck, settings
+
+# No test may fail for taking long on a loaded machine: hypothesis's per-example
+# deadline and its too-slow health check are wall-clock limits.
+settings.register_profile("wall_clock_free", deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("wall_clock_free")
 
 # Two pytest-xdist workers share CI's two cores: one intra-op thread each avoids
 # oversubscription, which on small models costs more than it gains.

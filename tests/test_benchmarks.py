@@ -14,7 +14,7 @@ def test_quick_linear_suite_prints_a_table_of_finite_positive_ratios():
     result = subprocess.run(
         [sys.executable, str(RUN), "--quick", "--only", "linear", "--sizes", "2000",
          "--markdown"],
-        capture_output=True, text=True, timeout=600, check=True)
+        capture_output=True, text=True, timeout=1800, check=True)  # a hang guard only
     lines = [line for line in result.stdout.splitlines() if line.startswith("|")]
     table = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
     assert table[0] == COLUMNS
@@ -30,3 +30,28 @@ def test_quick_linear_suite_prints_a_table_of_finite_positive_ratios():
         assert [row[column] for column in ("fit / skorch", "fit / bare", "predict x bare")] \
             == ["—"] * 3
     assert "device " in result.stdout and "CPU cores" in result.stdout  # the machine is named
+
+
+def test_quick_default_networks_suite_has_sklearn_and_bare_ratios():
+    result = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", "default", "--sizes", "100",
+         "--markdown"],
+        capture_output=True, text=True, timeout=1800, check=True)  # a hang guard only
+    lines = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    table = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
+    rows = {(row[0], row[1]): dict(zip(COLUMNS, row)) for row in table[2:]}
+    assert list(rows) == [("MLPClassifier()", "100 x 20, 50 epochs"),
+                          ("MLPClassifier()", "100 x 100, 50 epochs"),
+                          ("MLPRegressor()", "100 x 20, 50 epochs"),
+                          ("MLPRegressor()", "100 x 100, 50 epochs"),
+                          ("CNNClassifier()", "100 x 1 x 8 x 8, 10 epochs"),
+                          ("LSTMRegressor()", "100 x 24 steps, 10 epochs")]
+    for (name, _), row in rows.items():
+        columns = ["fit s", "fit / bare", "predict x bare"]
+        if name.startswith("MLP"):  # sklearn has no CNN or LSTM
+            columns += ["fit / sklearn", "predict x sklearn"]
+        for column in columns:
+            value = float(row[column])
+            assert math.isfinite(value) and value > 0, (name, column, value)
+        # No memory columns for these small cases.
+        assert [row["peak MB"], row["x (X+model)"]] == ["—"] * 2

@@ -64,7 +64,8 @@ def _run(tmp_path, mode, kind):
     out = tmp_path / f"{mode}.json"
     process = subprocess.run(
         [sys.executable, "-c", _SCRIPT, mode, str(tmp_path / "backup"), str(out), kind],
-        capture_output=True, text=True, timeout=300,
+        # A hang guard only: a loaded machine may stretch a correct run many times over.
+        capture_output=True, text=True, timeout=1800,
     )
     return process, out
 

@@ -53,7 +53,8 @@ def test_two_worker_processes_share_one_journal_study(tmp_path):
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env)
                for seed in (0, 1)]
-    outputs = [worker.communicate(timeout=120) for worker in workers]
+    # A hang guard only: a loaded machine may stretch a correct run many times over.
+    outputs = [worker.communicate(timeout=1800) for worker in workers]
     for worker, (_, stderr) in zip(workers, outputs):
         assert worker.returncode == 0, stderr
     numbers = [json.loads(stdout.strip().splitlines()[-1]) for stdout, _ in outputs]
