@@ -18,6 +18,14 @@ each ratio compares runs made under the same conditions:
   that has only imported the modules; Linux's /proc gives the resident size now
   and its peak since a reset, so generating X does not count, only holding it.
 
+``--only default`` times the networks users get without choosing anything
+(``bench_default.py``): ``MLPClassifier()`` and ``MLPRegressor()`` at 100 to
+100k rows x 20 and 100 features (50 epochs; 10 from 100k rows on), the default
+``CNNClassifier`` on digits' 1797 images and the default ``LSTMRegressor`` on
+1,000 sequences of 24 steps (10 epochs each), against sklearn's MLPs and a bare
+loop (fused Adam, coupled L2, index_select batches of min(200, n)); no memory
+columns.
+
 Settings, and the contenders' code, come from the bench_*.py scripts: MLPs
 (100 features, hidden (256, 256), 10 epochs, batch 256); LogisticRegression
 (lbfgs, 200 features, 2 and 10 classes) and LinearRegression (100 features),
@@ -33,7 +41,7 @@ Default sizes: 10k and 100k rows (CNN: both sizes; LSTM: 10k); ``--full`` adds
 one repeat; ``--sizes`` replaces every benchmark's sizes (rows, images,
 sequences).
 
-    python benchmarks/run.py [--quick | --full] [--sizes 10k,100k] [--only mlp,linear,cnn,lstm]
+    python benchmarks/run.py [--quick | --full] [--sizes 10k,100k] [--only default,mlp,linear,cnn,lstm]
                              [--repeat 3] [--threads 1] [--device cuda] [--markdown]
                              [--no-memory | --no-timing]
 """
@@ -54,6 +62,7 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 import bench_cnn
+import bench_default
 import bench_linear
 import bench_lstm
 import bench_mlp
@@ -66,7 +75,9 @@ LSTM_EPOCHS, LSTM_STEPS, LSTM_HIDDEN = 2, 24, 64
 WARM_UP_ROWS = 256
 BARE_CHUNK_ROWS = 65536
 OPT_IN_SIZE = 1_000_000  # sizes from here on run only with --full
-SIZES = {"mlp": (10_000, 100_000, 1_000_000), "linear": (10_000, 100_000, 1_000_000),
+DEFAULT_EPOCHS = 10  # the default CNN and LSTM
+SIZES = {"default": (100, 1000, 10_000, 100_000),
+         "mlp": (10_000, 100_000, 1_000_000), "linear": (10_000, 100_000, 1_000_000),
          "cnn": (1797, 17970), "lstm": (10_000,), "predict_memory": (10_000_000,)}
 COLUMNS = ("estimator", "data", "fit s", "fit / sklearn", "fit / skorch", "fit / bare",
            "predict x sklearn", "predict x bare", "peak MB", "x (X+model)")
@@ -97,12 +108,15 @@ class Case:
     skorch: Optional[Callable] = None
     bare: Optional[Callable] = None
     predict_only: bool = False
+    memory: bool = True  # whether the peak memory columns are measured
 
 
 def make_case(key, device):
     """The Case named ``key`` (``'<kind>:<n_samples>'``) on ``device``."""
     kind, n = key.split(":")
     n = int(n)
+    if kind.endswith("-default"):
+        return _default_case(kind.removesuffix("-default"), n, device)
     if kind in ("MLPClassifier", "MLPRegressor", "predict_memory"):
         regression = kind == "MLPRegressor"
         return Case(
@@ -149,7 +163,40 @@ def make_case(key, device):
     raise ValueError(f"unknown benchmark {kind!r}")
 
 
-KINDS = {"mlp": ("MLPClassifier", "MLPRegressor"),
+def _default_case(kind, n, device):
+    """A default network (``bench_default.py``): MLPs as 'MLPClassifier-20' (features)."""
+    if kind.startswith("MLP"):
+        kind, n_features = kind.split("-")
+        regression, epochs = kind == "MLPRegressor", bench_default.mlp_epochs(n)
+        return Case(
+            "default", f"{kind}()", n, f"{n:,} x {n_features}, {epochs} epochs",
+            lambda rows: bench_default.tabular_data(rows, int(n_features), regression),
+            lambda: bench_default.ours_mlp(epochs, regression, device),
+            classifier=not regression,
+            sklearn=lambda: bench_default.sklearn_mlp(epochs, regression),
+            bare=lambda X, y: bench_default.bare_mlp(X, y, epochs, regression, device),
+            memory=False)
+    if kind == "CNNClassifier":
+        return Case("default", "CNNClassifier()", n,
+                    f"{n:,} x 1 x 8 x 8, {DEFAULT_EPOCHS} epochs", bench_cnn.digits_images,
+                    lambda: bench_default.ours_cnn(DEFAULT_EPOCHS, device), classifier=True,
+                    bare=lambda X, y: bench_default.bare_cnn(X, y, DEFAULT_EPOCHS, device),
+                    memory=False)
+    return Case("default", "LSTMRegressor()", n,
+                f"{n:,} x {bench_default.LSTM_STEPS} steps, {DEFAULT_EPOCHS} epochs",
+                bench_default.lstm_data, lambda: bench_default.ours_lstm(DEFAULT_EPOCHS, device),
+                classifier=False,
+                bare=lambda X, y: bench_default.bare_lstm(X, y, DEFAULT_EPOCHS, device),
+                memory=False)
+
+
+# The default CNN and LSTM run on their small case only: digits' images, 1,000 sequences.
+SMALL_CASES = {"CNNClassifier-default": 1797,
+               "LSTMRegressor-default": bench_default.LSTM_SEQUENCES}
+KINDS = {"default": ("MLPClassifier-20-default", "MLPClassifier-100-default",
+                     "MLPRegressor-20-default", "MLPRegressor-100-default",
+                     "CNNClassifier-default", "LSTMRegressor-default"),
+         "mlp": ("MLPClassifier", "MLPRegressor"),
          "linear": ("LogisticRegression-2", "LogisticRegression-10", "LinearRegression"),
          "cnn": ("CNNClassifier",), "lstm": ("LSTMRegressor",),
          "predict_memory": ("predict_memory",)}
@@ -187,12 +234,13 @@ def time_case(case, device, repeat):
         predictors["sklearn"] = lambda X: fitted["sklearn"].predict(X)
     if case.bare:
         predictors["bare"] = lambda X: bare_predict(fitted["bare"], X, device, case.classifier)
+    warm_up_rows = min(WARM_UP_ROWS, len(X) // 2)
 
     # One-off costs (lazy initialisation, first kernels) are paid before timing.
     for name in trainers:
-        fit(name, X[:WARM_UP_ROWS], y[:WARM_UP_ROWS])
+        fit(name, X[:warm_up_rows], y[:warm_up_rows])
     for predict in predictors.values():
-        predict(X[:WARM_UP_ROWS])
+        predict(X[:warm_up_rows])
     fit_times = best_times({name: functools.partial(fit, name, X, y) for name in trainers},
                            repeat)
     # Prediction is cheap next to training: more repeats for steadier ratios.
@@ -352,9 +400,13 @@ def parse_args(argv=None):
     return args
 
 
-def sizes_for(group, args):
+def sizes_for(group, args, kind=None):
     if group == "predict_memory" and args.no_memory:
         return []
+    if kind in SMALL_CASES:  # the default CNN and LSTM: their small case, or smaller --sizes
+        cap = SMALL_CASES[kind]
+        sizes = sorted({min(n, cap) for n in args.sizes}) if args.sizes else [cap]
+        return sizes[:1] if args.quick else sizes
     if args.sizes:
         return args.sizes
     sizes = [n for n in SIZES[group] if args.full or n < OPT_IN_SIZE]
@@ -368,7 +420,7 @@ def main(argv=None):
     device = resolve_device(args.device)
     torch.set_num_threads(args.threads)
     keys = [f"{kind}:{n}" for group in args.only for kind in KINDS[group]
-            for n in sizes_for(group, args)]
+            for n in sizes_for(group, args, kind)]
     rows = []
     with threadpool_limits(args.threads), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -377,7 +429,7 @@ def main(argv=None):
             row = {"estimator": case.name, "data": case.data_label}
             if not (case.predict_only or args.no_timing):
                 row.update(time_case(case, device, args.repeat))
-            if not args.no_memory:
+            if case.memory and not args.no_memory:
                 row.update(peak_memory(key, device, args.threads))
             rows.append(row)
             print(f"[{number}/{len(keys)}] {case.name}, {case.data_label}: "
