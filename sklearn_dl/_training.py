@@ -374,7 +374,7 @@ class _BatchRecords:
     def __init__(self):
         self.sizes = []
         self._losses, self._norms, self._scales = [], [], []
-        self._stacked = []  # (losses, norms or None, scales) per chunk
+        self._stacked = []  # (one tensor, n_batches, n_norms, float scales or None)
 
     def add(self, step, size):
         self._losses.append(step["loss"].detach())
@@ -388,28 +388,31 @@ class _BatchRecords:
     def _stack(self):
         if not self._losses:
             return
-        norms = torch.stack(self._norms) if self._norms else None
-        # A float when every sample weighs the same, else the batch's weight as a tensor.
-        scales = self._scales
-        if scales and isinstance(scales[0], torch.Tensor):
-            scales = torch.stack(scales)
-        self._stacked.append((torch.stack(self._losses), norms, scales))
+        # One tensor, read back in one transfer: the losses, the weights'
+        # norms, and each batch's total weight when the samples are weighted
+        # (else the scales are floats already).
+        weighted = bool(self._scales) and isinstance(self._scales[0], torch.Tensor)
+        parts = self._losses + self._norms + (self._scales if weighted else [])
+        self._stacked.append((torch.stack(parts), len(self._losses), len(self._norms),
+                              None if weighted else self._scales))
         self._losses, self._norms, self._scales = [], [], []
 
     def values(self):
         """Each batch's loss including its L2 term, as a list of floats."""
         self._stack()
         values = []
-        for losses, norms, scales in self._stacked:
-            losses = losses.tolist()
-            if norms is None:
+        for stacked, n_batches, n_norms, scales in self._stacked:
+            flat = stacked.tolist()
+            losses, norms = flat[:n_batches], flat[n_batches:n_batches + n_norms]
+            if not norms:
                 values.extend(losses)
                 continue
-            norms = norms.tolist()
-            scales = scales.tolist() if isinstance(scales, torch.Tensor) else scales
-            per_batch = len(norms) // len(losses)
+            if scales is None:
+                scales = flat[n_batches + n_norms:]
+            per_batch = n_norms // n_batches
             values.extend(
-                loss + 0.5 * scale * sum(norm * norm for norm in norms[i * per_batch:(i + 1) * per_batch])
+                loss + 0.5 * scale * sum(norm * norm
+                                         for norm in norms[i * per_batch:(i + 1) * per_batch])
                 for i, (loss, scale) in enumerate(zip(losses, scales)))
         return values
 
