@@ -1077,7 +1077,8 @@ def _finite_parameters(module):
     params = list(module.parameters())
     if not params:
         return True
-    return math.isfinite(torch.stack(torch._foreach_norm(params, math.inf)).max().item())
+    with torch.no_grad():
+        return math.isfinite(torch.stack(torch._foreach_norm(params, math.inf)).max().item())
 
 
 def _finite_outputs(net, dataset):
