@@ -337,8 +337,9 @@ class _PassthroughLoss(PassthroughScoring):
         batches = [batch for batch in net.history[-1]["batches"] if self.name in batch]
         if not batches:  # e.g. no validation data
             return
-        score = (sum(batch[self.name] * batch[size_key] for batch in batches)
-                 / sum(batch[size_key] for batch in batches))
+        # A numpy float, as skorch's np.average gives (and sklearn's losses are).
+        score = np.float64(sum(batch[self.name] * batch[size_key] for batch in batches)
+                           / sum(batch[size_key] for batch in batches))
         is_best = self._is_best_score(score)
         if is_best:
             self.best_score_ = score
