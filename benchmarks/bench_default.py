@@ -8,7 +8,8 @@ sequences of 24 steps. Each trains for a fixed number of epochs (no early
 stop). The bare loop is what a user writes by hand for the same work: the
 same module, fused Adam with sklearn's L2 as coupled weight decay (added to the
 gradients before clipping for the LSTM, whose default clips them),
-``index_select`` batches and one read of the epoch's loss. The builders below
+``index_select`` batches of the estimator's default size and one read of the
+epoch's loss. The builders below
 are what ``benchmarks/run.py`` times (``--only default``).
 
     python benchmarks/bench_default.py [--quick] [--device cuda]
@@ -71,14 +72,14 @@ def ours_lstm(epochs, device):
     return LSTMRegressor(**_fixed_epochs(epochs), device=device)
 
 
-def bare_loop(module, X, y, epochs, loss_function, device, clip=None):
-    """The bare torch loop: fused Adam, coupled L2, index_select batches of min(200, n)."""
+def bare_loop(module, X, y, epochs, loss_function, device, clip=None, batch=None):
+    """The bare torch loop: fused Adam, coupled L2, index_select batches (of min(200, n))."""
     torch.manual_seed(0)
     module = module.to(device)
     X_tensor = torch.as_tensor(X.reshape(len(X), -1), device=device)
     y_tensor = torch.as_tensor(y, device=device)
     n_samples = len(X_tensor)
-    batch = min(200, n_samples)
+    batch = batch or min(200, n_samples)
     # With clipping the L2 gradient goes in before it, by hand, as sklearn_dl adds it.
     optimizer = torch.optim.Adam(module.parameters(), lr=LR, fused=True,
                                  weight_decay=0.0 if clip else ALPHA / batch)
@@ -135,8 +136,10 @@ def lstm_data(n_samples=LSTM_SEQUENCES):
 def bare_lstm(X, y, epochs, device):
     defaults = ours_lstm(epochs, device)
     module = RecurrentNet((X.shape[1], 1), 1, hidden_size=defaults.hidden_size)
+    # The recurrent estimators' batch_size='auto': about 100 steps per epoch, 32 to 200 rows.
+    batch = min(len(X), int(np.clip(len(X) // 100, 32, 200)))
     return bare_loop(module, X, y, epochs, _half_squared_error, device,
-                     clip=defaults.max_grad_norm)
+                     clip=defaults.max_grad_norm, batch=batch)
 
 
 def main():
