@@ -58,6 +58,11 @@ _NASTY_VALUES = [
                        "attributes": {"n_outputs_": 10**6, "_sample_shape": {"__tuple__": [
                            10**6]}}, "weights": "w0.", "history": []}},
     {"__unknown__": 1}, {"__tuple__": 1, "extra": 2},
+    {"__scalar__": ["a"], "dtype": "<U"}, {"__scalar__": "a" * 3000, "dtype": "<U"},
+    {"__sparse__": "csr_matrix", "shape": [2**62, 2**62], "data": {"__array__": "a0",
+     "order": "C"}, "indices": {"__array__": "a1", "order": "C"}, "indptr": {
+     "__array__": "a2", "order": "C"}},
+    {"__sparse__": "csc_array", "shape": [0, 0], "data": [], "indices": [], "indptr": [0]},
 ]
 
 
