@@ -119,6 +119,14 @@ def test_lbfgs_max_fun_warns(Estimator, X, y):
 
 
 @BOTH_CLASSIFIERS
+def test_lbfgs_max_fun_with_defaults(Classifier):
+    # The scenario: the warning was missing here.
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after"):
+        model = Classifier(solver="lbfgs", max_fun=10).fit(X_iris, y_iris)
+    assert 1 <= model.n_iter_ < 10
+
+
+@BOTH_CLASSIFIERS
 def test_lbfgs_max_iter_warns(Classifier):
     model = Classifier(solver="lbfgs", max_iter=5, random_state=0)
     message = ("lbfgs failed to converge after 5 iteration(s) (status=1):\nSTOP: TOTAL NO. "
