@@ -4,6 +4,10 @@ The full panel is ``benchmarks/defaults.py``; these are its fast cases, so a
 change of default that breaks them cannot go unnoticed.
 """
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
@@ -11,6 +15,8 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from sklearn_dl._training import SklearnStopping
 from sklearn_dl.neural_network import LSTMClassifier, LSTMRegressor
 from sklearn_dl.time_series import RecursiveForecaster
+
+PANEL = Path(__file__).parents[1] / "benchmarks" / "defaults.py"
 
 
 def order_codes(n_samples, timesteps, seed):
@@ -144,3 +150,14 @@ def test_partial_fit_keeps_the_first_calls_input_statistics():
     np.testing.assert_array_equal(model.input_mean_, mean)
     np.testing.assert_array_equal(model.input_scale_, scale)
     np.testing.assert_allclose(mean, [(10 * X + 3).mean()])
+
+
+def test_the_panel_prints_one_row_per_task():
+    result = subprocess.run(
+        [sys.executable, str(PANEL), "--quick", "--only", "wine", "--markdown"],
+        capture_output=True, text=True, timeout=600, check=True)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    row = dict(zip(header, (cell.strip() for cell in lines[2].strip("|").split("|"))))
+    assert len(lines) == 3 and row["task"] == "wine" and row["baseline"] == "best of MLP, HGB"
+    assert 0.9 <= float(row["ours (worst)"]) <= 1.0 and row["beats naive"] == "yes"
