@@ -13,9 +13,10 @@ Long range (``--long-range``): one step of a 200-step sequence is marked and
 the label is the sign of that step's value; the marked step lies in the first
 half, so at least 100 steps separate it from the end. The default
 TransformerClassifier and the default LSTMClassifier (1,000 training
-sequences, ``max_iter=40`` for both to bound the run) are scored on 2,000
+sequences, ``max_iter=70`` for both to bound the run) are scored on 2,000
 held-out sequences. Goal:
-Transformer >= 0.95, where the LSTM does not reach it.
+Transformer >= 0.95, where the LSTM does not reach it (measured: 0.975 and
+0.506).
 
 Run ``python benchmarks/bench_transformer.py`` (``--quick`` for a smoke run).
 """
@@ -123,7 +124,7 @@ def speed(args):
 
 
 def long_range(args):
-    timesteps, n_train, max_iter = (200, 1_000, 40) if not args.quick else (200, 300, 2)
+    timesteps, n_train, max_iter = (200, 1_000, 70) if not args.quick else (200, 300, 2)
     X, y = retrieval_task(n_train, timesteps, seed=0)
     X_test, y_test = retrieval_task(2_000, timesteps, seed=1)
     print(f"\nRetrieval across {timesteps} steps: {n_train} training sequences, "
