@@ -26,6 +26,7 @@ starts to underfit.
 # ---------------
 # Every run stops at ``max_iter`` on purpose, so the warning that it has not
 # converged is silenced.
+import os
 import warnings
 
 import matplotlib.pyplot as plt
@@ -40,13 +41,17 @@ from sklearn_dl.neural_network import MLPClassifier
 from sklearn_dl.utils import plot_history
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains for fewer epochs.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
+epochs = 5 if QUICK else 60
 X, y = load_digits(return_X_y=True)
 X_train, X_test, y_train, y_test = train_test_split(X, y, train_size=500, stratify=y,
                                                     random_state=0)
 scaler = StandardScaler().fit(X_train)
 X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
 
-common = dict(hidden_layer_sizes=(256, 256), max_iter=60, early_stopping=True,
+common = dict(hidden_layer_sizes=(256, 256), max_iter=epochs, early_stopping=True,
               n_iter_no_change=60, validation_fraction=0.2, random_state=0)
 configurations = {
     "none": dict(alpha=0.0),
@@ -85,8 +90,8 @@ plt.show()
 # pipeline per value of ``alpha``, here on a smaller network for speed. Too
 # strong a penalty underfits: both scores fall.
 alphas = np.logspace(-3, 2, 6)
-pipeline = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(32,), max_iter=60,
-                                                         random_state=0))
+pipeline = make_pipeline(StandardScaler(),
+                         MLPClassifier(hidden_layer_sizes=(32,), max_iter=epochs, random_state=0))
 train_scores, valid_scores = validation_curve(
     pipeline, X, y, param_name="mlpclassifier__alpha", param_range=alphas, cv=3)
 fig, ax = plt.subplots(figsize=(6, 4))
