@@ -398,7 +398,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 on_divergence=self.on_divergence,
             )),
         ]
-        if self.max_grad_norm is not None:
+        # L-BFGS's line search needs the true gradient: clipping would make its
+        # directional derivatives disagree with the loss it evaluates.
+        if self.max_grad_norm is not None and self.solver != "lbfgs":
             callbacks.append(("gradient_clipping",
                               GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
         if self.verbose >= 2:
@@ -848,7 +850,8 @@ TRAINING_PARAMETERS_DOC = """\
 
     max_grad_norm : float or None, default=None
         Clip the gradients' global L2 norm to this value (skorch's
-        ``GradientNormClipping``); None disables clipping.
+        ``GradientNormClipping``); None disables clipping. Ignored by
+        ``solver='lbfgs'``, whose line search needs the true gradient.
 
     precision : {'float32', 'float64', 'bf16', 'fp16'}, default='float32'
         Floating-point precision of the network, in training and prediction.

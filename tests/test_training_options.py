@@ -216,3 +216,20 @@ def test_only_a_gpu_short_of_memory_keeps_data_on_host():
         free_bytes, _ = torch.cuda.mem_get_info()
         assert _training.keeps_data_on_host(free_bytes, torch.device("cuda"))
         assert not _training.keeps_data_on_host(free_bytes // 4, torch.device("cuda"))
+
+
+def test_lbfgs_ignores_gradient_clipping():
+    # The line search compares the loss with the gradient's directional derivative:
+    # a clipped gradient would disagree with the loss, so lbfgs never clips.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 5))
+    y = 10 * X[:, 0] + X[:, 1] ** 2
+    fits = [MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30,
+                         max_grad_norm=norm, standardize_target=False, random_state=0)
+            .fit(X, y) for norm in (None, 1e-3)]
+    np.testing.assert_array_equal(fits[0].predict(X), fits[1].predict(X))
+    clipped = MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, max_grad_norm=1e-3,
+                           standardize_target=False, random_state=0).fit(X, y)
+    unclipped = MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, standardize_target=False,
+                             random_state=0).fit(X, y)
+    assert not np.allclose(clipped.predict(X), unclipped.predict(X))

@@ -185,11 +185,13 @@ def test_bad_architecture_named(rng):
 
 
 def test_sample_weight_equivalence_full_batch():
-    # Full batch, no dropout, double precision: weighting must equal repeating.
+    # Full batch, no dropout, double precision: weighting must equal repeating. 20
+    # L-BFGS iterations: further on, the last-bit differences of summing the loss in
+    # another order can flip a line-search decision and take the two fits apart.
     check_sample_weight_equivalence_on_dense_data(
         "TransformerRegressor",
         TransformerRegressor(d_model=8, n_heads=2, num_layers=1, dim_feedforward=8, dropout=0.0,
-                             solver="lbfgs", max_iter=50, precision="float64"))
+                             solver="lbfgs", max_iter=20, precision="float64"))
 
 
 def test_plot_attention_labels_tokens_of_a_text_pipeline():
