@@ -126,7 +126,10 @@ class _BaseRecurrent(_BaseSequence):
 
     def _validate_X(self, X, reset):
         # Training data is standardised in _train, where the sample weights are known.
-        return self._standardized(super()._validate_X(X, reset))
+        X = super()._validate_X(X, reset)
+        # A refusal names the user's values, not the standardised ones.
+        self._check_representable(X, "X")
+        return self._standardized(X)
 
     def _train(self, X, targets, y, sample_weight, first_call, incremental):
         if first_call:
