@@ -13,6 +13,9 @@ the same run:
   ``CNNClassifier``, ``MLPClassifier`` and ``LSTMClassifier`` against 1-NN
   (Euclidean) and the majority class, and the published FCN and MLP
   accuracies of Wang, Yan and Oates (2017);
+* the default ``TransformerClassifier`` on the same sequence and UCR / UEA
+  tasks (the ``... Transformer`` rows), then, when a run holds both, a table
+  of each against the best of the task's LSTM and CNN rows;
 * short-series forecasting (statsmodels' nile, sunspots, elnino, co2 and a
   generated trend + season + noise series, 100-300 points): the default
   :class:`~sklearn_dl.time_series.RecursiveForecaster` (an ``LSTMRegressor``),
@@ -51,6 +54,7 @@ from sklearn_dl.neural_network import (
     LSTMRegressor,
     MLPClassifier,
     MLPRegressor,
+    TransformerClassifier,
 )
 from sklearn_dl.time_series import RecursiveForecaster
 
@@ -101,7 +105,7 @@ def long_range_task(rng, n, timesteps):
     return X, y
 
 
-def sequence_task(make, n_train, **kwargs):
+def sequence_task(make, n_train, model="LSTM", **kwargs):
     def run(seed):
         rng = np.random.default_rng(100)
         X, y = make(rng, 2 * n_train, **kwargs)
@@ -109,7 +113,9 @@ def sequence_task(make, n_train, **kwargs):
         X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
         baseline = HistGradientBoostingClassifier(random_state=0).fit(X_train, y_train)
         naive = max(np.mean(y_test), 1 - np.mean(y_test))
-        return _classify(LSTMClassifier(random_state=seed), X_train[..., None], y_train,
+        estimator = (TransformerClassifier(random_state=seed) if model == "Transformer"
+                     else LSTMClassifier(random_state=seed))
+        return _classify(estimator, X_train[..., None], y_train,
                          X_test[..., None], y_test, baseline.score(X_test, y_test), naive)
     return run
 
@@ -149,8 +155,9 @@ def ucr_task(name, model):
         elif model == "MLP":
             estimator = MLPClassifier(random_state=seed)
             data = flat_train, flat_test
-        else:  # LSTM: sequences of shape (length, channels)
-            estimator = LSTMClassifier(random_state=seed)
+        else:  # LSTM, Transformer: sequences of shape (length, channels)
+            estimator = (TransformerClassifier(random_state=seed) if model == "Transformer"
+                         else LSTMClassifier(random_state=seed))
             data = X_train.transpose(0, 2, 1), X_test.transpose(0, 2, 1)
         return _classify(estimator, data[0], y_train, data[1], y_test, baseline, naive)
     return run
@@ -263,6 +270,30 @@ TASKS = {
     "BasicMotions LSTM": ("UEA, LSTM", "accuracy", True, "1-NN",
                           ucr_task("BasicMotions", "LSTM")),
     "BasicMotions CNN": ("UEA, CNN", "accuracy", True, "1-NN", ucr_task("BasicMotions", "CNN")),
+    # The default Transformer on the sequence and signal tasks, against the best
+    # of the LSTM and CNN rows of the same task (see ``compare_transformer``).
+    "order Transformer": ("sequence, Transformer", "accuracy", True, "HGB",
+                          sequence_task(order_task, 500, model="Transformer")),
+    "counting Transformer": ("sequence, Transformer", "accuracy", True, "HGB",
+                             sequence_task(counting_task, 500, model="Transformer")),
+    "parity Transformer": ("sequence, Transformer", "accuracy", True, "HGB",
+                           sequence_task(parity_task, 500, model="Transformer")),
+    "long-range 50 Transformer": ("sequence, Transformer", "accuracy", True, "HGB",
+                                  sequence_task(long_range_task, 300, model="Transformer",
+                                                timesteps=50)),
+    "long-range 200 Transformer": ("sequence, Transformer", "accuracy", True, "HGB",
+                                   sequence_task(long_range_task, 100, model="Transformer",
+                                                 timesteps=200)),
+    "GunPoint Transformer": ("UCR, Transformer", "accuracy", True, "1-NN",
+                             ucr_task("GunPoint", "Transformer")),
+    "ArrowHead Transformer": ("UCR, Transformer", "accuracy", True, "1-NN",
+                              ucr_task("ArrowHead", "Transformer")),
+    "ItalyPowerDemand Transformer": ("UCR, Transformer", "accuracy", True, "1-NN",
+                                     ucr_task("ItalyPowerDemand", "Transformer")),
+    "OSULeaf Transformer": ("UCR, Transformer", "accuracy", True, "1-NN",
+                            ucr_task("OSULeaf", "Transformer")),
+    "BasicMotions Transformer": ("UEA, Transformer", "accuracy", True, "1-NN",
+                                 ucr_task("BasicMotions", "Transformer")),
     "nile": ("forecast, recursive", "MAPE", False, "Holt-Winters",
              forecast_task("nile", 10, window=10)),
     "sunspots": ("forecast, recursive", "MAPE", False, "Holt-Winters",
@@ -311,14 +342,42 @@ def run_task(name, seeds):
     return row
 
 
+def compare_transformer(rows):
+    """Each Transformer row against the best LSTM / CNN row of its task in the same run.
+
+    The rows of one task share the name before the model: ``"order"`` (the
+    LSTM) and ``"order Transformer"``, ``"GunPoint CNN"`` and ``"GunPoint
+    Transformer"``. A task whose LSTM / CNN rows were not run is left out.
+    """
+    scores = {row["task"]: row["ours (worst)"] for row in rows}
+    table = []
+    for row in rows:
+        if not row["task"].endswith(" Transformer"):
+            continue
+        task = row["task"][:-len(" Transformer")]
+        rivals = {model: scores[name] for model, name in
+                  (("LSTM", task), ("LSTM", f"{task} LSTM"), ("CNN", f"{task} CNN"))
+                  if name in scores}
+        if not rivals:
+            continue
+        best = max(rivals, key=rivals.get)
+        gap = 100 * (row["ours (worst)"] - rivals[best])
+        table.append({
+            "task": task, "Transformer (worst)": row["ours (worst)"],
+            "best of LSTM / CNN": f"{best} {rivals[best]:.3f}",
+            "gap (points)": f"{gap:+.1f}", "within 2 points": "yes" if gap >= -2 else "NO",
+        })
+    return table
+
+
 def _format(value):
     if isinstance(value, float):
         return f"{value:.3f}" if abs(value) < 100 else f"{value:.0f}"
     return str(value)
 
 
-def print_table(rows, markdown):
-    columns = COLUMNS + ["published"]
+def print_table(rows, markdown, columns=None):
+    columns = columns or COLUMNS + ["published"]
     cells = [[_format(row.get(column, "")) for column in columns] for row in rows]
     if markdown:
         print("| " + " | ".join(columns) + " |")
@@ -355,6 +414,10 @@ def main(argv=None):
             print("# " + " | ".join(_format(value) for value in rows[-1].values()), flush=True)
     print(f"\nWorst of random_state {list(seeds)}; MAPE: lower is better, the others higher.")
     print_table(rows, args.markdown)
+    comparison = compare_transformer(rows)
+    if comparison:
+        print("\nThe default Transformer against the best of LSTM and CNN, worst of the same seeds:")
+        print_table(comparison, args.markdown, columns=list(comparison[0]))
     return rows
 
 

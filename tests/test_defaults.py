@@ -4,6 +4,7 @@ The full panel is ``benchmarks/defaults.py``; these are its fast cases, so a
 change of default that breaks them cannot go unnoticed.
 """
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -161,3 +162,22 @@ def test_the_panel_prints_one_row_per_task():
     row = dict(zip(header, (cell.strip() for cell in lines[2].strip("|").split("|"))))
     assert len(lines) == 3 and row["task"] == "wine" and row["baseline"] == "best of MLP, HGB"
     assert 0.9 <= float(row["ours (worst)"]) <= 1.0 and row["beats naive"] == "yes"
+
+
+def test_the_panel_sets_each_transformer_against_the_best_lstm_or_cnn_of_its_task():
+    spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    rows = [{"task": task, "ours (worst)": score} for task, score in [
+        ("order", 0.90), ("order Transformer", 0.885), ("GunPoint CNN", 0.99),
+        ("GunPoint MLP", 1.0), ("GunPoint Transformer", 0.90), ("BasicMotions LSTM", 0.7),
+        ("BasicMotions CNN", 0.8), ("BasicMotions Transformer", 0.85),
+        ("parity Transformer", 0.6)]]
+    table = {row["task"]: row for row in panel.compare_transformer(rows)}
+    # The MLP is not a rival, and a task without LSTM / CNN rows is left out.
+    assert sorted(table) == ["BasicMotions", "GunPoint", "order"]
+    assert table["order"]["best of LSTM / CNN"] == "LSTM 0.900"
+    assert table["order"]["gap (points)"] == "-1.5" and table["order"]["within 2 points"] == "yes"
+    assert table["GunPoint"]["best of LSTM / CNN"] == "CNN 0.990"
+    assert table["GunPoint"]["within 2 points"] == "NO"
+    assert table["BasicMotions"]["gap (points)"] == "+5.0"
