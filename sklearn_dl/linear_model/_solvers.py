@@ -78,15 +78,8 @@ def lbfgs(objective, theta, *, max_iter, tol, memory=10, max_line_search=50, ver
             break
         step, f_new = found
         theta, grad_new, raw = line.accept(step)
-        step_vector = step * direction
-        grad_change = grad_new - grad
-        curvature = grad_change @ step_vector
-        if curvature > torch.finfo(theta.dtype).eps * (grad_change @ grad_change):
-            steps.append(step_vector)
-            grad_changes.append(grad_change)
-            inv_curvatures.append(1.0 / curvature)
-            if len(steps) > memory:
-                del steps[0], grad_changes[0], inv_curvatures[0]
+        _remember_pair(steps, grad_changes, inv_curvatures, step * direction, grad_new - grad,
+                       memory)
         result.theta = theta
         result.n_iter += 1
         result.loss_curve.append(f_new)
@@ -156,14 +149,8 @@ def projected_lbfgs(objective, theta, *, max_iter, tol, memory=10, max_halvings=
         else:
             result.message = "the line search could not find a step that decreases the objective"
             break
-        step_vector, grad_change = candidate - theta, grad_new - grad
-        curvature = grad_change @ step_vector
-        if curvature > torch.finfo(theta.dtype).eps * (grad_change @ grad_change):
-            steps.append(step_vector)
-            grad_changes.append(grad_change)
-            inv_curvatures.append(1.0 / curvature)
-            if len(steps) > memory:
-                del steps[0], grad_changes[0], inv_curvatures[0]
+        _remember_pair(steps, grad_changes, inv_curvatures, candidate - theta, grad_new - grad,
+                       memory)
         theta, grad = candidate, grad_new
         result.theta = theta
         result.n_iter += 1
@@ -514,6 +501,17 @@ def lsqr(matvec, rmatvec, b, *, n_features, atol, btol, max_iter):
                 or normal_residual <= atol * a_norm * residual_norm):
             break
     return x, n_iter
+
+
+def _remember_pair(steps, grad_changes, inv_curvatures, step_vector, grad_change, memory):
+    """Keep the last ``memory`` curvature pairs; skip a pair with no positive curvature."""
+    curvature = grad_change @ step_vector
+    if curvature > torch.finfo(step_vector.dtype).eps * (grad_change @ grad_change):
+        steps.append(step_vector)
+        grad_changes.append(grad_change)
+        inv_curvatures.append(1.0 / curvature)
+        if len(steps) > memory:
+            del steps[0], grad_changes[0], inv_curvatures[0]
 
 
 def _two_loop_direction(grad, steps, grad_changes, inv_curvatures):
