@@ -544,12 +544,7 @@ class TrainingNet(NeuralNet):
         """
         if self._epoch.uses_lbfgs:
             return self._lbfgs_step(batch, **fit_params)
-        self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
-        if self._epoch.announces_gradients:
-            self.notify("on_grad_computed",
-                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                        batch=batch, training=True)
+        step = self._gradients(batch, **fit_params)
         scaler = self._gradient_scaler()
         if scaler is None:
             self._step_optimizer(None)
@@ -570,6 +565,16 @@ class TrainingNet(NeuralNet):
             optimizer = getattr(self, name + "_")
             if isinstance(optimizer, torch.optim.LBFGS):
                 optimizer.state.clear()
+
+    def _gradients(self, batch, **fit_params):
+        """Zeroed, then computed gradients of one batch, announced when a callback listens."""
+        self._zero_grad_optimizer()
+        step = self.train_step_single(batch, **fit_params)
+        if self._epoch.announces_gradients:
+            self.notify("on_grad_computed",
+                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
+                        batch=batch, training=True)
+        return step
 
     def _lbfgs_step(self, batch, **fit_params):
         """One L-BFGS iteration: a direction, then a strong-Wolfe line search.
@@ -594,12 +599,7 @@ class TrainingNet(NeuralNet):
             for param, grad in zip(params, last[2]):
                 param.grad = grad.clone()
             return last[1]
-        self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
-        if self._epoch.announces_gradients:
-            self.notify("on_grad_computed",
-                        named_parameters=TeeGenerator(self.get_all_learnable_params()),
-                        batch=batch, training=True)
+        step = self._gradients(batch, **fit_params)
         loss = step["loss"].detach()
         self._lbfgs_last = (flat, loss,
                             [torch.zeros_like(param) if param.grad is None else param.grad.clone()
