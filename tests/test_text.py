@@ -38,7 +38,7 @@ def sentiment_texts(n_texts, seed):
 
 def test_vocabulary_ids_padding_and_unknown_tokens():
     texts = ["b a a", "c b a", "d"]
-    sequencer = TokenSequencer().fit(texts)
+    sequencer = TokenSequencer(min_frequency=1).fit(texts)
     # Most frequent first, ties alphabetical; 0 is padding and 1 out of vocabulary.
     assert sequencer.vocabulary_ == {"a": 2, "b": 3, "c": 4, "d": 5}
     assert sequencer.vocabulary_size_ == 6 and sequencer.max_len_ == 3
@@ -48,15 +48,27 @@ def test_vocabulary_ids_padding_and_unknown_tokens():
         "tokensequencer0", "tokensequencer1", "tokensequencer2"]
     capped = TokenSequencer(max_tokens=2, min_frequency=1, max_len=5).fit(texts)
     assert capped.vocabulary_ == {"a": 2, "b": 3}
-    assert TokenSequencer(min_frequency=2).fit(texts).vocabulary_ == {"a": 2, "b": 3}
     np.testing.assert_array_equal(capped.transform(["c a"]), [[1, 2, 0, 0, 0]])
+    # By default a token seen once is out of the vocabulary: the id 1 occurs in fit.
+    default = TokenSequencer().fit(texts)
+    assert default.vocabulary_ == {"a": 2, "b": 3}
+    np.testing.assert_array_equal(default.transform(texts), [[3, 2, 2], [1, 3, 2], [1, 0, 0]])
+
+
+def test_max_len_auto_ignores_the_longest_one_percent():
+    texts = ["w " * (1 + i % 10) for i in range(199)] + ["w " * 500]
+    assert TokenSequencer().fit(texts).max_len_ == 10
+    assert TokenSequencer(max_len=None).fit(texts).max_len_ == 500
+    assert TokenSequencer(max_len=7).fit(texts).transform(texts).shape == (200, 7)
+    with pytest.raises(ValueError, match="max_len"):
+        TokenSequencer(max_len="longest").fit(texts)
 
 
 def test_char_level_lowercase_and_token_pattern():
-    chars = TokenSequencer(analyzer="char", lowercase=False).fit(["Abba"])
+    chars = TokenSequencer(analyzer="char", lowercase=False, min_frequency=1).fit(["Abba"])
     assert chars.vocabulary_ == {"b": 2, "A": 3, "a": 4}
     assert chars.inverse_transform(chars.transform(["baA?"])) == ["baA<unk>"]
-    words = TokenSequencer(token_pattern=r"[^ ]+").fit(["Hello, World!"])
+    words = TokenSequencer(token_pattern=r"[^ ]+", min_frequency=1).fit(["Hello, World!"])
     assert sorted(words.vocabulary_) == ["hello,", "world!"]
 
 

@@ -77,13 +77,21 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         alphabetically); the others become the out-of-vocabulary id 1.
         None keeps every token seen at least ``min_frequency`` times.
 
-    min_frequency : int, default=1
-        Tokens seen fewer times in ``fit`` are out of the vocabulary.
+    min_frequency : int, default=2
+        Tokens seen fewer times in ``fit`` are out of the vocabulary. The
+        default 2 leaves the tokens seen once out, so the out-of-vocabulary
+        id occurs in training and the next step learns what an unknown word
+        means (with 1 it never occurs in ``fit``, and every unseen word of a
+        new text reads as an untrained vector); it also keeps a network
+        from memorising its training texts by their rare words.
 
-    max_len : int or None, default=None
+    max_len : int, 'auto' or None, default='auto'
         Length of the output sequences: longer texts keep their first
-        ``max_len`` tokens, shorter ones are padded. None is the length of
-        the longest text seen in ``fit``.
+        ``max_len`` tokens, shorter ones are padded. ``'auto'`` is the
+        length of the 99th-percentile text seen in ``fit`` (a text length,
+        ``numpy.percentile(..., method='higher')``): a few very long texts
+        do not make every sequence, and the cost of every epoch after it,
+        that long. None is the length of the longest text seen in ``fit``.
 
     Attributes
     ----------
@@ -107,7 +115,7 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
     >>> texts = ["The cat sat.", "The dog sat on the cat!", "A bird"]
     >>> sequencer = TokenSequencer().fit(texts)
     >>> sequencer.vocabulary_size_, sequencer.max_len_
-    (9, 6)
+    (5, 6)
     >>> sequencer.transform(["the cat flew"])
     array([[2, 3, 1, 0, 0, 0]])
     >>> sequencer.inverse_transform([[2, 3, 1, 0, 0, 0]])
@@ -120,11 +128,11 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         "token_pattern": [str],
         "max_tokens": [Interval(Integral, 1, None, closed="left"), None],
         "min_frequency": [Interval(Integral, 1, None, closed="left")],
-        "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "max_len": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
     }
 
     def __init__(self, *, analyzer="word", lowercase=True, token_pattern=r"(?u)\b\w+\b",
-                 max_tokens=None, min_frequency=1, max_len=None):
+                 max_tokens=None, min_frequency=2, max_len="auto"):
         self.analyzer = analyzer
         self.lowercase = lowercase
         self.token_pattern = token_pattern
@@ -173,7 +181,11 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         kept = kept[:self.max_tokens]
         self.vocabulary_ = {token: _N_RESERVED + index for index, token in enumerate(kept)}
         self.vocabulary_size_ = len(self.vocabulary_) + _N_RESERVED
-        self.max_len_ = self.max_len or max(1, max(len(tokens) for tokens in texts))
+        lengths = [len(tokens) for tokens in texts]
+        if self.max_len == "auto":
+            self.max_len_ = max(1, int(np.percentile(lengths, 99, method="higher")))
+        else:
+            self.max_len_ = self.max_len or max(1, max(lengths))
         self._n_features_out = self.max_len_
         return self
 
