@@ -356,7 +356,11 @@ class _EpochSetup:
     announces_gradients: bool  # a callback listens to on_grad_computed (e.g. clipping)
     uses_lbfgs: bool
     listens_to_batches: bool  # a callback listens to on_batch_begin / on_batch_end
+    parameters: list = dataclasses.field(default_factory=list)  # all of the module's
     defer_penalty: bool = False  # batches return their L2 term in parts (fast epoch)
+    # Whether the parameters are all finite after the epoch's last step, when
+    # the fast epoch read it back with its losses; None when not known.
+    finite_parameters: bool = None
 
 
 class _BatchRecords:
@@ -386,36 +390,45 @@ class _BatchRecords:
         if len(self._losses) == self.CHUNK:
             self._stack()
 
-    def _stack(self):
-        if not self._losses:
+    def _stack(self, checks=()):
+        if not self._losses and not checks:
             return
         # One tensor, read back in one transfer: the losses, the weights'
-        # norms, and each batch's total weight when the samples are weighted
-        # (else the scales are floats already).
+        # norms, each batch's total weight when the samples are weighted
+        # (else the scales are floats already), and ``checks``.
         weighted = bool(self._scales) and isinstance(self._scales[0], torch.Tensor)
-        parts = self._losses + self._norms + (self._scales if weighted else [])
+        parts = self._losses + self._norms + (self._scales if weighted else []) + list(checks)
         self._stacked.append((torch.stack(parts), len(self._losses), len(self._norms),
                               None if weighted else self._scales))
         self._losses, self._norms, self._scales = [], [], []
 
-    def values(self):
-        """Each batch's loss including its L2 term, as a list of floats."""
-        self._stack()
-        values = []
+    def values(self, parameters=()):
+        """Each batch's loss including its L2 term, and whether ``parameters`` are all finite.
+
+        The check rides on the epoch's last transfer: a tensor's largest
+        absolute entry is finite exactly when all its entries are.
+        Returns a list of floats and a bool (True when ``parameters`` is empty).
+        """
+        checks = torch._foreach_norm(parameters, math.inf) if parameters else []
+        self._stack(checks)
+        values, finite = [], True
         for stacked, n_batches, n_norms, scales in self._stacked:
             flat = stacked.tolist()
-            losses, norms = flat[:n_batches], flat[n_batches:n_batches + n_norms]
+            losses = flat[:n_batches]
+            norms = flat[n_batches:n_batches + n_norms]
+            end = n_batches + n_norms
+            if norms and scales is None:
+                scales, end = flat[end:end + n_batches], end + n_batches
+            finite = finite and all(math.isfinite(check) for check in flat[end:])
             if not norms:
                 values.extend(losses)
                 continue
-            if scales is None:
-                scales = flat[n_batches + n_norms:]
             per_batch = n_norms // n_batches
             values.extend(
                 loss + 0.5 * scale * sum(norm * norm
                                          for norm in norms[i * per_batch:(i + 1) * per_batch])
                 for i, (loss, scale) in enumerate(zip(losses, scales)))
-        return values
+        return values, finite
 
 
 def penalized_parameters(module):
@@ -503,6 +516,7 @@ class TrainingNet(NeuralNet):
                            for name in self._optimizers),
             listens_to_batches=bool(self._listeners("on_batch_begin")
                                     or self._listeners("on_batch_end")),
+            parameters=list(self.module_.parameters()),
         )
         try:
             return super().fit_loop(X, y, epochs, **fit_params)
@@ -520,6 +534,7 @@ class TrainingNet(NeuralNet):
         """
         if iterator is None:
             return None
+        self._epoch.finite_parameters = None
         if self._epoch.listens_to_batches:
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         # Each batch's L2 term is summed at the end of the epoch, in one go,
@@ -528,10 +543,14 @@ class TrainingNet(NeuralNet):
         records = _BatchRecords()
         for batch in iterator:
             records.add(step_fn(batch, **fit_params), len(batch[0]))
+        # The divergence guard's check of the weights comes with the losses.
+        values, finite = records.values(self._epoch.parameters if training else ())
+        if training:
+            self._epoch.finite_parameters = finite
         # The records History.new_batch / record_batch would make, added at once.
         self.history[-1]["batches"].extend(
             {prefix + "_loss": value, prefix + "_batch_size": size}
-            for value, size in zip(records.values(), records.sizes))
+            for value, size in zip(values, records.sizes))
         self.history.record(prefix + "_batch_count", len(records.sizes))
         return None
 
@@ -607,6 +626,17 @@ class TrainingNet(NeuralNet):
                             step["y_pred"].detach())
         self.lbfgs_evaluations_ += 1
         return loss
+
+    def parameters_finite(self):
+        """Whether every parameter of the module is finite.
+
+        Read with the epoch's losses when the fast epoch ran (no extra
+        device sync), else checked here.
+        """
+        epoch = getattr(self, "_epoch", None)
+        if epoch is not None and epoch.finite_parameters is not None:
+            return epoch.finite_parameters
+        return _finite_parameters(self.module_)
 
     def lbfgs_gradient_max(self):
         """Largest absolute gradient entry at L-BFGS's last evaluated point."""
@@ -884,20 +914,40 @@ class SklearnStopping(Callback):
         """Copies of the module's and the optimiser's state, written into ``into``'s.
 
         Taken at every epoch, so kept cheap: the module's tensors are looked
-        up once per fit, and only the optimiser's per-parameter state is
-        walked (its hyper-parameters come as copies already).
+        up once per fit, and while the optimiser keeps the same state tensors
+        (Adam and SGD update theirs in place) the copy is one
+        ``torch._foreach_copy_`` into the earlier snapshot, without walking
+        the state's structure. A snapshot is (module state, optimiser state,
+        the tensors it copied, their copies).
         """
         if self._module_state is None:
             self._module_state = net.module_.state_dict(keep_vars=True)
-        optimizer_state = net.optimizer_.state_dict()
+        optimizer = net.optimizer_
+        sources = [*self._module_state.values(),
+                   *(value for state in optimizer.state.values() for value in state.values())]
+        if (into is not None and into[3] is not None and len(into[2]) == len(sources)
+                and all(old is new for old, new in zip(into[2], sources))):
+            with torch.no_grad():
+                torch._foreach_copy_(into[3], sources)
+            # The hyper-parameters (a learning rate a schedule changed) are read afresh.
+            param_groups = [{**{key: value for key, value in group.items() if key != "params"},
+                             "params": old["params"]}
+                            for group, old in zip(optimizer.param_groups,
+                                                  into[1]["param_groups"])]
+            return into[0], {"state": into[1]["state"], "param_groups": param_groups}, *into[2:]
+        optimizer_state = optimizer.state_dict()
         module_copy, state_copy = _snapshot(
             (self._module_state, optimizer_state["state"]),
             None if into is None else (into[0], into[1]["state"]))
-        return module_copy, {"state": state_copy, "param_groups": optimizer_state["param_groups"]}
+        copies = [*module_copy.values(),
+                  *(value for state in state_copy.values() for value in state.values())]
+        flat = all(isinstance(tensor, torch.Tensor) for tensor in sources)
+        return (module_copy, {"state": state_copy, "param_groups": optimizer_state["param_groups"]},
+                sources if flat else None, copies if flat else None)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         loss = net.history[-1]["train_loss"]
-        if not math.isfinite(loss) or not _finite_parameters(net.module_):
+        if not math.isfinite(loss) or not net.parameters_finite():
             self._on_divergence(net, loss, dataset_train)
         self.t_ += len(dataset_train)
         if self.validation_ is not None:
@@ -942,7 +992,7 @@ class SklearnStopping(Callback):
 
     @staticmethod
     def _restore(net, state):
-        module_state, optimizer_state = state
+        module_state, optimizer_state = state[:2]
         net.module_.load_state_dict(module_state)
         # The optimiser adopts the snapshot's tensors as its state: they must
         # not be written into again as a later epoch's snapshot.
