@@ -402,6 +402,76 @@ def test_fast_epoch_records_what_skorch_records(iris, solver):
     np.testing.assert_array_equal(fast.predict_proba(X), listened.predict_proba(X))
 
 
+class _RecordEvents(Callback):
+    """Counts every skorch event it is sent; listening to batches takes skorch's epoch loop."""
+
+    def initialize(self):
+        self.counts = {}
+        return self
+
+    def _count(self, event):
+        self.counts[event] = self.counts.get(event, 0) + 1
+
+    def on_train_begin(self, net, **kwargs):
+        self._count("on_train_begin")
+
+    def on_epoch_begin(self, net, **kwargs):
+        self._count("on_epoch_begin")
+
+    def on_batch_begin(self, net, **kwargs):
+        self._count("on_batch_begin")
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self._count("on_grad_computed")
+
+    def on_batch_end(self, net, **kwargs):
+        self._count("on_batch_end")
+
+    def on_epoch_end(self, net, **kwargs):
+        self._count("on_epoch_end")
+
+    def on_train_end(self, net, **kwargs):
+        self._count("on_train_end")
+
+
+class _RecordEpochEvents(_RecordEvents):
+    """Listens to epoch and training events only: training keeps the fast epoch."""
+
+    on_batch_begin = Callback.on_batch_begin
+    on_grad_computed = Callback.on_grad_computed
+    on_batch_end = Callback.on_batch_end
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_fast_epoch_and_skorch_epoch_train_the_same_network(iris, Estimator):
+    """Default parameters, with no callback, an epoch-only callback, and one that
+    listens to every event (skorch's loop): the same weights and loss curve, bit for bit."""
+    X, y = iris
+    params = {"hidden_layer_sizes": (16,), "batch_size": 40, "max_iter": 4, "tol": 0,
+              "random_state": 0}
+    fits = {}
+    for name, callbacks in [("none", None), ("epochs", [("rec", _RecordEpochEvents())]),
+                            ("every_event", [("rec", _RecordEvents())])]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits[name] = Estimator(**params, callbacks=callbacks).fit(X, y)
+    reference = fits.pop("none")
+    for model in fits.values():
+        np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-6)
+        for ours, theirs in zip(model.net_.module_.parameters(),
+                                reference.net_.module_.parameters()):
+            torch.testing.assert_close(ours, theirs, rtol=0, atol=0)
+    # The fast epoch's losses are the skorch loop's but for the L2 term's rounding;
+    # with only epoch listeners the fast epoch runs and its curve is the reference's exactly.
+    assert fits["epochs"].loss_curve_ == reference.loss_curve_
+    # 150 rows in batches of 40: 4 batches per epoch, 4 epochs.
+    assert dict(fits["every_event"].net_.callbacks_)["rec"].counts == {
+        "on_train_begin": 1, "on_epoch_begin": 4, "on_batch_begin": 16,
+        "on_grad_computed": 16, "on_batch_end": 16, "on_epoch_end": 4, "on_train_end": 1}
+    assert dict(fits["epochs"].net_.callbacks_)["rec"].counts == {
+        "on_train_begin": 1, "on_epoch_begin": 4, "on_epoch_end": 4, "on_train_end": 1}
+
+
 @pytest.mark.parametrize("loss, target", [
     (SoftmaxCrossEntropy(), torch.tensor([0, 2, 1, 2, 0])),
     (SigmoidCrossEntropy(), torch.tensor([[1.0, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0], [1, 0, 0]])),

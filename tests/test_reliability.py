@@ -14,7 +14,7 @@ from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from skorch.callbacks import Callback
 
-from sklearn_dl import TorchClassifier
+from sklearn_dl import DivergenceError, TorchClassifier, TorchRegressor
 from sklearn_dl.modules import Dropout, use_generator
 from sklearn_dl.neural_network import (
     CNNClassifier,
@@ -160,6 +160,42 @@ def test_divergence_checks_the_weights_not_only_the_loss():
         model.fit(X, y)
     assert model.n_iter_ == 2
     assert_array_equal(model.predict(X), reference.predict(X))
+
+
+class _BiasBecomesInfinite(torch.nn.Module):
+    """A linear model whose bias becomes infinite after its ``at``-th training forward pass.
+
+    The loss of that pass is finite; the weights are not. No callback listens
+    to batches, so the check is the fast epoch's.
+    """
+
+    def __init__(self, n_features, n_outputs, at=3):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, n_outputs)
+        self.at, self.calls = at, 0
+
+    def forward(self, X):
+        output = self.linear(X)
+        if self.training:
+            self.calls += 1
+            if self.calls == self.at:
+                with torch.no_grad():
+                    self.linear.bias.fill_(float("inf"))
+        return output
+
+
+def test_fast_epoch_checks_the_weights_not_only_the_loss():
+    X, y = make_regression(100, 5, random_state=0)
+    params = {"module": _BiasBecomesInfinite, "batch_size": 100, "tol": 0, "random_state": 0}
+    reference = _quiet_fit(TorchRegressor(**params, max_iter=2), X, y)
+    model = TorchRegressor(**params, max_iter=10, on_divergence="stop")
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 3: the weights became "
+                                                "non-finite.*weights of epoch 2"):
+        model.fit(X, y)
+    assert model.n_iter_ == 2 and np.all(np.isfinite(model.loss_curve_))
+    assert_array_equal(model.predict(X), reference.predict(X))
+    with pytest.raises(DivergenceError, match="diverged at epoch 3: the weights became"):
+        TorchRegressor(**params, max_iter=10).fit(X, y)
 
 
 # -- Ctrl-C -------------------------------------------------------------------------
