@@ -146,9 +146,9 @@ def test_multi_step_output_in_one_pass(rng):
 
 @pytest.mark.parametrize("params", [
     {"cell": "gru"},
-    {"bidirectional": True},
+    {"bidirectional": False},
     {"num_layers": 2, "dropout": 0.2},
-    {"cell": "gru", "bidirectional": True, "num_layers": 2},
+    {"cell": "gru", "bidirectional": False, "num_layers": 2},
 ])
 def test_architectures(rng, params):
     X, y = rng.normal(size=(30, 6, 2)), rng.integers(0, 3, size=30)
@@ -159,7 +159,8 @@ def test_architectures(rng, params):
     assert isinstance(rnn, StackedRecurrent) == (params.get("dropout", 0) > 0)
     cell = torch.nn.GRU if params.get("cell") == "gru" else torch.nn.LSTM
     assert all(isinstance(layer, cell) for layer in layers)
-    assert all(layer.bidirectional == params.get("bidirectional", False) for layer in layers)
+    # The classifier reads both ways by default.
+    assert all(layer.bidirectional == params.get("bidirectional", True) for layer in layers)
     assert sum(layer.num_layers for layer in layers) == params.get("num_layers", 1)
     assert model.predict_proba(X).shape == (30, 3)
 
