@@ -47,6 +47,46 @@ def test_default_lstm_learns_an_order_on_raw_codes():
     assert model.score(X_test, y_test) >= 0.8
 
 
+def long_range_codes(n_samples, timesteps, seed):
+    """Raw codes 0..4; the class (1 or 2) is written in the first step, the rest is noise."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 5, size=(n_samples, timesteps))
+    y = rng.integers(0, 2, size=n_samples)
+    X[:, 0] = 1 + y
+    return X[:, :, None].astype(float), y
+
+
+def test_default_lstm_reads_a_class_written_at_the_start_of_a_long_sequence():
+    X, y = long_range_codes(200, 40, seed=0)
+    X_test, y_test = long_range_codes(1000, 40, seed=1)
+    model = LSTMClassifier(random_state=0).fit(X, y)
+    # Measured: MEASURED_LR. The backward pass (bidirectional=True) ends on the first step.
+    assert model.score(X_test, y_test) >= 0.95
+
+
+def test_codes_are_also_fed_one_hot_and_other_features_are_not():
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 5, size=(40, 6)).astype(float)
+    X = np.stack([codes, rng.normal(size=(40, 6)), rng.integers(0, 2, size=(40, 6))], axis=2)
+    X[0, 4:] = np.nan  # padding
+    y = rng.integers(0, 2, size=40)
+    model = LSTMClassifier(hidden_size=4, max_iter=1, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(model.input_categories_[0], [0, 1, 2, 3, 4])
+    # Real numbers and a two-valued feature (an indicator already) stay numbers.
+    assert model.input_categories_[1:] == [None, None]
+    assert model.module_.input_shape == (6, 3 + 5)
+    sample = X[:1].copy()
+    sample[0, 0, 0] = 7.0  # a code not seen in fit sets no indicator
+    steps = model._standardized(sample.reshape(1, -1)).reshape(6, 8)
+    np.testing.assert_array_equal(steps[0, 3:], [0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(steps[1, 3:], np.eye(5)[int(codes[0, 1])])
+    assert np.isnan(steps[4:]).all()  # padding stays padding in every indicator
+    plain = LSTMClassifier(hidden_size=4, max_iter=1, random_state=0,
+                           one_hot_input=False).fit(X, y)
+    assert plain.input_categories_ == [None, None, None]
+    assert plain.module_.input_shape == (6, 3)
+
+
 def test_default_forecaster_on_a_short_seasonal_series():
     series = airline_like()
     train, test = series[:-36], series[-36:]
@@ -134,8 +174,23 @@ def test_forecaster_log_needs_a_positive_series():
         RecursiveForecaster(window=3, log=True).fit(np.array([1.0, 2.0, 0.0, 3.0, 4.0, 5.0]))
 
 
+def test_classifier_values_of_the_regressor_give_its_network():
+    X, y = order_codes(60, 5, seed=0)
+    model = LSTMClassifier(bidirectional=False, one_hot_input=False, learning_rate_init=0.001,
+                           hidden_size=4, max_iter=1, random_state=0).fit(X, y)
+    assert not model.module_.rnn.bidirectional and model.module_.input_shape == (5, 1)
+    assert model.net_.optimizer_.param_groups[0]["lr"] == 0.001
+    default = LSTMClassifier(hidden_size=4, max_iter=1, random_state=0).fit(X, y)
+    assert default.module_.rnn.bidirectional and default.module_.input_shape == (5, 1 + 5)
+    assert default.net_.optimizer_.param_groups[0]["lr"] == 0.01
+
+
 def test_recurrent_docstrings_state_the_defaults_that_differ_from_sklearns():
     doc = LSTMClassifier.__doc__
+    assert "learning_rate_init : float, default=0.01" in doc
+    assert "bidirectional : bool, default=True" in doc
+    assert "one_hot_input : {'auto', False}, default='auto'" in doc
+    assert "learning_rate_init : float, default=0.001" in LSTMRegressor.__doc__
     assert "n_iter_no_change : int or 'auto', default='auto'" in doc
     assert "``'auto'`` is ``n_samples // 100`` clipped" in doc
     assert "``'auto'`` is 10 epochs, counted only once" in doc

@@ -140,7 +140,10 @@ def test_lstm_token_input_padding_is_packed(rng):
     assert model.vocab_size_ == 10 and model.score(X, y) > 0.95
     # The trained weights on the same sequences without padding.
     short = X[lengths == 3][:4, :3]
-    alone = RecurrentNet((3, 1), 1, hidden_size=16, vocab_size=10, embedding_dim=8).eval()
+    # Both directions (the classifier's default): the backward pass, too, starts at
+    # each sequence's own last token.
+    alone = RecurrentNet((3, 1), 1, hidden_size=16, vocab_size=10, embedding_dim=8,
+                         bidirectional=True).eval()
     alone.load_state_dict(model.module_.state_dict())
     with torch.no_grad():
         expected = alone(torch.as_tensor(short, dtype=torch.float32)).numpy()[:, 0]
