@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
+from sklearn_dl import load, save
 from sklearn_dl._training import SklearnStopping
 from sklearn_dl.neural_network import LSTMClassifier, LSTMRegressor
 from sklearn_dl.time_series import RecursiveForecaster
@@ -67,7 +68,7 @@ def test_default_lstm_reads_a_class_written_at_the_start_of_a_long_sequence():
     assert model.score(X_test, y_test) >= 0.95
 
 
-def test_codes_are_also_fed_one_hot_and_other_features_are_not():
+def test_codes_are_also_fed_one_hot_and_other_features_are_not(tmp_path):
     rng = np.random.default_rng(0)
     codes = rng.integers(0, 5, size=(40, 6)).astype(float)
     X = np.stack([codes, rng.normal(size=(40, 6)), rng.integers(0, 2, size=(40, 6))], axis=2)
@@ -84,6 +85,10 @@ def test_codes_are_also_fed_one_hot_and_other_features_are_not():
     np.testing.assert_array_equal(steps[0, 3:], [0, 0, 0, 0, 0])
     np.testing.assert_array_equal(steps[1, 3:], np.eye(5)[int(codes[0, 1])])
     assert np.isnan(steps[4:]).all()  # padding stays padding in every indicator
+    # The saved network is rebuilt with the indicators' width.
+    save(model, tmp_path / "codes.safetensors")
+    loaded = load(tmp_path / "codes.safetensors")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     plain = LSTMClassifier(hidden_size=4, max_iter=1, random_state=0,
                            one_hot_input=False).fit(X, y)
     assert plain.input_categories_ == [None, None, None]
