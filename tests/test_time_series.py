@@ -3,10 +3,11 @@
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.linear_model import Ridge
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.linear_model import LinearRegression, Ridge, RidgeCV
 from sklearn.model_selection import TimeSeriesSplit, cross_val_score
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 
 from sklearn_dl.neural_network import LSTMRegressor
 from sklearn_dl.time_series import RecursiveForecaster, SlidingWindow, make_supervised
@@ -106,3 +107,90 @@ def test_sliding_window_in_a_pipeline_with_an_lstm():
     model.fit(series[:-1], series[1:, 0])
     assert model.predict(series[:-1]).shape == (199,)
     assert model.score(series[:-1], series[1:, 0]) > 0.9
+
+
+def noisy_autoregression(n, seed=0):
+    """x[t] = 0.6 x[t-1] + 0.3 x[t-2] + noise: a series a linear model of the window fits."""
+    noise = np.random.default_rng(seed).normal(size=n)
+    series = np.zeros(n)
+    for t in range(2, n):
+        series[t] = 0.6 * series[t - 1] + 0.3 * series[t - 2] + noise[t]
+    return series
+
+
+def test_autoregressive_part_is_ridgecv_on_standardised_windows():
+    series = noisy_autoregression(150)
+    model = RecursiveForecaster(Ridge(), window=6, validation_fraction=None).fit(series)
+    X, y = make_supervised(series, window=6)
+    reference = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-4, 2, 13))).fit(X, y)
+    assert model.alpha_ == reference[-1].alpha_
+    assert model.coef_.shape == (1, 6) and model.intercept_.shape == (1,)
+    np.testing.assert_allclose(X @ model.coef_[0] + model.intercept_[0], reference.predict(X),
+                               rtol=1e-9, atol=1e-9)
+
+
+class NoiseRegressor(RegressorMixin, BaseEstimator):
+    """Predicts large noise, whatever it is trained on: a correction that never helps."""
+
+    def fit(self, X, y):
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def predict(self, X):
+        seed = int(abs(np.asarray(X)).sum() * 1e6) % 2**32
+        return np.random.default_rng(seed).normal(0.0, 10.0, size=len(X))
+
+
+def test_a_correction_that_never_helps_gets_weight_zero():
+    series = noisy_autoregression(200)
+    model = RecursiveForecaster(NoiseRegressor(), window=6).fit(series)
+    assert model.estimator_weight_ == 0.0
+    # What is left is the linear autoregressive model alone.
+    linear = RecursiveForecaster(make_pipeline(StandardScaler(),
+                                               RidgeCV(alphas=np.logspace(-4, 2, 13))),
+                                 window=6, autoregressive=False).fit(series)
+    np.testing.assert_allclose(model.forecast(12), linear.forecast(12), rtol=1e-9)
+
+
+def test_an_exact_correction_gets_weight_one():
+    # The logistic map: x[t+1] = 3.7 x[t] (1 - x[t]), which no linear model of the window fits;
+    # what the linear model leaves is a quadratic of the window, which the estimator fits.
+    series = [0.3]
+    for _ in range(119):
+        series.append(3.7 * series[-1] * (1 - series[-1]))
+    series = np.asarray(series)
+    model = RecursiveForecaster(make_pipeline(PolynomialFeatures(2), LinearRegression()),
+                                window=3).fit(series[:100])
+    assert model.estimator_weight_ == 1.0
+    ours = np.abs(model.forecast(5) - series[100:105]).max()
+    # The correction was fitted against the linear model of the older windows,
+    # and is added to the one refitted on all of them: close, not exact.
+    model.estimator_weight_ = 0.0
+    linear_alone = np.abs(model.forecast(5) - series[100:105]).max()
+    assert ours < 0.1 * linear_alone
+
+
+def test_autoregressive_false_forecasts_with_the_estimator_alone():
+    series = noisy_autoregression(100)
+    model = RecursiveForecaster(Ridge(alpha=10.0), window=4, autoregressive=False).fit(series)
+    assert model.estimator_weight_ == 1.0 and not model.coef_.any() and np.isnan(model.alpha_)
+    ridge = Ridge(alpha=10.0).fit(*make_supervised(series, window=4))
+    values = list(series[-4:])
+    for _ in range(6):
+        values.append(ridge.predict(np.reshape(values[-4:], (1, -1)))[0])
+    np.testing.assert_allclose(model.forecast(6), values[4:], rtol=1e-12)
+
+
+def test_validation_needs_two_training_windows():
+    with pytest.raises(ValueError, match=r"validation_fraction=0.5 \(with horizon=1\) leaves 1 to train"):
+        RecursiveForecaster(Ridge(), window=3, validation_fraction=0.5).fit(np.arange(6.0))
+    # Without validation the same series fits.
+    RecursiveForecaster(Ridge(), window=3, validation_fraction=None).fit(np.arange(6.0))
+
+
+def test_default_estimator_is_a_small_seeded_lstm():
+    series = noisy_autoregression(40)
+    forecasts = [RecursiveForecaster(window=4, random_state=0).fit(series) for _ in range(2)]
+    assert isinstance(forecasts[0].estimator_, LSTMRegressor)
+    assert forecasts[0].estimator_.hidden_size == 16
+    np.testing.assert_array_equal(forecasts[0].forecast(5), forecasts[1].forecast(5))
