@@ -152,22 +152,38 @@ def test_a_correction_that_never_helps_gets_weight_zero():
     np.testing.assert_allclose(model.forecast(12), linear.forecast(12), rtol=1e-9)
 
 
-def test_an_exact_correction_gets_weight_one():
-    # The logistic map: x[t+1] = 3.7 x[t] (1 - x[t]), which no linear model of the window fits;
-    # what the linear model leaves is a quadratic of the window, which the estimator fits.
+def logistic_map(n):
+    """x[t+1] = 3.7 x[t] (1 - x[t]): no linear model of the window fits it."""
     series = [0.3]
-    for _ in range(119):
+    for _ in range(n - 1):
         series.append(3.7 * series[-1] * (1 - series[-1]))
-    series = np.asarray(series)
+    return np.asarray(series)
+
+
+def test_a_correction_that_halves_the_held_out_error_gets_the_largest_weight():
+    series = logistic_map(120)
+    # What the linear model leaves is a quadratic of the window, which the estimator fits.
     model = RecursiveForecaster(make_pipeline(PolynomialFeatures(2), LinearRegression()),
                                 window=3).fit(series[:100])
-    assert model.estimator_weight_ == 1.0
-    ours = np.abs(model.forecast(5) - series[100:105]).max()
-    # The correction was fitted against the linear model of the older windows,
-    # and is added to the one refitted on all of them: close, not exact.
+    assert model.estimator_weight_ == 0.5
+
+    def one_step_error():
+        return np.mean([abs(model.forecast(1, X=series[:t])[0] - series[t])
+                        for t in range(100, 120)])
+
+    # Half the correction: about half the linear model's one-step error.
+    ours = one_step_error()
     model.estimator_weight_ = 0.0
-    linear_alone = np.abs(model.forecast(5) - series[100:105]).max()
-    assert ours < 0.1 * linear_alone
+    assert ours < 0.55 * one_step_error()
+
+
+def test_without_validation_the_correction_is_added_whole():
+    series = logistic_map(120)
+    model = RecursiveForecaster(make_pipeline(PolynomialFeatures(2), LinearRegression()),
+                                window=3, validation_fraction=None).fit(series[:100])
+    assert model.estimator_weight_ == 1.0
+    # The linear model and the quadratic correction together are the map itself.
+    np.testing.assert_allclose(model.forecast(5), series[100:105], atol=1e-6)
 
 
 def test_autoregressive_false_forecasts_with_the_estimator_alone():
