@@ -16,9 +16,11 @@ the same run:
 * the default ``TransformerClassifier`` on the same sequence and UCR / UEA
   tasks (the ``... Transformer`` rows), then, when a run holds both, a table
   of each against the best of the task's LSTM and CNN rows;
-* short-series forecasting (statsmodels' nile, sunspots, elnino, co2 and a
-  generated trend + season + noise series, 100-300 points): the default
-  :class:`~sklearn_dl.time_series.RecursiveForecaster` (an ``LSTMRegressor``),
+* short-series forecasting (statsmodels' nile, sunspots, elnino, co2, the
+  airline passengers series bundled with ``aeon`` and a generated trend +
+  season + noise series, 100-300 points): the default
+  :class:`~sklearn_dl.time_series.RecursiveForecaster` (a linear
+  autoregressive model plus an ``LSTMRegressor``'s validated correction),
   recursive and direct multi-output, against statsmodels' Holt-Winters
   ``ExponentialSmoothing`` and the seasonal-naive forecast, by MAPE;
 * tabular data (sklearn's bundled sets): ``MLPClassifier`` /
@@ -51,7 +53,6 @@ from statsmodels.tsa.holtwinters import ExponentialSmoothing
 from sklearn_dl.neural_network import (
     CNNClassifier,
     LSTMClassifier,
-    LSTMRegressor,
     MLPClassifier,
     MLPRegressor,
     TransformerClassifier,
@@ -195,6 +196,11 @@ def _series(name):
     if name == "co2":
         data = sm.datasets.co2.load_pandas().data["co2"].interpolate()
         return data.resample("MS").mean().to_numpy(float)[-240:], 12
+    if name == "airline":
+        # Monthly airline passengers 1949-1960 (Box and Jenkins), bundled with aeon.
+        path = importlib.resources.files("aeon") / "datasets" / "data" / "Airline" / "Airline.csv"
+        lines = path.read_text().splitlines()[1:]
+        return np.array([float(line.split(",")[-1]) for line in lines]), 12
     # Generated: 144 months of growth times a season whose swing grows with the
     # level, and noise (the shape of the classic airline-passengers series).
     rng = np.random.default_rng(0)
@@ -214,10 +220,9 @@ def forecast_task(name, steps, window, trend=False, direct=False, log=False, dif
             train, trend="add" if trend else None,
             seasonal=None if season is None else ("mul" if log else "add"),
             seasonal_periods=season).fit()
-        forecaster = RecursiveForecaster(
-            window=window, horizon=steps if direct else 1, log=log, difference=difference)
         # The default estimator, seeded.
-        forecaster.set_params(estimator=LSTMRegressor(random_state=seed))
+        forecaster = RecursiveForecaster(window=window, horizon=steps if direct else 1, log=log,
+                                         difference=difference, random_state=seed)
         start = time.perf_counter()
         forecaster.fit(train)
         seconds = time.perf_counter() - start
@@ -322,6 +327,8 @@ TASKS = {
     "trend+season direct": ("forecast, direct", "MAPE", False, "Holt-Winters",
                             forecast_task("generated", 36, window=24, trend=True, direct=True,
                                           log=True, difference=1)),
+    "airline": ("forecast, recursive", "MAPE", False, "Holt-Winters",
+                forecast_task("airline", 36, window=24, trend=True, log=True)),
     "breast_cancer": ("tabular, MLP", "accuracy", True, "best of MLP, HGB",
                       tabular_task(load_breast_cancer)),
     "wine": ("tabular, MLP", "accuracy", True, "best of MLP, HGB", tabular_task(load_wine)),

@@ -17,7 +17,11 @@ The pipeline:
   forecasts are integrated back;
 * windows of the last 24 changes (:func:`~sklearn_dl.time_series.make_supervised`
   inside :class:`~sklearn_dl.time_series.RecursiveForecaster`);
-* ``StandardScaler`` on the windows; the regressor standardises the target itself.
+* ``StandardScaler`` on the windows; the regressor standardises the target itself;
+* by default (``autoregressive=True``) the forecast is a linear autoregressive
+  model of the window plus the LSTM's correction of what it leaves, weighted
+  by how much the correction improved a forecast of the last 20 % of the
+  training series (``estimator_weight_``, 0 to 1).
 
 Needs statsmodels (``pip install sklearn-dl[dev]``), for the data only.
 """
@@ -56,7 +60,8 @@ def mape(actual, predicted):
 
 
 lstm_error, naive_error = mape(test, forecast), mape(test, seasonal_naive)
-print(f"fit + forecast: {seconds:.1f} s, {model.estimator_[-1].n_iter_} epochs")
+print(f"fit + forecast: {seconds:.1f} s, {model.estimator_[-1].n_iter_} epochs, "
+      f"weight of the LSTM's correction {model.estimator_weight_:.1f}")
 print(f"MAPE over {horizon} months: LSTM {lstm_error:.3f} %, seasonal naive {naive_error:.3f} %")
 
 fig, ax = plt.subplots(figsize=(9, 4))

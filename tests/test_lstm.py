@@ -58,7 +58,9 @@ def test_default_lstm_forecast_beats_seasonal_naive():
     model = RecursiveForecaster(make_pipeline(StandardScaler(), LSTMRegressor(random_state=0)),
                                 window=24, difference=1).fit(train)
     forecast = model.forecast(24)
-    # Measured: MAPE 0.9 % against 4.7 % for the seasonal naive forecast.
+    # Measured: MAPE 0.68 % (the linear autoregressive part: the LSTM's correction gets
+    # weight 0; autoregressive=False, the LSTM alone: 0.52 %) against 4.7 % for the seasonal
+    # naive forecast.
     assert mape(test, forecast) <= 0.7 * mape(test, seasonal_naive)
 
 
