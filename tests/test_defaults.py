@@ -258,3 +258,12 @@ def test_the_panel_sets_each_transformer_against_the_best_lstm_or_cnn_of_its_tas
     assert table["GunPoint"]["best of LSTM / CNN"] == "CNN 0.990"
     assert table["GunPoint"]["within 2 points"] == "NO"
     assert table["BasicMotions"]["gap (points)"] == "+5.0"
+
+
+def test_the_classifiers_search_space_tries_one_and_both_directions():
+    from sklearn_dl.tuning import search_space
+
+    # One direction is the hand-tuned parity configuration of the panel.
+    assert search_space(LSTMClassifier())["bidirectional"].choices == (True, False)
+    assert search_space(LSTMClassifier())["hidden_size"].low == 8
+    assert "bidirectional" not in search_space(LSTMRegressor())

@@ -48,12 +48,17 @@ def _cnn_space(estimator):
 
 
 def _lstm_space(estimator):
-    return {
-        "hidden_size": IntDistribution(16, 256, log=True),
+    space = {
+        "hidden_size": IntDistribution(8, 256, log=True),
         "num_layers": IntDistribution(1, 3),
         "cell": CategoricalDistribution(["lstm", "gru"]),
         **_training_space(estimator),
     }
+    if hasattr(estimator, "one_hot_input"):
+        # The classifier reads both ways by default; one way won on some tasks
+        # (parity of codes, docs/defaults.md), so the search tries both.
+        space["bidirectional"] = CategoricalDistribution([True, False])
+    return space
 
 
 def _transformer_space(estimator):
