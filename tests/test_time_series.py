@@ -198,7 +198,8 @@ def test_autoregressive_false_forecasts_with_the_estimator_alone():
 
 
 def test_validation_needs_two_training_windows():
-    with pytest.raises(ValueError, match=r"validation_fraction=0.5 \(with horizon=1\) leaves 1 to train"):
+    message = r"validation_fraction=0.5 \(with horizon=1\) leaves 1 to train"
+    with pytest.raises(ValueError, match=message):
         RecursiveForecaster(Ridge(), window=3, validation_fraction=0.5).fit(np.arange(6.0))
     # Without validation the same series fits.
     RecursiveForecaster(Ridge(), window=3, validation_fraction=None).fit(np.arange(6.0))
