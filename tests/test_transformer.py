@@ -15,6 +15,7 @@ from sklearn_dl.neural_network import (
     TransformerClassifier,
     TransformerRegressor,
 )
+from sklearn_dl.neural_network._transformer import auto_patience
 
 TINY = {"d_model": 16, "n_heads": 2, "num_layers": 1, "dim_feedforward": 32, "max_iter": 5,
         "random_state": 0}
@@ -218,3 +219,45 @@ def test_plot_attention_labels_tokens_of_a_text_pipeline():
     with pytest.raises(ValueError, match="has no attention weights"):
         plot_attention(LSTMClassifier(hidden_size=4, max_iter=1).fit(
             np.zeros((10, 3)), np.arange(10) % 2), np.zeros((1, 3)))
+
+
+def test_default_learns_from_a_few_dozen_sequences():
+    # 60 training sequences: sklearn's batch_size (all 60, one step per epoch)
+    # and n_iter_no_change=10 stop the Transformer at the start.
+    X, y = retrieval_task(60, 24, seed=0)
+    X_test, y_test = retrieval_task(1000, 24, seed=1)
+    model = TransformerClassifier(random_state=0).fit(X, y)
+    # Measured: 0.943 after 200 epochs (seeds 1, 2: 0.956, 0.941).
+    assert model.score(X_test, y_test) >= 0.9
+    sklearn_rule = TransformerClassifier(random_state=0, batch_size=60,
+                                         n_iter_no_change=10).fit(X, y)
+    # Measured: stopped after 34 epochs at 0.551.
+    assert sklearn_rule.n_iter_ < 50 and sklearn_rule.score(X_test, y_test) < 0.7
+
+
+@pytest.mark.parametrize("n_samples, batch_size, patience", [
+    (20, 20, 200), (60, 32, 100), (500, 32, 13), (3200, 32, 10), (30_000, 200, 10)])
+def test_auto_patience_is_counted_in_optimiser_steps(n_samples, batch_size, patience):
+    assert TransformerClassifier()._effective_batch_size(n_samples) == batch_size
+    assert auto_patience(-(-n_samples // batch_size)) == patience
+
+
+def test_auto_patience_reaches_the_stopping_rule(rng):
+    X, y = rng.normal(size=(60, 5, 1)), rng.integers(0, 2, size=60)
+    model = TransformerClassifier(**{**TINY, "max_iter": 1}).fit(X, y)
+    assert model.net_.batch_size == 32
+    stopping = dict(model.net_.callbacks_)["sklearn_stopping"]
+    assert stopping.n_iter_no_change == 100 and stopping.wait_for_progress
+    sklearn_rule = TransformerClassifier(**{**TINY, "max_iter": 1}, n_iter_no_change=10,
+                                         batch_size=60).fit(X, y)
+    stopping = dict(sklearn_rule.net_.callbacks_)["sklearn_stopping"]
+    assert stopping.n_iter_no_change == 10 and not stopping.wait_for_progress
+
+
+def test_docstrings_state_the_defaults_that_differ_from_sklearns():
+    for Estimator in (TransformerClassifier, TransformerRegressor):
+        doc = Estimator.__doc__
+        assert "n_iter_no_change : int or 'auto', default='auto'" in doc
+        assert "``'auto'`` is 10 epochs or 200 optimiser steps" in doc
+        assert "``'auto'`` is ``n_samples // 100`` clipped" in doc
+        assert "max_grad_norm : float or None, default=1.0" in doc

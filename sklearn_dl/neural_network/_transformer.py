@@ -1,5 +1,6 @@
 """TransformerClassifier and TransformerRegressor: self-attention over sequences."""
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -78,7 +79,18 @@ _ATTENTION_DOC = """\
     at; :func:`sklearn_dl.utils.plot_attention` draws it.
 
     Gradients are clipped to a norm of 1 by default (``max_grad_norm=1.0``),
-    as usual for Transformers."""
+    as usual for Transformers, and the patience of the stopping rule is
+    counted in optimiser steps (``n_iter_no_change='auto'``), so that a
+    training set of a few dozen sequences is not stopped after a few dozen
+    steps."""
+
+# n_iter_no_change='auto': at least this many optimiser steps without improvement.
+_AUTO_PATIENCE_STEPS = 200
+
+
+def auto_patience(steps_per_epoch):
+    """Patience of ``n_iter_no_change='auto'`` in epochs: 10, or enough for 200 optimiser steps."""
+    return max(10, math.ceil(_AUTO_PATIENCE_STEPS / steps_per_epoch))
 
 
 class _BaseTransformer(_BaseSequence):
@@ -94,7 +106,25 @@ class _BaseTransformer(_BaseSequence):
         "pooling": [StrOptions({"cls", "mean"})],
         "position": [StrOptions({"sinusoidal", "learned"})],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "n_iter_no_change": [*_BaseSequence._parameter_constraints["n_iter_no_change"],
+                             StrOptions({"auto"})],
     }
+
+    def _make_net(self, sample_shape, device, n_samples):
+        # The 'auto' patience depends on the optimiser steps per epoch, known here.
+        self._steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
+        return super()._make_net(sample_shape, device, n_samples)
+
+    def _effective_batch_size(self, n_samples):
+        if self.batch_size == "auto" and self.solver != "lbfgs":
+            return min(n_samples, int(np.clip(n_samples // 100, 32, 200)))
+        return super()._effective_batch_size(n_samples)
+
+    def _stopping_rule(self):
+        if self.n_iter_no_change != "auto":
+            return super()._stopping_rule()
+        return {"n_iter_no_change": auto_patience(self._steps_per_epoch),
+                "wait_for_progress": True}
 
     def _build_module(self, n_features, n_outputs):
         if self.d_model % self.n_heads:
@@ -142,9 +172,32 @@ class _BaseTransformer(_BaseSequence):
         return np.concatenate(chunks)
 
 
-def _with_clipping(doc):
-    return doc.replace("max_grad_norm : float or None, default=None",
-                       "max_grad_norm : float or None, default=1.0")
+def _transformer_training_doc(doc):
+    """The shared training parameters' documentation, with the Transformers' defaults."""
+    return doc.replace(
+        "max_grad_norm : float or None, default=None",
+        "max_grad_norm : float or None, default=1.0",
+    ).replace(
+        "Mini-batch size; ``'auto'`` is ``min(200, n_samples)``.",
+        """Mini-batch size. ``'auto'`` is ``n_samples // 100`` clipped to
+        ``[32, 200]`` (and to ``n_samples``), as for the LSTMs: about 100
+        optimiser steps per epoch on small data, sklearn's 200 on large
+        data. With sklearn's ``min(200, n_samples)``, 500 sequences make 3
+        steps per epoch, and a Transformer learns from steps, not epochs. An
+        int is used as is.""",
+    ).replace(
+        """    n_iter_no_change : int, default=10
+""",
+        f"""    n_iter_no_change : int or 'auto', default='auto'
+        ``'auto'`` is 10 epochs or {_AUTO_PATIENCE_STEPS} optimiser steps, whichever
+        is longer, counted only once the training loss has fallen 10% below
+        its first epoch's value: sklearn counts epochs, but an epoch of a
+        few dozen sequences is one optimiser step, and a Transformer needs
+        hundreds of steps to fit, often after sitting on its initial loss
+        until attention finds what to look at (on large data, 10 epochs are
+        the longer). An int:
+""",
+    )
 
 
 class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
@@ -165,7 +218,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
     ----------
 {_TRANSFORMER_PARAMETERS_DOC}
 
-{_with_clipping(TRAINING_PARAMETERS_DOC)}
+{_transformer_training_doc(TRAINING_PARAMETERS_DOC)}
 
     class_weight : dict, 'balanced' or None, default=None
         Weights of the classes in the loss, multiplied into ``sample_weight``.
@@ -238,7 +291,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         max_fun=15000,
         max_grad_norm=1.0,
         precision="float32",
@@ -323,7 +376,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
     ----------
 {_TRANSFORMER_PARAMETERS_DOC}
 
-{_with_clipping(TRAINING_PARAMETERS_DOC)}
+{_transformer_training_doc(TRAINING_PARAMETERS_DOC)}
 
     standardize_target : bool, default=True
         Train on targets standardised to zero mean and unit variance per
@@ -393,7 +446,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
         beta_1=0.9,
         beta_2=0.999,
         epsilon=1e-8,
-        n_iter_no_change=10,
+        n_iter_no_change="auto",
         max_fun=15000,
         max_grad_norm=1.0,
         precision="float32",
