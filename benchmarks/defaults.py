@@ -7,7 +7,7 @@ the same run:
 
 * sequence classification on raw integer codes (order, counting, parity,
   a dependency 50 and 200 steps back), and a retrieval across 200 steps (the
-  sign of the one marked step's value, 67 to 133 steps from either end):
+  sign of the one marked step's value, at least 66 steps from either end):
   ``LSTMClassifier`` against
   ``HistGradientBoostingClassifier`` on the flat sequences and the majority
   class;
