@@ -233,3 +233,22 @@ def test_language_model_saved_and_loaded_without_pickle(tmp_path):
     loaded = load(tmp_path / "lm.safetensors")
     assert loaded.generate("ab", 20, random_state=0) == model.generate("ab", 20, random_state=0)
     assert loaded.score(["abc"]) == model.score(["abc"])
+
+
+def test_bench_text_scores_every_pipeline_on_the_same_splits(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "bench_text.py"
+    spec = importlib.util.spec_from_file_location("bench_text", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    results = bench.run(["tfidf", "transformer-text", "lstm-es"], seeds=[0, 1], n_texts=300,
+                        max_iter=1)
+    bench.report(results)
+    assert {name: len(rows) for name, rows in results.items()} == {
+        "tfidf": 2, "transformer-text": 2, "lstm-es": 2}
+    for rows in results.values():
+        assert all(0.3 < accuracy <= 1 for accuracy, _, _ in rows)
+    assert [row[2] for row in results["transformer-text"]] == [1, 1]
+    assert "worst" in capsys.readouterr().out
