@@ -16,6 +16,7 @@ the same text: a unigram model (character frequencies) and a bigram model
 """
 
 import math
+import os
 import warnings
 from collections import Counter
 
@@ -28,9 +29,13 @@ from sklearn_dl.text import LanguageModel, load_hamlet
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
 text = load_hamlet()
-train, held_out = text[:40000], text[160000:168000]
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains on 4,000 characters for one epoch.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
+train, held_out = text[:4000 if QUICK else 40000], text[160000:168000]
 model = LanguageModel(cell="lstm", hidden_size=64, context_length=48, batch_size=64,
-                      learning_rate_init=0.005, max_iter=8, random_state=0).fit([train])
+                      learning_rate_init=0.005, max_iter=1 if QUICK else 8,
+                      random_state=0).fit([train])
 
 
 def ngram_perplexity(order):

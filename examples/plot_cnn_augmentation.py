@@ -69,7 +69,7 @@ warnings.filterwarnings("ignore", category=ConvergenceWarning)
 # it then trains for fewer epochs.
 QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
 sizes = [150, 300, 600]
-epochs = 5 if QUICK else 60
+epochs = 2 if QUICK else 60
 results = {(augmentation, test): [] for augmentation in ("none", "auto")
            for test in ("original", "shifted")}
 models = {}

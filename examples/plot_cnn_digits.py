@@ -32,7 +32,7 @@ from sklearn.model_selection import train_test_split
 from sklearn_dl.neural_network import CNNClassifier
 
 # The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
-# it then trains on less data.
+# it then trains on less data for three epochs.
 QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
 X, y = load_digits(return_X_y=True)
 if QUICK:
@@ -40,6 +40,8 @@ if QUICK:
 X_train, X_test, y_train, y_test = train_test_split(X / 16, y, test_size=0.25, stratify=y,
                                                     random_state=0)
 model = CNNClassifier(input_shape=(1, 8, 8), random_state=0)
+if QUICK:
+    model.set_params(max_iter=3)
 start = perf_counter()
 model.fit(X_train, y_train)
 print(f"test accuracy {model.score(X_test, y_test):.4f}, {model.n_iter_} epochs "

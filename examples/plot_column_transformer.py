@@ -20,12 +20,17 @@ whether the loan was repaid.
 # %%
 # A pandas table with mixed types
 # -------------------------------
+import os
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains on 300 rows for five epochs.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
 rng = np.random.default_rng(0)
-n = 2000
+n = 300 if QUICK else 2000
 frame = pd.DataFrame({
     "income": rng.lognormal(10.5, 0.5, n),
     "age": rng.integers(18, 80, n),
@@ -61,6 +66,8 @@ preprocess = ColumnTransformer([
 ]).set_output(transform="pandas")
 model = make_pipeline(preprocess, MLPClassifier(hidden_layer_sizes=(32,), alpha=1e-3,
                                                 early_stopping=True, random_state=0))
+if QUICK:
+    model.set_params(mlpclassifier__max_iter=5)
 scores = cross_validate(model, frame, y, cv=3)
 print(f"3-fold accuracy {scores['test_score'].mean():.3f} "
       f"+/- {scores['test_score'].std():.3f}")

@@ -26,6 +26,7 @@ The pipeline:
 Needs statsmodels (``pip install sklearn-dl[dev]``), for the data only.
 """
 
+import os
 import time
 
 import matplotlib.pyplot as plt
@@ -48,7 +49,13 @@ start = time.perf_counter()
 model = RecursiveForecaster(
     make_pipeline(StandardScaler(), LSTMRegressor(random_state=0)),
     window=24, difference=1,
-).fit(train.to_numpy())
+)
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains for three epochs.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
+if QUICK:
+    model.set_params(estimator__lstmregressor__max_iter=3)
+model.fit(train.to_numpy())
 forecast = model.forecast(horizon)
 seconds = time.perf_counter() - start
 

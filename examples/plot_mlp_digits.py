@@ -17,6 +17,7 @@ same way: mean log-loss plus the L2 penalty).
 # ------------------------
 # Only the import differs. Both estimators stop when the training loss has
 # not improved by ``tol`` for ``n_iter_no_change`` epochs.
+import os
 from time import perf_counter
 
 import matplotlib.pyplot as plt
@@ -36,6 +37,11 @@ models = {
     "sklearn_dl (PyTorch)": make_pipeline(StandardScaler(), MLPClassifier(random_state=0)),
     "scikit-learn": make_pipeline(StandardScaler(), SklearnMLPClassifier(random_state=0)),
 }
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains each for five epochs.
+if os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"):
+    for model in models.values():
+        model[-1].set_params(max_iter=5)
 for name, model in models.items():
     start = perf_counter()
     model.fit(X_train, y_train)

@@ -16,6 +16,7 @@ the trained Transformer looks: in one of its layers the class token's row puts
 most of its weight on the marked step.
 """
 
+import os
 import warnings
 
 import matplotlib.pyplot as plt
@@ -44,12 +45,16 @@ def make_sequences(n_samples, seed):
     return sequences, np.array(labels), np.array(marks)
 
 
-X_train, y_train, _ = make_sequences(600, seed=0)
-X_test, y_test, marks = make_sequences(500, seed=1)
+# The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+# it then trains on less data for two epochs.
+QUICK = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
+epochs = 2 if QUICK else 20
+X_train, y_train, _ = make_sequences(100 if QUICK else 600, seed=0)
+X_test, y_test, marks = make_sequences(100 if QUICK else 500, seed=1)
 
-transformer = TransformerClassifier(d_model=32, learning_rate_init=0.005, max_iter=20,
+transformer = TransformerClassifier(d_model=32, learning_rate_init=0.005, max_iter=epochs,
                                     random_state=0).fit(X_train, y_train)
-lstm = LSTMClassifier(hidden_size=32, learning_rate_init=0.005, max_iter=20,
+lstm = LSTMClassifier(hidden_size=32, learning_rate_init=0.005, max_iter=epochs,
                       random_state=0).fit(X_train, y_train)
 print(f"TransformerClassifier test accuracy: {transformer.score(X_test, y_test):.3f}")
 print(f"LSTMClassifier test accuracy:        {lstm.score(X_test, y_test):.3f}")

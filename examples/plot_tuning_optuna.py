@@ -14,6 +14,7 @@ which parameters mattered. Runs in about a minute on two cores; saves nothing.
 docs/tuning.md compares a 30-trial search with the default MLPClassifier.
 """
 
+import os
 import time
 import warnings
 
@@ -32,9 +33,13 @@ from sklearn_dl.tuning import search_space, tune
 
 def main():
     X, y = load_digits(return_X_y=True)
-    X, y = X[:600], y[:600]
+    # The test suite sets SKLEARN_DL_EXAMPLE_QUICK=1 to check that the example runs:
+    # it then runs four trials of three epochs on 300 rows.
+    quick = bool(os.environ.get("SKLEARN_DL_EXAMPLE_QUICK"))
+    X, y = (X[:300], y[:300]) if quick else (X[:600], y[:600])
     cv = StratifiedKFold(3, shuffle=True, random_state=0)
-    model = make_pipeline(StandardScaler(), MLPClassifier(max_iter=20, random_state=0))
+    model = make_pipeline(StandardScaler(), MLPClassifier(max_iter=3 if quick else 20,
+                                                          random_state=0))
     space = search_space(model)
     # A space is a plain dict: narrower layers keep this example quick on a CPU.
     space["mlpclassifier__hidden_layer_sizes"] = CategoricalDistribution(
@@ -42,7 +47,8 @@ def main():
     print("search space:", *space, sep="\n  ")
 
     start = time.perf_counter()
-    best, study = tune(model, X, y, space=space, n_trials=12, cv=cv, random_state=0)
+    best, study = tune(model, X, y, space=space, n_trials=4 if quick else 12, cv=cv,
+                       random_state=0)
     states = [trial.state for trial in study.trials]
     n_pruned = states.count(optuna.trial.TrialState.PRUNED)
     epochs = sum(trial.user_attrs["epochs"] for trial in study.trials)
