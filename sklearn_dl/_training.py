@@ -34,6 +34,8 @@ from skorch.exceptions import DeviceWarning
 from skorch.history import History
 from skorch.utils import TeeGenerator
 
+from sklearn_dl.utils._torch import one_thread
+
 
 class DivergenceError(FloatingPointError):
     """Raised when the training loss becomes NaN or infinite.
@@ -436,6 +438,13 @@ def penalized_parameters(module):
     return [param for param in module.parameters() if param.requires_grad and param.ndim > 1]
 
 
+# Largest matrix product (batch rows times a layer's weight entries) that
+# TrainingNet computes in one CPU thread: the default MLP's (200 rows x 20 x 100
+# or 100 x 100) are well under it, a (256, 256) network's far above.
+ONE_THREAD_PRODUCT = 2**22
+_ONE_THREAD_LAYERS = (torch.nn.Linear, torch.nn.BatchNorm1d, torch.nn.LayerNorm)
+
+
 class TrainingNet(NeuralNet):
     """skorch ``NeuralNet`` on device tensors with sklearn's weighted, L2-penalised loss.
 
@@ -519,9 +528,34 @@ class TrainingNet(NeuralNet):
             parameters=list(self.module_.parameters()),
         )
         try:
-            return super().fit_loop(X, y, epochs, **fit_params)
+            with (one_thread() if self._small_for_threads(len(X))
+                  else contextlib.nullcontext()):
+                return super().fit_loop(X, y, epochs, **fit_params)
         finally:
             del self._epoch
+
+    def _small_for_threads(self, n_samples):
+        """Whether the module's matrix products are too small to gain from torch's CPU threads.
+
+        True on a CPU with several threads for a module of fully connected
+        layers (and 1-d normalisations) whose largest product per batch,
+        batch rows times weight entries, is at most :data:`ONE_THREAD_PRODUCT`:
+        there each product that torch splits over its threads costs a barrier
+        worth more than the product (under load, where a thread waits for a
+        core, milliseconds against microseconds). sklearn's MLP multiplies such
+        matrices in one thread too.
+        """
+        if torch.device(self.device).type != "cpu" or torch.get_num_threads() == 1:
+            return False
+        widest = 0
+        for module in self.module_.modules():
+            if isinstance(module, torch.nn.Linear):
+                widest = max(widest, module.weight.numel())
+            elif (next(module.parameters(recurse=False), None) is not None
+                  and not isinstance(module, _ONE_THREAD_LAYERS)):
+                return False
+        batch_size = n_samples if self.batch_size == -1 else min(self.batch_size, n_samples)
+        return batch_size * widest <= ONE_THREAD_PRODUCT
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         """skorch's epoch, without per-batch work that nobody listens to.

@@ -472,6 +472,42 @@ def test_fast_epoch_and_skorch_epoch_train_the_same_network(iris, Estimator):
         "on_train_begin": 1, "on_epoch_begin": 4, "on_epoch_end": 4, "on_train_end": 1}
 
 
+class _RecordThreads(Callback):
+    """Notes how many threads torch computes with during each epoch."""
+
+    def initialize(self):
+        self.threads = []
+        return self
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.threads.append(torch.get_num_threads())
+
+
+def test_small_networks_train_in_one_thread_and_restore_the_count(iris):
+    """The default network's products are too small for torch's threads: with two,
+    fit computes in one (the same network as a one-thread fit, bit for bit) and
+    gives the count back; a wide network keeps both threads."""
+    X, y = iris
+    params = {"max_iter": 2, "tol": 0, "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        one = MLPClassifier(**params).fit(X, y)
+        torch.set_num_threads(2)
+        try:
+            small = MLPClassifier(**params, callbacks=[("threads", _RecordThreads())]).fit(X, y)
+            assert torch.get_num_threads() == 2
+            wide = MLPClassifier((1024, 64), batch_size=150, **params,
+                                 callbacks=[("threads", _RecordThreads())]).fit(X, y)
+            assert torch.get_num_threads() == 2
+        finally:
+            torch.set_num_threads(1)
+    assert dict(small.net_.callbacks_)["threads"].threads == [1, 1]
+    assert small.loss_curve_ == one.loss_curve_
+    np.testing.assert_array_equal(small.predict_proba(X), one.predict_proba(X))
+    # 150 rows x 4 x 1024 entries in the first layer: 614k, under the cap; 1024 x 64 x 150: 9.8M.
+    assert dict(wide.net_.callbacks_)["threads"].threads == [2, 2]
+
+
 @pytest.mark.parametrize("loss, target", [
     (SoftmaxCrossEntropy(), torch.tensor([0, 2, 1, 2, 0])),
     (SigmoidCrossEntropy(), torch.tensor([[1.0, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0], [1, 0, 0]])),

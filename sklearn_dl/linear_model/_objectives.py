@@ -19,11 +19,12 @@ directions at two passes over X per iteration (see :class:`Line`).
 
 import contextlib
 import math
-import threading
 import warnings
 
 import torch
 import torch.nn.functional as F
+
+from sklearn_dl.utils._torch import one_thread
 
 # Elements below which torch runs an element-wise operation in the calling thread
 # (at::internal::GRAIN_SIZE).
@@ -540,24 +541,8 @@ def _one_thread(tensor):
     if tensor.device.type != "cpu" or tensor.numel() < _GRAIN_SIZE:
         yield
         return
-    # The thread count is process-wide: fits running in several Python threads
-    # share one saved count, restored when the last of them leaves.
-    with _THREADS_LOCK:
-        if _THREADS_SAVED["depth"] == 0:
-            _THREADS_SAVED["threads"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _THREADS_SAVED["depth"] += 1
-    try:
+    with one_thread():
         yield
-    finally:
-        with _THREADS_LOCK:
-            _THREADS_SAVED["depth"] -= 1
-            if _THREADS_SAVED["depth"] == 0:
-                torch.set_num_threads(_THREADS_SAVED["threads"])
-
-
-_THREADS_LOCK = threading.Lock()
-_THREADS_SAVED = {"depth": 0, "threads": None}
 
 
 def _any_positive(value):

@@ -86,6 +86,45 @@ def _seed_from_int(random_state):
 
 # Held while a block runs on a seeded copy of torch's global generator, so that
 # fits in threads build their modules one at a time, each from its own seed.
+_THREADS_LOCK = threading.Lock()
+_THREADS_SAVED = {"depth": 0, "threads": None}
+
+
+@contextlib.contextmanager
+def one_thread():
+    """Run the block with torch's CPU work in one thread, then restore the thread count.
+
+    For work too small to gain from torch's threads: each operation that torch
+    splits over its threads ends at a barrier, and when a thread waits for a
+    core (a loaded machine) the barrier costs milliseconds. The thread count is
+    process-wide: blocks running in several Python threads share one saved
+    count, restored when the last of them leaves.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.utils._torch import one_thread
+    >>> before = torch.get_num_threads()
+    >>> with one_thread():
+    ...     torch.get_num_threads()
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    with _THREADS_LOCK:
+        if _THREADS_SAVED["depth"] == 0:
+            _THREADS_SAVED["threads"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _THREADS_SAVED["depth"] += 1
+    try:
+        yield
+    finally:
+        with _THREADS_LOCK:
+            _THREADS_SAVED["depth"] -= 1
+            if _THREADS_SAVED["depth"] == 0:
+                torch.set_num_threads(_THREADS_SAVED["threads"])
+
+
 _GLOBAL_RNG_LOCK = threading.RLock()
 
 
