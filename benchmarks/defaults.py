@@ -228,8 +228,14 @@ def _series(name):
             * np.exp(rng.normal(0, 0.03, size=144))), 12
 
 
-def forecast_task(name, steps, window, trend=False, direct=False, log=False, difference=None):
-    """Forecast the last ``steps`` values; Holt-Winters with a ``trend`` or not."""
+def forecast_task(name, steps, window, trend=False, direct=False, multiplicative=False,
+                  **parameters):
+    """Forecast the last ``steps`` values; Holt-Winters with a ``trend`` or not.
+
+    Holt-Winters' season is multiplicative with ``multiplicative=True``;
+    ``parameters`` go to the forecaster (none: its defaults, seasonal period,
+    log and differencing chosen automatically).
+    """
     def run(seed):
         series, season = _series(name)
         train, test = series[:-steps], series[-steps:]
@@ -237,11 +243,11 @@ def forecast_task(name, steps, window, trend=False, direct=False, log=False, dif
         naive = np.resize(train[-period:], steps)
         holt_winters = ExponentialSmoothing(
             train, trend="add" if trend else None,
-            seasonal=None if season is None else ("mul" if log else "add"),
+            seasonal=None if season is None else ("mul" if multiplicative else "add"),
             seasonal_periods=season).fit()
         # The default estimator, seeded.
-        forecaster = RecursiveForecaster(window=window, horizon=steps if direct else 1, log=log,
-                                         difference=difference, random_state=seed)
+        forecaster = RecursiveForecaster(window=window, horizon=steps if direct else 1,
+                                         random_state=seed, **parameters)
         start = time.perf_counter()
         forecaster.fit(train)
         seconds = time.perf_counter() - start
@@ -344,15 +350,16 @@ TASKS = {
     "elnino": ("forecast, recursive", "MAPE", False, "Holt-Winters",
                forecast_task("elnino", 24, window=24)),
     "co2": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-            forecast_task("co2", 24, window=24, trend=True, difference=1)),
+            forecast_task("co2", 24, window=24, trend=True)),
     "trend+season": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-                     forecast_task("generated", 36, window=24, trend=True, log=True,
-                                   difference=1)),
+                     forecast_task("generated", 36, window=24, trend=True, multiplicative=True)),
+    # A 36-step direct model on 108 points: the automatic seasonal difference
+    # would leave too few windows, so the first difference is given.
     "trend+season direct": ("forecast, direct", "MAPE", False, "Holt-Winters",
                             forecast_task("generated", 36, window=24, trend=True, direct=True,
-                                          log=True, difference=1)),
+                                          multiplicative=True, difference=1)),
     "airline": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-                forecast_task("airline", 36, window=24, trend=True, log=True)),
+                forecast_task("airline", 36, window=24, trend=True, multiplicative=True)),
     "breast_cancer": ("tabular, MLP", "accuracy", True, "best of MLP, HGB",
                       tabular_task(load_breast_cancer)),
     "wine": ("tabular, MLP", "accuracy", True, "best of MLP, HGB", tabular_task(load_wine)),

@@ -79,7 +79,7 @@ def test_forecast_from_another_history_and_several_series():
     forecast = model.forecast(10, X=series[:130])
     assert forecast.shape == (10, 2)
     np.testing.assert_allclose(forecast, series[130:140], atol=1e-3)
-    with pytest.raises(ValueError, match="at least window \\+ difference = 14"):
+    with pytest.raises(ValueError, match="at least window \\+ the differences' lags = 14"):
         model.forecast(3, X=series[:5])
     with pytest.raises(ValueError, match="steps must be an int"):
         model.forecast(0)
@@ -211,3 +211,56 @@ def test_default_estimator_is_a_small_seeded_lstm():
     assert isinstance(forecasts[0].estimator_, LSTMRegressor)
     assert forecasts[0].estimator_.hidden_size == 16
     np.testing.assert_array_equal(forecasts[0].forecast(5), forecasts[1].forecast(5))
+
+
+def growing_season(n=144, seed=0):
+    """Monthly growth times a season whose swing grows with the level, and noise."""
+    t = np.arange(n)
+    noise = np.random.default_rng(seed).normal(0, 0.03, size=n)
+    return 100 * np.exp(0.01 * t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * np.exp(noise)
+
+
+def test_auto_finds_the_season_of_a_monthly_series_and_none_in_an_autoregression():
+    trending = RecursiveForecaster(Ridge(), window=12).fit(trend_and_season(150))
+    assert trending.seasonal_period_ == 12
+    stationary = np.sin(2 * np.pi * np.arange(150) / 7) + noisy_autoregression(150) * 0.1
+    assert RecursiveForecaster(Ridge(), window=12).fit(stationary).seasonal_period_ == 7
+    assert RecursiveForecaster(Ridge(), window=6).fit(
+        noisy_autoregression(150)).seasonal_period_ is None
+    # A given period is kept.
+    assert RecursiveForecaster(Ridge(), window=6, seasonal_period=4).fit(
+        noisy_autoregression(150)).seasonal_period_ == 4
+
+
+def test_auto_differences_a_trend_and_its_season_and_leaves_a_stationary_series():
+    assert RecursiveForecaster(Ridge(), window=6).fit(noisy_autoregression(150)).differences_ == ()
+    seasonal = np.sin(2 * np.pi * np.arange(150) / 12) + 0.1 * noisy_autoregression(150)
+    assert RecursiveForecaster(Ridge(), window=12).fit(seasonal).differences_ == ()
+    assert RecursiveForecaster(Ridge(), window=12).fit(trend_and_season(150)).differences_ == (1, 12)
+    drift = 0.5 * np.arange(150) + noisy_autoregression(150)
+    model = RecursiveForecaster(Ridge(), window=6).fit(drift)
+    assert model.seasonal_period_ is None and model.differences_ == (1,)
+    # Explicit values: the old behaviour.
+    assert RecursiveForecaster(Ridge(), window=12, difference=None).fit(
+        trend_and_season(150)).differences_ == ()
+    assert RecursiveForecaster(Ridge(), window=12, difference=3).fit(
+        trend_and_season(150)).differences_ == (3,)
+
+
+def test_a_trend_and_season_differenced_twice_is_forecast_exactly():
+    series = trend_and_season(200)
+    model = RecursiveForecaster(Ridge(alpha=1e-8), window=13).fit(series[:150])
+    assert model.differences_ == (1, 12) and model.history_.shape == (13 + 13, 1)
+    np.testing.assert_allclose(model.forecast(50), series[150:], atol=1e-6)
+    np.testing.assert_allclose(model.forecast(5, X=series[:180]), series[180:185], atol=1e-6)
+
+
+def test_auto_log_when_the_seasonal_swing_grows_with_the_level():
+    model = RecursiveForecaster(Ridge(), window=24).fit(growing_season())
+    assert model.log_ and model.seasonal_period_ == 12 and model.differences_ == (1, 12)
+    # A constant swing, a series with values <= 0, or no season: no log.
+    assert not RecursiveForecaster(Ridge(), window=12).fit(trend_and_season(150) + 100).log_
+    assert not RecursiveForecaster(Ridge(), window=12).fit(trend_and_season(150) - 100).log_
+    assert not RecursiveForecaster(Ridge(), window=6).fit(noisy_autoregression(150) + 10).log_
+    assert not RecursiveForecaster(Ridge(), window=24, log=False).fit(growing_season()).log_
+

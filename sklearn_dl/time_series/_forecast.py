@@ -4,7 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
 from sklearn_dl.neural_network import LSTMRegressor
@@ -23,6 +23,91 @@ _RIDGE_ALPHAS = np.logspace(-4, 2, 13)
 # the margin.
 _WEIGHTS = np.linspace(0.0, 0.5, 6)
 _REQUIRED_GAIN = 0.5
+# The automatic choices of ``seasonal_period``, ``difference`` and ``log``
+# (thresholds set on earlier cuts of the panel's series and on series off the
+# panel, see docs/defaults.md): a season is a peak of the autocorrelation of
+# the first differences of at least _MIN_SEASONAL_AUTOCORRELATION; a trend is
+# a straight line through the series that explains at least _MIN_TREND_R2 of
+# its variance; a season whose swing grows with the level has a correlation
+# of at least _MIN_LEVEL_SWING_CORRELATION between each full season's mean and
+# the spread of its steps.
+_MIN_SEASONAL_AUTOCORRELATION = 0.3
+_MIN_TREND_R2 = 0.5
+_MIN_LEVEL_SWING_CORRELATION = 0.5
+
+
+def _seasonal_period(series):
+    """The season's length: the lag of the highest autocorrelation peak of the first differences.
+
+    ``series`` has shape (n_timesteps, n_series); the autocorrelations are
+    averaged over the series. Lags 2 to n_timesteps // 3 are searched; a peak
+    (a lag whose autocorrelation is above both neighbours') must reach
+    ``_MIN_SEASONAL_AUTOCORRELATION``, otherwise the series has no season
+    (None).
+    """
+    changes = np.diff(series, axis=0)
+    changes = changes - changes.mean(axis=0)
+    max_lag = len(series) // 3
+    if max_lag < 3:
+        return None
+    total = (changes ** 2).sum(axis=0)
+    total[total == 0] = 1.0
+    acf = np.array([((changes[lag:] * changes[:len(changes) - lag]).sum(axis=0) / total).mean()
+                    for lag in range(max_lag + 1)])
+    best, period = _MIN_SEASONAL_AUTOCORRELATION, None
+    for lag in range(2, max_lag):
+        if acf[lag] > acf[lag - 1] and acf[lag] >= acf[lag + 1] and acf[lag] >= best:
+            best, period = acf[lag], lag
+    return period
+
+
+def _trend_r2(series):
+    """Fraction of the variance a straight line over time explains, averaged over the series."""
+    t = np.arange(len(series)) - (len(series) - 1) / 2
+    centred = series - series.mean(axis=0)
+    slope = (t @ centred) / (t @ t)
+    variance = (centred ** 2).sum(axis=0)
+    explained = slope ** 2 * (t @ t)
+    return float(np.mean(np.divide(explained, variance, out=np.zeros_like(variance),
+                                   where=variance > 0)))
+
+
+def _swing_grows_with_level(series, period):
+    """Whether the seasonal swing grows with the level (every series positive, a season found).
+
+    Over the full seasons (the most recent ones), the correlation between a
+    season's mean and the standard deviation of its steps (first differences
+    within it, which a trend shifts but does not spread) must reach
+    ``_MIN_LEVEL_SWING_CORRELATION`` on average over the series.
+    """
+    if period is None or len(series) // period < 3 or np.any(series <= 0):
+        return False
+    n_seasons = len(series) // period
+    seasons = series[len(series) - n_seasons * period:].reshape(n_seasons, period, -1)
+    level = seasons.mean(axis=1)
+    swing = np.diff(seasons, axis=1).std(axis=1)
+    correlations = [np.corrcoef(level[:, i], swing[:, i])[0, 1]
+                    if level[:, i].std() > 0 and swing[:, i].std() > 0 else 0.0
+                    for i in range(series.shape[1])]
+    return bool(np.mean(correlations) >= _MIN_LEVEL_SWING_CORRELATION)
+
+
+def _difference(series, lags):
+    for lag in lags:
+        series = series[lag:] - series[:-lag]
+    return series
+
+
+def _undifference(change, values, lags):
+    """The next value whose differences at ``lags`` (in turn) are ``change``, after ``values``."""
+    # x[t] = change + sum over the non-empty subsets S of lags of (-1) ** (|S| + 1) x[t - sum(S)].
+    value = change
+    subsets = [()]
+    for lag in lags:
+        subsets += [subset + (lag,) for subset in subsets]
+    for subset in subsets[1:]:
+        value = value + (-1) ** (len(subset) + 1) * values[-sum(subset)]
+    return value
 
 
 def _ridge_autoregression(X, Y):
@@ -85,11 +170,30 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
 
     With ``log=True`` the model learns the logarithm of a positive series
     and the forecasts are exponentiated back: a seasonal swing that grows with
-    the level becomes a constant one. With ``difference=d`` the model learns ``x[t] - x[t - d]`` and the
-    forecasts are integrated back: ``d=1`` removes a trend, ``d`` = the
-    season's length removes a fixed seasonal pattern. Networks extrapolate
-    poorly outside the range they were trained on, so a trending series
-    should be differenced.
+    the level becomes a constant one. With ``difference=d`` the model learns
+    ``x[t] - x[t - d]`` and the forecasts are integrated back: ``d=1`` removes
+    a trend, ``d`` = the season's length removes a fixed seasonal pattern.
+    Neither a linear model of the window nor a network extrapolates beyond
+    the levels it was trained on, so a trending series should be differenced.
+
+    By default these are chosen from the series in ``fit``:
+
+    - ``seasonal_period='auto'``: the lag (2 to a third of the series) of the
+      highest peak of the autocorrelation of the first differences, if it
+      reaches 0.3; otherwise no season.
+    - ``log='auto'``: the logarithm when the series is positive, has a season
+      and, over its full seasons, the spread of a season's steps grows with
+      its mean (correlation at least 0.5).
+    - ``difference='auto'``: when a straight line over time explains at least
+      half of the (logged) series' variance, the first difference and then,
+      if there is a season, the difference at its length (the "airline"
+      model's differencing, Box and Jenkins); otherwise none. A series without
+      such a trend (a cycle, a stationary process) is left as it is: its
+      season is in the window when the window spans it.
+
+    The thresholds were set on earlier cuts of the benchmark panel's series
+    and on two series off the panel (docs/defaults.md); the choices are in
+    ``seasonal_period_``, ``log_`` and ``differences_``.
 
     The series is X, as for any sklearn estimator: an array of shape
     (n_timesteps, n_series) or a DataFrame, rows in time order, and also a
@@ -116,13 +220,22 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
     horizon : int, default=1
         Number of timesteps the estimator predicts at once.
 
-    difference : int or None, default=None
+    difference : int, "auto" or None, default="auto"
         Lag of the differencing applied before windowing (after the log);
-        None for none.
+        None for none (the default before "auto"). "auto" differences at lag
+        1 and then at ``seasonal_period_`` when the series has a linear
+        trend (see above), and not otherwise.
 
-    log : bool, default=False
+    log : bool or "auto", default="auto"
         Model ``log(x)`` instead of ``x``; every value of the series must be
-        positive.
+        positive. "auto" takes the log of a positive seasonal series whose
+        seasonal swing grows with its level (see above); False was the
+        default before "auto".
+
+    seasonal_period : int >= 2, "auto" or None, default="auto"
+        Length of the season, used by ``difference="auto"`` and
+        ``log="auto"`` only; "auto" finds it from the autocorrelation of the
+        first differences (see above), None for no season.
 
     autoregressive : bool, default=True
         Forecast with a linear autoregressive model of the window (ridge
@@ -164,6 +277,16 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         Weight of the estimator's correction in the forecast, among 0, 0.1,
         ..., 0.5 (1 with ``autoregressive=False`` or ``validation_fraction=None``).
 
+    seasonal_period_ : int or None
+        The season's length found or given.
+
+    log_ : bool
+        Whether the model is of the logarithm of the series.
+
+    differences_ : tuple of int
+        Lags of the differences applied in turn, e.g. ``(1, 12)``; ``()`` for
+        none.
+
     n_features_in_ : int
         Number of series.
 
@@ -193,20 +316,24 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "predict"]), None],
         "window": [Interval(Integral, 1, None, closed="left")],
         "horizon": [Interval(Integral, 1, None, closed="left")],
-        "difference": [Interval(Integral, 1, None, closed="left"), None],
-        "log": ["boolean"],
+        "difference": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"}), None],
+        "log": ["boolean", StrOptions({"auto"})],
+        "seasonal_period": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"}),
+                            None],
         "autoregressive": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, window=24, horizon=1, difference=None, log=False,
-                 autoregressive=True, validation_fraction=0.2, random_state=None):
+    def __init__(self, estimator=None, window=24, horizon=1, difference="auto", log="auto",
+                 seasonal_period="auto", autoregressive=True, validation_fraction=0.2,
+                 random_state=None):
         self.estimator = estimator
         self.window = window
         self.horizon = horizon
         self.difference = difference
         self.log = log
+        self.seasonal_period = seasonal_period
         self.autoregressive = autoregressive
         self.validation_fraction = validation_fraction
         self.random_state = random_state
@@ -227,14 +354,16 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         self : object
         """
         self._one_series = np.ndim(X) == 1
-        series = self._logged(validate_data(
-            self, np.reshape(X, (-1, 1)) if self._one_series else X, dtype=np.float64))
-        lag = self.difference or 0
+        series = validate_data(self, np.reshape(X, (-1, 1)) if self._one_series else X,
+                               dtype=np.float64)
+        self._choose_transforms(series)
+        series = self._logged(series)
+        lag = sum(self.differences_)
         needed = self.window + self.horizon + lag
         if len(series) < needed:
             raise ValueError(f"The series has {len(series)} sample(s) (timesteps) but window="
-                             f"{self.window}, horizon={self.horizon} and difference="
-                             f"{self.difference} need at least {needed}.")
+                             f"{self.window}, horizon={self.horizon} and differences at lags "
+                             f"{self.differences_} need at least {needed}.")
         X_windows, y_next = make_supervised(self._differenced(series), self.window, self.horizon)
         targets = y_next.reshape(len(y_next), -1)
         n_windows = len(X_windows)
@@ -278,6 +407,27 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         self.history_ = series[-(self.window + lag):]
         return self
 
+    def _choose_transforms(self, series):
+        """Set ``seasonal_period_``, ``log_`` and ``differences_`` (the automatic ones from X)."""
+        period = self.seasonal_period
+        if period == "auto":
+            period = _seasonal_period(series)
+        self.seasonal_period_ = period
+        if self.log == "auto":
+            self.log_ = _swing_grows_with_level(series, period)
+        else:
+            self.log_ = bool(self.log)
+        if self.log_ and np.any(series <= 0):
+            raise ValueError("log=True needs a positive series; X has values <= 0.")
+        if self.difference == "auto":
+            # A linear model of the window cannot carry a trend beyond the
+            # levels it was fitted on: the trend is removed by differencing,
+            # and the season then by a difference at its length.
+            trending = _trend_r2(np.log(series) if self.log_ else series) >= _MIN_TREND_R2
+            self.differences_ = ((1,) + ((period,) if period else ())) if trending else ()
+        else:
+            self.differences_ = () if self.difference is None else (int(self.difference),)
+
     def _linear(self, windows):
         return windows @ self.coef_.T + self.intercept_
 
@@ -287,7 +437,7 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         Each step is the linear autoregressive forecast plus ``weight`` times
         the estimator's correction, integrated back when differenced.
         """
-        lag = self.difference or 0
+        lag = sum(self.differences_)
         values = list(history[-(self.window + lag):])
         n_series = history.shape[1]
         while len(values) - self.window - lag < steps:
@@ -296,7 +446,7 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
             if weight:
                 predicted = predicted + weight * np.reshape(self.estimator_.predict(past), (1, -1))
             for change in np.reshape(predicted, (self.horizon, n_series)):
-                values.append(change + (values[-lag] if lag else 0.0))
+                values.append(_undifference(change, values, self.differences_))
         return np.asarray(values[self.window + lag:self.window + lag + steps])
 
     def _choose_weight(self, series, n_first_held_out):
@@ -307,7 +457,7 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         and the best is kept only if its error is at most half the linear
         model's alone (weight 0).
         """
-        origin = n_first_held_out + self.window + (self.difference or 0)
+        origin = n_first_held_out + self.window + sum(self.differences_)
         actual = series[origin:]
         errors = [np.mean((self._roll(series[:origin], len(actual), weight) - actual) ** 2)
                   for weight in _WEIGHTS]
@@ -315,15 +465,14 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         return float(_WEIGHTS[best]) if errors[best] <= _REQUIRED_GAIN * errors[0] else 0.0
 
     def _logged(self, series):
-        if not self.log:
+        if not self.log_:
             return series
         if np.any(series <= 0):
             raise ValueError("log=True needs a positive series; X has values <= 0.")
         return np.log(series)
 
     def _differenced(self, series):
-        lag = self.difference
-        return series if lag is None else series[lag:] - series[:-lag]
+        return _difference(series, self.differences_)
 
     def forecast(self, steps, X=None):
         """Predict the next ``steps`` values of the series.
@@ -348,11 +497,11 @@ class RecursiveForecaster(DocLinkMixin, BaseEstimator):
         history = self.history_ if X is None else self._logged(validate_data(
             self, np.reshape(X, (-1, 1)) if np.ndim(X) == 1 else X, reset=False,
             dtype=np.float64))
-        lag = self.difference or 0
+        lag = sum(self.differences_)
         if len(history) < self.window + lag:
             raise ValueError(f"X has {len(history)} timesteps; forecasting needs at least "
-                             f"window + difference = {self.window + lag}.")
+                             f"window + the differences' lags = {self.window + lag}.")
         forecast = self._roll(history, steps, self.estimator_weight_)
-        if self.log:
+        if self.log_:
             forecast = np.exp(forecast)
         return forecast.ravel() if self._one_series else forecast
