@@ -336,6 +336,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         """Keyword arguments of :class:`SklearnStopping` that set when to stop."""
         return {"n_iter_no_change": self.n_iter_no_change}
 
+    def _learning_rate_schedule(self):
+        """The ``learning_rate`` that SklearnStopping follows: sklearn's only for SGD."""
+        return self.learning_rate if self.solver == "sgd" else "constant"
+
     def _effective_batch_size(self, n_samples):
         if self.solver == "lbfgs":
             return n_samples
@@ -391,7 +395,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         callbacks = [
             ("sklearn_stopping", SklearnStopping(
                 tol=self.tol, **self._stopping_rule(),
-                learning_rate=self.learning_rate if self.solver == "sgd" else "constant",
+                learning_rate=self._learning_rate_schedule(),
                 learning_rate_init=optimizer_kwargs["lr"],
                 power_t=self.power_t,
                 max_fun=self.max_fun if self.solver == "lbfgs" else None,

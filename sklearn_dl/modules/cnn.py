@@ -6,6 +6,7 @@ training batch on its device and does nothing in evaluation mode.
 """
 
 import math
+import numbers
 
 import torch
 import torch.nn.functional as F
@@ -138,8 +139,9 @@ class ConvNet(nn.Module):
         Width of the output.
     filters : sequence of int, default=(32, 64)
         Number of channels of each convolutional block.
-    kernel_size : int, default=3
-        Width of the convolution kernels along every spatial axis.
+    kernel_size : int or sequence of int, default=3
+        Width of the convolution kernels along every spatial axis: one for
+        every block, or one per block.
     pooling : {'max', 'avg', None}, default='max'
         Downsampling by 2 after each block, or none.
     batch_norm : bool, default=True
@@ -166,6 +168,10 @@ class ConvNet(nn.Module):
     torch.Size([2, 10])
     >>> ConvNet((3, 40), 1, filters=(8,))(torch.zeros(2, 120)).shape
     torch.Size([2, 1])
+    >>> fcn = ConvNet((1, 40), 2, filters=(16, 32, 16), kernel_size=(8, 5, 3), pooling=None,
+    ...               global_pooling=True, hidden_layer_sizes=())
+    >>> fcn(torch.zeros(2, 40)).shape
+    torch.Size([2, 2])
     """
 
     def __init__(self, input_shape, n_outputs, filters=(32, 64), kernel_size=3,
@@ -185,8 +191,13 @@ class ConvNet(nn.Module):
         ndim = len(spatial)
         self.augmentation = augmentation if augmentation is not None else nn.Identity()
 
+        kernel_sizes = ([int(kernel_size)] * len(filters) if isinstance(kernel_size, int)
+                        else [int(size) for size in kernel_size])
+        if len(kernel_sizes) != len(filters):
+            raise ValueError(f"kernel_size must hold one size per block ({len(filters)}), "
+                             f"got {len(kernel_sizes)}.")
         blocks = []
-        for width in filters:
+        for width, kernel_size in zip(filters, kernel_sizes):
             if kernel_size % 2 == 0:
                 # 'same' padding of an even kernel is one step longer on the right;
                 # an explicit pad layer avoids torch's padded copy and its warning.
