@@ -278,6 +278,17 @@ def _colour_output(stream):
 _TRAINING_MONITORS = {"valid_loss": "train_loss", "valid_loss_best": "train_loss_best"}
 
 
+def _total_weight(weight):
+    """The sum of a batch's sample weights, or 1 where every one of them is 0.
+
+    Small batches of data with many zero weights can hold nothing else: such a
+    batch then adds nothing to the data term and a bounded L2 step, where
+    dividing by its total would make the loss NaN.
+    """
+    total = weight.sum()
+    return torch.where(total > 0, total, torch.ones_like(total))
+
+
 def monitor_training_loss(callbacks):
     """Point the callbacks that monitor the validation loss at the training loss.
 
@@ -503,7 +514,7 @@ class TrainingNet(NeuralNet):
         target, weight = y_true
         if weight is None:
             return self.criterion_.mean(y_pred, target)
-        return (self.criterion_(y_pred, target) * weight).sum() / weight.sum()
+        return (self.criterion_(y_pred, target) * weight).sum() / _total_weight(weight)
 
     def _set_training(self, training=True):
         # skorch sets the mode before every batch; walking the module tree each
@@ -728,7 +739,7 @@ class TrainingNet(NeuralNet):
         if not self.l2_penalty:
             return {"loss": loss, "y_pred": y_pred}
         weight = yi[1]
-        scale = self.l2_penalty / (len(Xi) if weight is None else weight.sum())
+        scale = self.l2_penalty / (len(Xi) if weight is None else _total_weight(weight))
         params = self._epoch.penalized_parameters
         with torch.no_grad():
             grads = [param.grad for param in params]

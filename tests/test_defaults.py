@@ -287,10 +287,10 @@ def load_ucr(name, split):
     return panel.load_ucr(name, split)
 
 
-def fitted_quietly(model, X, y):
+def fitted_quietly(model, X, y, **fit_params):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
+        return model.fit(X, y, **fit_params)
 
 
 def built_module(model, input_shape):
@@ -376,3 +376,14 @@ def test_default_cnn_on_italy_power_demand():
     # FCN 0.970, 1-NN 0.955. The previous default (pooled blocks, a dense head,
     # sklearn's batch size and constant rate) reached 0.962 at worst.
     assert model.score(X_test, y_test) >= 0.95
+
+
+def test_a_batch_whose_samples_all_weigh_zero_adds_nothing():
+    # The FCN's small batches for signals (here 2 samples) can hold only
+    # zero-weight samples; their 0 / 0 once made the loss NaN.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 1, 8)), np.arange(20) % 2
+    weights = np.where(np.arange(20) < 4, 0.0, 1.0)
+    model = fitted_quietly(CNNClassifier(filters=(4,), max_iter=3, shuffle=False,
+                                         random_state=0), X, y, sample_weight=weights)
+    assert model.net_.batch_size == 2 and np.isfinite(model.loss_curve_).all()

@@ -25,10 +25,10 @@ _AUGMENTATION_KEYS = ("shift", "flip", "noise", "scale")
 # time-series classification. Images: a small pooled net with a dense head.
 _SIGNAL_ARCHITECTURE = {"filters": (128, 256, 128), "kernel_size": (8, 5, 3), "pooling": None,
                         "global_pooling": "avg", "hidden_layer_sizes": (), "dropout": 0.0}
-# The FCN's mini-batch: at most 16 and about 10 steps per epoch on small data.
-_FCN_BATCH_SIZE = 16
 _IMAGE_ARCHITECTURE = {"filters": (32, 64), "kernel_size": 3, "pooling": "max",
                        "global_pooling": False, "hidden_layer_sizes": (128,), "dropout": 0.1}
+# The FCN's mini-batch for signals: at most 16, about 10 steps per epoch on small data.
+_FCN_BATCH_SIZE = 16
 
 
 def _is_float_in(value, low, high):
@@ -293,8 +293,8 @@ _CNN_PARAMETERS_DOC = """\
         Width of the convolution kernels along every spatial axis: one for
         every block, or one per block. ``'auto'`` is the FCN's ``(8, 5, 3)``
         for signals with three blocks, and ``3`` otherwise (images, or
-        another number of blocks). The convolutions are
-        zero-padded to keep the spatial size ('same').
+        another number of blocks). The convolutions are zero-padded to keep
+        the spatial size ('same').
 
     channels_last : bool, default=False
         Whether the channel axis of X (and ``input_shape``) is the last one,
