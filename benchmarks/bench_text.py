@@ -22,9 +22,10 @@ Pipelines (``--pipelines``, comma-separated):
 ``transformer-text``
     The same with ``pooling="mean"`` and ``early_stopping=True``: the settings
     the user guide recommends for short texts.
+``lstm``
+    ``make_pipeline(TokenSequencer(), LSTMClassifier(vocab_size="auto"))``.
 ``lstm-es``
-    ``make_pipeline(TokenSequencer(), LSTMClassifier(vocab_size="auto",
-    early_stopping=True))``.
+    The same with ``early_stopping=True``.
 
 Run ``python benchmarks/bench_text.py`` (``--seeds 0`` for one split,
 ``--quick`` for a smoke run on 1,000 reviews and 2 epochs).
@@ -57,6 +58,7 @@ def make(name, seed, max_iter=None):
                                                         random_state=seed, **limit),
         "transformer-text": lambda: TransformerClassifier(
             vocab_size="auto", pooling="mean", early_stopping=True, random_state=seed, **limit),
+        "lstm": lambda: LSTMClassifier(vocab_size="auto", random_state=seed, **limit),
         "lstm-es": lambda: LSTMClassifier(vocab_size="auto", early_stopping=True,
                                           random_state=seed, **limit),
     }
