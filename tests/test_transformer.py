@@ -261,3 +261,21 @@ def test_docstrings_state_the_defaults_that_differ_from_sklearns():
         assert "``'auto'`` is 10 epochs or 200 optimiser steps" in doc
         assert "``'auto'`` is ``n_samples // 100`` clipped" in doc
         assert "max_grad_norm : float or None, default=1.0" in doc
+
+
+def test_the_panels_retrieval_task_marks_one_step_in_the_middle_third():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "defaults.py"
+    spec = importlib.util.spec_from_file_location("defaults_panel", path)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    X, y = panel.retrieval_task(np.random.default_rng(0), 300, 200)
+    assert X.shape == (300, 200, 2) and set(np.unique(X[:, :, 1])) == {0.0, 1.0}
+    assert np.all(X[:, :, 1].sum(axis=1) == 1)
+    marked = X[:, :, 1].argmax(axis=1)
+    # At least 66 steps from either end, so neither direction of an LSTM reads it late.
+    assert marked.min() >= 66 and 199 - marked.max() >= 66
+    np.testing.assert_array_equal(y, X[np.arange(300), marked, 0] > 0)
+    assert 0.4 < y.mean() < 0.6
