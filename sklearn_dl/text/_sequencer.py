@@ -198,7 +198,7 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
 
         Returns
         -------
-        ids : ndarray of shape (n_texts, max_len_), dtype int64
+        ids : ndarray of shape (n_texts, ``max_len_``), dtype int64
         """
         check_is_fitted(self)
         documents = _documents(X)
