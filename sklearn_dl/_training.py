@@ -422,7 +422,8 @@ class _BatchRecords:
         absolute entry is finite exactly when all its entries are.
         Returns a list of floats and a bool (True when ``parameters`` is empty).
         """
-        checks = torch._foreach_norm(parameters, math.inf) if parameters else []
+        with torch.no_grad():
+            checks = torch._foreach_norm(parameters, math.inf) if parameters else []
         self._stack(checks)
         values, finite = [], True
         for stacked, n_batches, n_norms, scales in self._stacked:
