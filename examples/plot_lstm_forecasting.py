@@ -21,7 +21,8 @@ The pipeline:
 * by default (``autoregressive=True``) the forecast is a linear autoregressive
   model of the window plus the LSTM's correction of what it leaves, weighted
   by how much the correction improved a forecast of the last 20 % of the
-  training series (``estimator_weight_``, 0 to 1).
+  training series (``estimator_weight_``: 0, 0.1, ..., 0.5, and 0 unless the
+  correction at least halves that forecast's squared error).
 
 Needs statsmodels (``pip install sklearn-dl[dev]``), for the data only.
 """
