@@ -69,9 +69,7 @@ sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
     "filename_pattern": r"/plot_",
-    # demo.py is `make demo`'s script, not a gallery page. plot_tuning_optuna.py
-    # stays out until its docstring opens with a reST title, which the gallery
-    # needs (tests/test_examples.py still runs it).
+    # demo.py is `make demo`'s script, not a gallery page.
     "ignore_pattern": r"demo\.py|__init__\.py",
     "backreferences_dir": "gen_modules/backreferences",
     "doc_module": ("sklearn_dl",),
