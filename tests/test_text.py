@@ -17,7 +17,7 @@ from sklearn.pipeline import make_pipeline
 
 from sklearn_dl import load, save
 from sklearn_dl.neural_network import LSTMClassifier, TransformerClassifier
-from sklearn_dl.text import LanguageModel, TokenSequencer
+from sklearn_dl.text import LanguageModel, TokenIds, TokenSequencer
 from sklearn_dl.text import load_hamlet
 
 TINY_TRANSFORMER = {"d_model": 16, "n_heads": 2, "num_layers": 1, "dim_feedforward": 32,
@@ -106,8 +106,8 @@ def test_fitted_state_is_plain_data_and_survives_clone_and_pickle():
 def test_pipeline_on_strings_learns_word_order():
     texts, labels = sentiment_texts(600, seed=0)
     test_texts, test_labels = sentiment_texts(300, seed=1)
-    model = make_pipeline(TokenSequencer(),
-                          TransformerClassifier(vocab_size="auto", **TINY_TRANSFORMER))
+    # vocab_size left at None: the sequencer's output says it holds token ids.
+    model = make_pipeline(TokenSequencer(), TransformerClassifier(**TINY_TRANSFORMER))
     model.fit(texts, labels)
     # The vocabulary size reached the estimator without being repeated.
     assert model[-1].vocab_size_ == model[0].vocabulary_size_
@@ -122,6 +122,28 @@ def test_pipeline_on_strings_learns_word_order():
     in_frame.fit(frame, labels)
     np.testing.assert_array_equal(
         in_frame.predict_proba(frame.iloc[:20]), model.predict_proba(texts[:20]))
+
+
+def test_sequencer_output_carries_its_vocabulary_to_the_next_step():
+    texts, labels = sentiment_texts(200, seed=0)
+    sequencer = TokenSequencer().fit(texts)
+    ids = sequencer.transform(texts)
+    assert isinstance(ids, TokenIds) and ids.dtype == np.int64
+    assert ids.vocabulary_size == sequencer.vocabulary_size_ > ids.max()
+    assert pickle.loads(pickle.dumps(ids)).vocabulary_size == sequencer.vocabulary_size_
+    assert ids[:5].vocabulary_size == sequencer.vocabulary_size_
+    assert not hasattr(np.asarray(ids), "vocabulary_size")
+    params = {"hidden_size": 8, "learning_rate_init": 0.02, "max_iter": 3, "random_state": 0}
+    told = LSTMClassifier(vocab_size=sequencer.vocabulary_size_, **params).fit(ids, labels)
+    untold = LSTMClassifier(**params).fit(ids, labels)
+    assert untold.vocab_size_ == told.vocab_size_ == sequencer.vocabulary_size_
+    # Predicted as token ids from then on, whatever array the ids arrive in.
+    np.testing.assert_array_equal(untold.predict_proba(np.asarray(ids)),
+                                  told.predict_proba(ids))
+    with pytest.raises(ValueError, match="token id"):
+        untold.predict(np.full((1, ids.shape[1]), sequencer.vocabulary_size_ + 5))
+    # A plain array of the same numbers is read as numbers, as before.
+    assert LSTMClassifier(**params).fit(np.asarray(ids), labels).vocab_size_ is None
 
 
 def test_grid_search_clone_pickle_and_save_of_a_text_pipeline(tmp_path):

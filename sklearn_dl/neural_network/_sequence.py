@@ -29,7 +29,10 @@ SEQUENCE_INPUT_DOC = """\
 
 TOKEN_PARAMETERS_DOC = """\
     vocab_size : int, 'auto' or None, default=None
-        None: X holds numbers. An int: X holds token ids in
+        None: X holds numbers, unless it is a
+        :class:`~sklearn_dl.text.TokenIds` (the output of
+        :class:`~sklearn_dl.text.TokenSequencer`), which carries its vocabulary
+        size: then X holds token ids of that vocabulary. An int: X holds token ids in
         ``[0, vocab_size)``, 0 being padding; larger ids are an error.
         ``'auto'``: X holds token ids and the vocabulary is the largest id
         seen in ``fit`` plus one (``vocab_size_``), so a
@@ -59,15 +62,32 @@ class _BaseSequence(BaseTorchEstimator):
     }
 
     def _validate_X(self, X, reset):
+        vocab_size = self._vocab_size_in_effect(X, reset)
         X, shape = self._flatten_sequences(X, reset)
         X = validate_data(self, X, reset=reset, **self._input_check_params())
-        return self._check_padding(X, reset, shape)
+        return self._check_padding(X, reset, shape, vocab_size)
 
     def _validate_X_y(self, X, y, reset):
+        vocab_size = self._vocab_size_in_effect(X, reset)
         X, shape = self._flatten_sequences(X, reset)
         X, y = validate_data(self, X, y, reset=reset, multi_output=True,
                              y_numeric=is_regressor(self), **self._input_check_params())
-        return self._check_padding(X, reset, shape), y
+        return self._check_padding(X, reset, shape, vocab_size), y
+
+    def _vocab_size_in_effect(self, X, reset):
+        """``vocab_size``; when None, the size a TokenSequencer's output carries (fit) or had (after).
+
+        :class:`~sklearn_dl.text.TokenIds` (what ``TokenSequencer.transform``
+        returns) carries ``vocabulary_size``: an estimator left at
+        ``vocab_size=None`` fitted on it reads token ids of that vocabulary,
+        and keeps doing so on whatever it predicts (``vocab_size_``).
+        """
+        if self.vocab_size is not None:
+            return self.vocab_size
+        if not reset:
+            return self.vocab_size_
+        size = getattr(X, "vocabulary_size", None) if isinstance(X, np.ndarray) else None
+        return None if size is None else min(max(int(size), 2), _MAX_VOCABULARY)
 
     def _input_check_params(self):
         # NaN is padding; _check_padding rejects it anywhere else.
@@ -98,11 +118,11 @@ class _BaseSequence(BaseTorchEstimator):
                                  f"{expected}.")
         return X.reshape(len(X), -1), X.shape[1:]
 
-    def _check_padding(self, X, reset, shape):
+    def _check_padding(self, X, reset, shape, vocab_size):
         if reset:
             self.input_shape_ = self._resolve_input_shape(X.shape[1], shape)
-        if self.vocab_size is not None:
-            return self._check_tokens(X, reset)
+        if vocab_size is not None:
+            return self._check_tokens(X, reset, vocab_size)
         if reset:
             self.vocab_size_ = None
         timesteps, features = self.input_shape_
@@ -117,14 +137,14 @@ class _BaseSequence(BaseTorchEstimator):
             )
         return X
 
-    def _check_tokens(self, X, reset):
+    def _check_tokens(self, X, reset, vocab_size):
         if self.input_shape_[1] != 1:
             raise ValueError(f"Token sequences hold one id per step, but X has sequences of "
                              f"shape {self.input_shape_} (timesteps, features).")
         ids = np.nan_to_num(X, nan=0.0)
         if np.any(ids < 0) or np.any(ids != np.floor(ids)):
             bad = ids[(ids < 0) | (ids != np.floor(ids))][0]
-            raise ValueError(f"X holds token ids (vocab_size={self.vocab_size!r}): integers "
+            raise ValueError(f"X holds token ids (vocab_size={vocab_size!r}): integers "
                              f">= 0, 0 being padding; got {bad!r}. Pass vocab_size=None for "
                              "numeric sequences.")
         padding = ids == 0
@@ -133,11 +153,11 @@ class _BaseSequence(BaseTorchEstimator):
                              "it before a token.")
         largest = int(ids.max(initial=0))
         if reset:
-            if self.vocab_size == "auto":
+            if vocab_size == "auto":
                 self.vocab_size_ = min(max(largest + 1, 2), _MAX_VOCABULARY)
             else:
-                self.vocab_size_ = self.vocab_size
-        if self.vocab_size != "auto" and largest >= self.vocab_size_:
+                self.vocab_size_ = vocab_size
+        if vocab_size != "auto" and largest >= self.vocab_size_:
             raise ValueError(f"X holds token id {largest} but vocab_size={self.vocab_size_}: "
                              f"ids must be < vocab_size (or pass vocab_size='auto').")
         return X

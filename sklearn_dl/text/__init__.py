@@ -2,6 +2,6 @@
 
 from sklearn_dl.text._corpora import load_hamlet, load_movie_reviews
 from sklearn_dl.text._language_model import LanguageModel
-from sklearn_dl.text._sequencer import TokenSequencer
+from sklearn_dl.text._sequencer import TokenIds, TokenSequencer
 
-__all__ = ["LanguageModel", "TokenSequencer", "load_hamlet", "load_movie_reviews"]
+__all__ = ["LanguageModel", "TokenIds", "TokenSequencer", "load_hamlet", "load_movie_reviews"]

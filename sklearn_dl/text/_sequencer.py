@@ -39,6 +39,35 @@ def _documents(X):
     return documents
 
 
+class TokenIds(np.ndarray):
+    """Token ids as :class:`TokenSequencer` emits them: an int64 array that knows its vocabulary.
+
+    A plain :class:`numpy.ndarray` in every respect, plus the attribute
+    ``vocabulary_size`` (every id is smaller). The sequence estimators
+    (:class:`~sklearn_dl.neural_network.LSTMClassifier`,
+    :class:`~sklearn_dl.neural_network.TransformerClassifier`...) left at
+    ``vocab_size=None`` read such an array as token ids of that vocabulary, so
+    ``make_pipeline(TokenSequencer(), TransformerClassifier())`` needs no
+    repeating of the size. Whatever turns it into another array (``np.asarray``,
+    ``np.hstack`` in a ``ColumnTransformer``, a DataFrame) drops the attribute:
+    then pass ``vocab_size='auto'`` to the estimator.
+    """
+
+    @classmethod
+    def wrap(cls, ids, vocabulary_size):
+        """View ``ids`` as TokenIds of ``vocabulary_size`` ids."""
+        view = np.asarray(ids).view(cls)
+        view.vocabulary_size = int(vocabulary_size)
+        return view
+
+    def __array_finalize__(self, obj):
+        self.vocabulary_size = getattr(obj, "vocabulary_size", None)
+
+    def __reduce__(self):
+        # A pickled copy keeps its vocabulary size (ndarray's own reduce drops it).
+        return TokenIds.wrap, (np.asarray(self), self.vocabulary_size)
+
+
 class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
                      BaseEstimator):
     """Learn a vocabulary from texts and turn each text into a padded sequence of token ids.
@@ -54,9 +83,11 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
     Id 0 is padding (at the end of shorter texts) and id 1 stands for any
     token outside the vocabulary; the vocabulary's tokens have ids 2 to
     ``vocabulary_size_ - 1``, the most frequent first. Every id is below
-    ``vocabulary_size_``, so the estimator after it, given
-    ``vocab_size='auto'``, learns the vocabulary size from the ids it sees:
-    nothing is said twice.
+    ``vocabulary_size_``, and the output (a :class:`TokenIds` array) carries
+    that size: a sequence estimator after it in a Pipeline, left at its
+    default ``vocab_size=None``, reads token ids of this vocabulary. Nothing is
+    said twice. (Where the array is rebuilt, as in a ``ColumnTransformer``,
+    ``vocab_size='auto'`` learns the size from the ids.)
 
     Parameters
     ----------
@@ -116,8 +147,11 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
     >>> sequencer = TokenSequencer().fit(texts)
     >>> sequencer.vocabulary_size_, sequencer.max_len_
     (5, 6)
-    >>> sequencer.transform(["the cat flew"])
-    array([[2, 3, 1, 0, 0, 0]])
+    >>> ids = sequencer.transform(["the cat flew"])
+    >>> ids
+    TokenIds([[2, 3, 1, 0, 0, 0]])
+    >>> ids.vocabulary_size
+    5
     >>> sequencer.inverse_transform([[2, 3, 1, 0, 0, 0]])
     ['the cat <unk>']
     """
@@ -198,7 +232,10 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
 
         Returns
         -------
-        ids : ndarray of shape (n_texts, ``max_len_``), dtype int64
+        ids : TokenIds of shape (n_texts, ``max_len_``), dtype int64
+            A numpy array that also carries ``vocabulary_size``, so that a
+            sequence estimator after it in a Pipeline reads it as token ids of
+            that vocabulary without being told (``vocab_size=None``).
         """
         check_is_fitted(self)
         documents = _documents(X)
@@ -206,7 +243,7 @@ class TokenSequencer(DocLinkMixin, ClassNamePrefixFeaturesOutMixin, TransformerM
         for row, document in zip(ids, documents):
             tokens = self.tokenize(document)[:self.max_len_]
             row[:len(tokens)] = [self.vocabulary_.get(token, OOV_ID) for token in tokens]
-        return ids
+        return TokenIds.wrap(ids, self.vocabulary_size_)
 
     def inverse_transform(self, X):
         """Turn rows of ids back into texts (padding dropped, unknown ids as ``<unk>``).
