@@ -29,6 +29,7 @@ import warnings
 import numpy as np
 import torch
 from skorch import NeuralNetClassifier
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import StratifiedKFold
@@ -56,9 +57,11 @@ def signals(n_samples, length=128, seed=0):
 def same_module(estimator, input_shape, n_classes):
     """The ConvNet that ``estimator`` builds, with its architecture parameters."""
     params = estimator.get_params()
-    names = ("filters", "kernel_size", "pooling", "batch_norm", "dropout", "activation",
-             "hidden_layer_sizes", "global_pooling")
-    module = ConvNet(input_shape, n_classes, **{name: params[name] for name in names})
+    # The architecture parameters default to 'auto', resolved for the input's shape.
+    probe = clone(estimator)
+    probe.input_shape_ = tuple(input_shape)
+    module = ConvNet(input_shape, n_classes, batch_norm=params["batch_norm"],
+                     activation=params["activation"], **probe._architecture())
     return initialize_weights(module, params["weight_init"], params["activation"])
 
 

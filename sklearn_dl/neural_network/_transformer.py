@@ -112,8 +112,12 @@ class _BaseTransformer(_BaseSequence):
 
     def _make_net(self, sample_shape, device, n_samples):
         # The 'auto' patience depends on the optimiser steps per epoch, known here.
+        # Set for the net's construction only: nothing of it is fitted state.
         self._steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
-        return super()._make_net(sample_shape, device, n_samples)
+        try:
+            return super()._make_net(sample_shape, device, n_samples)
+        finally:
+            del self._steps_per_epoch
 
     def _effective_batch_size(self, n_samples):
         if self.batch_size == "auto" and self.solver != "lbfgs":
