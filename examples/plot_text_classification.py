@@ -8,7 +8,8 @@ Movie reviews: token sequences against TF-IDF
 :func:`~sklearn_dl.text.load_movie_reviews`). The sequence pipeline turns each
 review into word ids with :class:`~sklearn_dl.text.TokenSequencer` and reads
 them with a :class:`~sklearn_dl.neural_network.TransformerClassifier`, which
-learns the vocabulary size from the ids (``vocab_size='auto'``); the classic
+learns the vocabulary size from the sequencer's output
+(:class:`~sklearn_dl.text.TokenIds` carry it); the classic
 baseline is TF-IDF + logistic regression. Both are scored on the same held-out
 quarter, in the same run.
 
@@ -17,8 +18,8 @@ but for two settings that suit short texts: ``pooling="mean"`` (the average of
 the words' vectors, rather than a class token, reads the whole review: 2 points
 better on this split) and ``early_stopping=True`` (a network this size
 memorises 9,600 reviews within a few epochs: training stops once the
-accuracy on a held-out tenth stops improving, and the best epoch's weights are
-kept). The default :class:`~sklearn_dl.neural_network.LSTMClassifier` (a
+accuracy on a held-out tenth has not improved for 5 epochs, and the best
+epoch's weights are kept). The default :class:`~sklearn_dl.neural_network.LSTMClassifier` (a
 bidirectional LSTM of 16 units) reads the same ids, with early stopping too.
 ``benchmarks/bench_text.py`` runs the same comparison on three splits: all
 three pipelines are within a point of each other.
@@ -53,11 +54,11 @@ models = {
     "TF-IDF + LogisticRegression": make_pipeline(TfidfVectorizer(), LogisticRegression()),
     "TokenSequencer + Transformer": make_pipeline(
         TokenSequencer(),
-        TransformerClassifier(vocab_size="auto", pooling="mean", early_stopping=True,
+        TransformerClassifier(pooling="mean", early_stopping=True, n_iter_no_change=5,
                               max_iter=2 if QUICK else 200, random_state=0)),
     "TokenSequencer + LSTM": make_pipeline(
         TokenSequencer(),
-        LSTMClassifier(vocab_size="auto", early_stopping=True,
+        LSTMClassifier(early_stopping=True, n_iter_no_change=5,
                        max_iter=2 if QUICK else 200, random_state=0)),
 }
 accuracies = {}
