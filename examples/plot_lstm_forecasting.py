@@ -72,12 +72,14 @@ def mape(actual, predicted):
 lstm_error, naive_error = mape(test, forecast), mape(test, seasonal_naive)
 print(f"fit + forecast: {seconds:.1f} s, {model.estimator_[-1].n_iter_} epochs, "
       f"weight of the LSTM's correction {model.estimator_weight_:.1f}")
-print(f"MAPE over {horizon} months: forecaster {lstm_error:.3f} %, seasonal naive {naive_error:.3f} %")
+print(f"MAPE over {horizon} months: forecaster {lstm_error:.3f} %, "
+      f"seasonal naive {naive_error:.3f} %")
 
 fig, ax = plt.subplots(figsize=(9, 4))
 recent = monthly.iloc[-8 * 12:]
 ax.plot(recent.index, recent, color="black", label="observed")
-ax.plot(test.index, forecast, label=f"linear AR + LSTM correction, recursive (MAPE {lstm_error:.2f} %)")
+ax.plot(test.index, forecast,
+        label=f"linear AR + LSTM correction, recursive (MAPE {lstm_error:.2f} %)")
 ax.plot(test.index, seasonal_naive, "--",
         label=f"seasonal naive (MAPE {naive_error:.2f} %)")
 ax.axvline(test.index[0], color="grey", linewidth=0.8)
