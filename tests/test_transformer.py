@@ -261,6 +261,8 @@ def test_docstrings_state_the_defaults_that_differ_from_sklearns():
         assert "``'auto'`` is 10 epochs or 200 optimiser steps" in doc
         assert "``'auto'`` is ``n_samples // 100`` clipped" in doc
         assert "max_grad_norm : float or None, default=1.0" in doc
+    assert "one_hot_input : {'auto', False}, default='auto'" in TransformerClassifier.__doc__
+    assert "one_hot_input" not in TransformerRegressor.__doc__
 
 
 def test_the_panels_retrieval_task_marks_one_step_in_the_middle_third():
@@ -279,3 +281,66 @@ def test_the_panels_retrieval_task_marks_one_step_in_the_middle_third():
     assert marked.min() >= 66 and 199 - marked.max() >= 66
     np.testing.assert_array_equal(y, X[np.arange(300), marked, 0] > 0)
     assert 0.4 < y.mean() < 0.6
+
+
+def test_classifier_feeds_codes_one_hot_and_masks_their_padding(rng, tmp_path):
+    from sklearn_dl import load, save
+
+    codes = rng.integers(0, 5, size=(40, 6)).astype(float)
+    X = np.stack([codes, rng.normal(size=(40, 6)), rng.integers(0, 2, size=(40, 6))], axis=2)
+    X[0, 4:] = np.nan  # padding
+    y = rng.integers(0, 2, size=40)
+    model = TransformerClassifier(**TINY).fit(X, y)
+    np.testing.assert_array_equal(model.input_categories_[0], [0, 1, 2, 3, 4])
+    # Real numbers and a two-valued feature (an indicator already) stay numbers.
+    assert model.input_categories_[1:] == [None, None]
+    assert model.module_.encoder.projection.in_features == 3 + 5
+    sample = X[:1].copy()
+    sample[0, 0, 0] = 7.0  # a code not seen in fit sets no indicator
+    steps = model._validate_X(sample, reset=False).reshape(6, 8)
+    np.testing.assert_array_equal(steps[:4, :3], sample[0, :4])  # the features as they are
+    np.testing.assert_array_equal(steps[0, 3:], [0, 0, 0, 0, 0])
+    np.testing.assert_array_equal(steps[1, 3:], np.eye(5)[int(codes[0, 1])])
+    assert np.isnan(steps[4:]).all()  # padding stays padding in every indicator
+    # Padding changes nothing, bit for bit (the same batch shapes, as above).
+    short = X[0, :4]
+    ragged = model.predict_proba([X[1], short, X[2]])
+    assert np.array_equal(model.predict_proba(X[[1, 0, 2]]), ragged)
+    assert np.array_equal(model.predict_proba(short[None]), model.predict_proba(X[:1]))
+    # The saved network is rebuilt with the indicators' width, and keeps the codes.
+    save(model, tmp_path / "codes.safetensors")
+    loaded = load(tmp_path / "codes.safetensors")
+    np.testing.assert_array_equal(loaded.input_categories_[0], model.input_categories_[0])
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert np.array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X),
+                          model.predict_proba(X))
+    plain = TransformerClassifier(**TINY, one_hot_input=False).fit(X, y)
+    assert plain.input_categories_ == [None, None, None]
+    assert plain.module_.encoder.projection.in_features == 3
+    # Token ids go through their embedding, never one-hot.
+    tokens = TransformerClassifier(**TINY, vocab_size="auto").fit(codes + 1, y)
+    assert tokens.input_categories_ == [None]
+    # The regressor reads its features as they are.
+    regressor = TransformerRegressor(**TINY).fit(X, y.astype(float))
+    assert not hasattr(regressor, "one_hot_input")
+    assert not hasattr(regressor, "input_categories_")
+    assert regressor.module_.encoder.projection.in_features == 3
+
+
+def test_classifier_one_hot_input_is_validated(rng):
+    X = rng.integers(0, 5, size=(20, 6, 1)).astype(float)
+    with pytest.raises(ValueError, match="'one_hot_input' parameter"):
+        TransformerClassifier(**TINY, one_hot_input=True).fit(X, np.arange(20) % 2)
+
+
+def test_classifier_counts_codes_with_their_indicators():
+    def counting(n, seed):
+        X = np.random.default_rng(seed).integers(0, 5, size=(n, 10)).astype(float)
+        return X[:, :, None], ((X == 3).sum(1) > (X == 1).sum(1)).astype(int)
+
+    X, y = counting(300, 0)
+    X_test, y_test = counting(1000, 1)
+    model = TransformerClassifier(d_model=16, num_layers=1, dim_feedforward=32, max_iter=60,
+                                  random_state=0).fit(X, y)
+    # Measured: 0.982; 0.800 with one_hot_input=False (each code read as one number).
+    assert model.score(X_test, y_test) >= 0.95

@@ -102,10 +102,6 @@ _GRADIENT_CLIPPING_DOC = """\
     single exploding batch can otherwise wreck a recurrent net's weights."""
 
 
-# A feature with at most this many distinct integer values holds codes (one_hot_input).
-_MAX_CODES = 10
-
-
 # The classifier's parameters and defaults that differ from the regressor's.
 _CLASSIFIER_PARAMETERS_DOC = _RECURRENT_PARAMETERS_DOC.replace(
     """    hidden_size : int, default=64
@@ -196,9 +192,7 @@ class _BaseRecurrent(_BaseSequence):
     def _fit_input_scaling(self, X, sample_weight):
         """Per-feature sample-weighted mean and standard deviation, padding excluded."""
         timesteps, features = self.input_shape_
-        if hasattr(self, "one_hot_input"):  # the classifier's parameter
-            self.input_categories_ = (self._find_codes(X) if self.one_hot_input == "auto"
-                                      else [None] * features)
+        self._fit_input_codes(X)
         if not self.standardize_input or self.vocab_size_ is not None:
             self.input_mean_, self.input_scale_ = np.zeros(features), np.ones(features)
             return
@@ -212,38 +206,19 @@ class _BaseRecurrent(_BaseSequence):
         scale[scale <= np.finfo(np.float64).eps * np.abs(mean).clip(1)] = 1.0
         self.input_mean_, self.input_scale_ = mean, scale
 
-    def _find_codes(self, X):
-        """The values of each feature that holds a few integer codes, else None."""
-        timesteps, features = self.input_shape_
-        if self.vocab_size_ is not None:
-            return [None] * features
-        categories = []
-        for channel in X.reshape(-1, features).T:
-            values = np.unique(channel[~np.isnan(channel)])
-            # Two values are one indicator already; more than a few are a quantity.
-            is_code = (3 <= len(values) <= _MAX_CODES
-                       and np.all(values == np.round(values)))
-            categories.append(values if is_code else None)
-        return categories
-
     def _standardized(self, X):
         """X with each feature standardised by the training data's statistics; NaN stays NaN.
 
         Features holding codes (``input_categories_``) are followed, after
         all the standardised features, by one 0 / 1 indicator per code.
         """
-        codes = [(feature, values) for feature, values
-                 in enumerate(getattr(self, "input_categories_", None) or [])
-                 if values is not None]
+        codes = self._input_codes()
         if not codes and not np.any(self.input_mean_) and np.all(self.input_scale_ == 1):
             return X
         timesteps, features = self.input_shape_
         raw = X.reshape(len(X), timesteps, features)
-        sequences = [(raw - self.input_mean_) / self.input_scale_]
-        for feature, values in codes:
-            channel = raw[:, :, feature, None]
-            # Padding stays NaN in every indicator; an unseen code sets none.
-            sequences.append(np.where(np.isnan(channel), np.nan, channel == values))
+        sequences = [(raw - self.input_mean_) / self.input_scale_,
+                     *self._code_indicators(raw, codes)]
         sequences = np.concatenate(sequences, axis=2)
         return sequences.astype(X.dtype, copy=False).reshape(len(X), -1)
 

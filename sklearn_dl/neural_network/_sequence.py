@@ -13,6 +13,9 @@ from sklearn_dl.base import BaseTorchEstimator
 # holds every integer exactly up to 2**24.
 _MAX_VOCABULARY = 2**24
 
+# A feature with at most this many distinct integer values holds codes (one_hot_input).
+_MAX_CODES = 10
+
 SEQUENCE_INPUT_DOC = """\
     Input: a 3-D array (n_samples, timesteps, features), a 2-D array read
     through ``input_shape``, or a list of arrays of different lengths (each
@@ -161,6 +164,51 @@ class _BaseSequence(BaseTorchEstimator):
             raise ValueError(f"X holds token id {largest} but vocab_size={self.vocab_size_}: "
                              f"ids must be < vocab_size (or pass vocab_size='auto').")
         return X
+
+    def _fit_input_codes(self, X):
+        """``input_categories_`` of an estimator with ``one_hot_input`` (the classifiers)."""
+        if hasattr(self, "one_hot_input"):
+            self.input_categories_ = (self._find_codes(X) if self.one_hot_input == "auto"
+                                      else [None] * self.input_shape_[1])
+
+    def _find_codes(self, X):
+        """The values of each feature that holds a few integer codes, else None."""
+        timesteps, features = self.input_shape_
+        if self.vocab_size_ is not None:
+            return [None] * features
+        categories = []
+        for channel in X.reshape(-1, features).T:
+            values = np.unique(channel[~np.isnan(channel)])
+            # Two values are one indicator already; more than a few are a quantity.
+            is_code = (3 <= len(values) <= _MAX_CODES
+                       and np.all(values == np.round(values)))
+            categories.append(values if is_code else None)
+        return categories
+
+    def _input_codes(self):
+        """(feature, its codes) for every feature fed one-hot as well."""
+        return [(feature, values) for feature, values
+                in enumerate(getattr(self, "input_categories_", None) or [])
+                if values is not None]
+
+    def _code_indicators(self, raw, codes):
+        """One (n, timesteps, n_codes) array of 0 / 1 indicators per coded feature of ``raw``."""
+        indicators = []
+        for feature, values in codes:
+            channel = raw[:, :, feature, None]
+            # Padding stays NaN in every indicator; an unseen code sets none.
+            indicators.append(np.where(np.isnan(channel), np.nan, channel == values))
+        return indicators
+
+    def _with_indicators(self, X):
+        """X (flat) followed, at each step, by the indicators of its codes (``input_categories_``)."""
+        codes = self._input_codes()
+        if not codes:
+            return X
+        timesteps, features = self.input_shape_
+        raw = X.reshape(len(X), timesteps, features)
+        sequences = np.concatenate([raw, *self._code_indicators(raw, codes)], axis=2)
+        return sequences.astype(X.dtype, copy=False).reshape(len(X), -1)
 
     def _resolve_input_shape(self, n_features, shape):
         shape = shape or self.input_shape

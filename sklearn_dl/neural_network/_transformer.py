@@ -6,7 +6,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
@@ -69,6 +69,22 @@ _EMBEDDING_DOC = """\
 _TRANSFORMER_PARAMETERS_DOC = "\n\n".join(
     [_ARCHITECTURE_DOC, TOKEN_PARAMETERS_DOC, _EMBEDDING_DOC])
 
+_ONE_HOT_DOC = """\
+    one_hot_input : {'auto', False}, default='auto'
+        ``'auto'``: a numeric feature whose training values are 3 to 10
+        distinct integers (codes: symbols, categories, small levels) is also
+        fed as one 0 / 1 indicator per value (``input_categories_``), after
+        the features themselves; a value not seen in ``fit`` sets none, and
+        padding stays padding. Each step enters the network through a linear
+        map, which puts the vectors of codes 1, 2, 3... on one line: attention
+        scores are then monotone in the code, and "is this a 4" (counting a
+        symbol, the parity of its occurrences) is hard to ask; one indicator
+        per code gives each code its own direction, as an embedding does for
+        token ids. The rule is :class:`LSTMClassifier`'s; real-valued
+        signals have far more than 10 values and are left alone. ``False``
+        feeds the features alone; token ids (``vocab_size``) go through
+        their embedding instead."""
+
 _ATTENTION_DOC = """\
     Every step attends to every other step of its sequence (multi-head
     scaled dot-product attention), so a dependency between distant steps is
@@ -124,6 +140,16 @@ class _BaseTransformer(_BaseSequence):
             return min(n_samples, int(np.clip(n_samples // 100, 32, 200)))
         return super()._effective_batch_size(n_samples)
 
+    def _validate_X(self, X, reset):
+        # The codes are found in _train, on the training data; here they are only applied.
+        return self._with_indicators(super()._validate_X(X, reset))
+
+    def _train(self, X, targets, y, sample_weight, first_call, incremental):
+        if first_call:
+            self._fit_input_codes(X)
+        super()._train(self._with_indicators(X), targets, y, sample_weight, first_call,
+                       incremental)
+
     def _stopping_rule(self):
         if self.n_iter_no_change != "auto":
             return super()._stopping_rule()
@@ -134,7 +160,9 @@ class _BaseTransformer(_BaseSequence):
         if self.d_model % self.n_heads:
             raise ValueError(f"d_model={self.d_model} must be a multiple of "
                              f"n_heads={self.n_heads}.")
-        timesteps, features = self.input_shape_
+        # n_features counts the code indicators that _with_indicators appends to each step.
+        timesteps = self.input_shape_[0]
+        features = n_features // timesteps
         max_len = timesteps if self.max_len is None else self.max_len
         if timesteps > max_len:
             raise ValueError(f"X has sequences of {timesteps} steps but max_len={max_len}.")
@@ -222,6 +250,8 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
     ----------
 {_TRANSFORMER_PARAMETERS_DOC}
 
+{_ONE_HOT_DOC}
+
 {_transformer_training_doc(TRAINING_PARAMETERS_DOC)}
 
     class_weight : dict, 'balanced' or None, default=None
@@ -233,6 +263,10 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         Class labels.
 
 {SEQUENCE_ATTRIBUTES_DOC}
+
+    input_categories_ : list of (ndarray or None), one per input feature
+        The codes of each feature fed one-hot as well (``one_hot_input``),
+        None for a feature fed as a number only.
 
 {TRAINING_ATTRIBUTES_DOC}
 
@@ -259,6 +293,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
 
     _parameter_constraints: dict = {
         **_BaseTransformer._parameter_constraints,
+        "one_hot_input": [StrOptions({"auto"}), Options(bool, {False})],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
@@ -274,6 +309,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         position="sinusoidal",
         max_len=None,
         input_shape=None,
+        one_hot_input="auto",
         vocab_size=None,
         embedding_dim=None,
         solver="adam",
@@ -314,6 +350,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         self.position = position
         self.max_len = max_len
         self.input_shape = input_shape
+        self.one_hot_input = one_hot_input
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
         self.solver = solver
