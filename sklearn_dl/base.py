@@ -350,6 +350,15 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                           "It is going to be clipped")
         return int(np.clip(self.batch_size, 1, n_samples))
 
+    def _check_solver(self):
+        """Whether ``partial_fit`` exists: as in sklearn, for stochastic solvers only."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
     def _validates(self):
         """Whether fit holds out a validation set: sklearn ignores early_stopping for lbfgs."""
         return self.early_stopping and self.solver != "lbfgs"

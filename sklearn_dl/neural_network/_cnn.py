@@ -262,14 +262,6 @@ class _BaseCNN(BaseTorchEstimator):
     def _learning_rate_schedule(self):
         return "constant" if self.solver == "lbfgs" else self.learning_rate
 
-    def _check_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
-        return True
-
 
 _CNN_PARAMETERS_DOC = """\
     input_shape : tuple of int or None, default=None
@@ -383,7 +375,6 @@ _CNN_ATTRIBUTES_DOC = """\
     input_shape_ : tuple of int
         Shape of one sample as X holds it (see ``input_shape``);
         ``n_features_in_`` is its product."""
-
 
 
 class CNNClassifier(TorchClassifierMixin, _BaseCNN):

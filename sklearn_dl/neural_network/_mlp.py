@@ -87,14 +87,6 @@ class _BaseMLP(BaseTorchEstimator):
         """Number of layers, input and output included, as in sklearn."""
         return len(self.module_.linear_layers()) + 1
 
-    def _check_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
-        return True
-
 
 class _ParameterList(list):
     """sklearn's ``coefs_`` / ``intercepts_`` over the network's linear layers.

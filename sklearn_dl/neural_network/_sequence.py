@@ -227,14 +227,6 @@ class _BaseSequence(BaseTorchEstimator):
         tags.input_tags.sparse = False
         return tags
 
-    def _check_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
-        return True
-
 
 def _is_ragged(X):
     lengths = {len(sequence) if hasattr(sequence, "__len__") else None for sequence in X}

@@ -188,14 +188,6 @@ class _BaseTorchModule(BaseTorchEstimator):
                 f"needs a tensor of shape {expected}: {self._output_meaning()}"
             )
 
-    def _check_solver(self):
-        if self.solver == "lbfgs":
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
-        return True
-
     # -- input of any sample shape ----------------------------------------------
 
     def _input_check_params_for(self, sample_shape):
