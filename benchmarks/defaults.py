@@ -228,13 +228,13 @@ def _series(name):
             * np.exp(rng.normal(0, 0.03, size=144))), 12
 
 
-def forecast_task(name, steps, window, trend=False, direct=False, multiplicative=False,
-                  **parameters):
+def forecast_task(name, steps, trend=False, direct=False, multiplicative=False, **parameters):
     """Forecast the last ``steps`` values; Holt-Winters with a ``trend`` or not.
 
     Holt-Winters' season is multiplicative with ``multiplicative=True``;
-    ``parameters`` go to the forecaster (none: its defaults, seasonal period,
-    log and differencing chosen automatically).
+    ``parameters`` go to the forecaster (none: its defaults, the same window
+    on every series, seasonal period, log and differencing chosen
+    automatically).
     """
     def run(seed):
         series, season = _series(name)
@@ -246,8 +246,8 @@ def forecast_task(name, steps, window, trend=False, direct=False, multiplicative
             seasonal=None if season is None else ("mul" if multiplicative else "add"),
             seasonal_periods=season).fit()
         # The default estimator, seeded.
-        forecaster = RecursiveForecaster(window=window, horizon=steps if direct else 1,
-                                         random_state=seed, **parameters)
+        forecaster = RecursiveForecaster(horizon=steps if direct else 1, random_state=seed,
+                                         **parameters)
         start = time.perf_counter()
         forecaster.fit(train)
         seconds = time.perf_counter() - start
@@ -344,22 +344,22 @@ TASKS = {
     "BasicMotions Transformer": ("UEA, Transformer", "accuracy", True, "1-NN",
                                  ucr_task("BasicMotions", "Transformer")),
     "nile": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-             forecast_task("nile", 10, window=10)),
+             forecast_task("nile", 10)),
     "sunspots": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-                 forecast_task("sunspots", 11, window=22)),
+                 forecast_task("sunspots", 11)),
     "elnino": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-               forecast_task("elnino", 24, window=24)),
+               forecast_task("elnino", 24)),
     "co2": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-            forecast_task("co2", 24, window=24, trend=True)),
+            forecast_task("co2", 24, trend=True)),
     "trend+season": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-                     forecast_task("generated", 36, window=24, trend=True, multiplicative=True)),
+                     forecast_task("generated", 36, trend=True, multiplicative=True)),
     # A 36-step direct model on 108 points: the automatic seasonal difference
     # would leave too few windows, so the first difference is given.
     "trend+season direct": ("forecast, direct", "MAPE", False, "Holt-Winters",
-                            forecast_task("generated", 36, window=24, trend=True, direct=True,
+                            forecast_task("generated", 36, trend=True, direct=True,
                                           multiplicative=True, difference=1)),
     "airline": ("forecast, recursive", "MAPE", False, "Holt-Winters",
-                forecast_task("airline", 36, window=24, trend=True, multiplicative=True)),
+                forecast_task("airline", 36, trend=True, multiplicative=True)),
     "breast_cancer": ("tabular, MLP", "accuracy", True, "best of MLP, HGB",
                       tabular_task(load_breast_cancer)),
     "wine": ("tabular, MLP", "accuracy", True, "best of MLP, HGB", tabular_task(load_wine)),
