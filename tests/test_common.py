@@ -55,7 +55,8 @@ CHECK_PARAMS = {
                               "dim_feedforward": 16, "max_iter": 30, "learning_rate_init": 0.03},
     "TransformerRegressor": {"d_model": 8, "n_heads": 2, "num_layers": 1,
                              "dim_feedforward": 16, "max_iter": 60, "learning_rate_init": 0.03},
-    # The forecaster's own logic is checked; its LSTM default is checked above.
+    # The forecaster with an estimator's correction; its default (the linear
+    # model alone) is checked too, in _instances.
     "RecursiveForecaster": {"window": 3, "estimator": Ridge()},
 }
 
@@ -116,6 +117,8 @@ def _instances(two_d_only=False):
         # are checked on strings in tests/test_text.py.
         if not two_d_only or get_tags(estimator).input_tags.two_d_array:
             yield estimator
+            if name == "RecursiveForecaster":
+                yield Estimator(window=3)
 
 
 def _expected_failed_checks(estimator):

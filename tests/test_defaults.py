@@ -103,7 +103,7 @@ def test_codes_are_also_fed_one_hot_and_other_features_are_not(tmp_path):
 def test_default_forecaster_on_a_short_seasonal_series():
     series = airline_like()
     train, test = series[:-36], series[-36:]
-    model = RecursiveForecaster(window=24, random_state=0).fit(train)
+    model = RecursiveForecaster(window=24).fit(train)
     # The automatic choices: a 12-month season whose swing grows with the
     # level (log), a trend (first and seasonal differences).
     assert (model.seasonal_period_, model.log_, model.differences_) == (12, True, (1, 12))
@@ -122,7 +122,7 @@ def test_default_forecaster_beats_naive_and_holt_winters_on_nile():
     # Annual Nile flow, 100 years; the last 10 are forecast.
     series = sm.datasets.nile.load_pandas().data["volume"].to_numpy(float)
     train, test = series[:-10], series[-10:]
-    model = RecursiveForecaster(window=10, random_state=0).fit(train)
+    model = RecursiveForecaster(window=10).fit(train)
     ours = mape(test, model.forecast(10))
     naive = mape(test, np.full(10, train[-1]))
     holt_winters = mape(test, ExponentialSmoothing(train).fit().forecast(10))
@@ -137,7 +137,7 @@ def test_default_forecaster_beats_naive_and_holt_winters_on_sunspots():
     # are forecast with every default, the window (24) included.
     series = sm.datasets.sunspots.load_pandas().data["SUNACTIVITY"].to_numpy(float)
     train, test = series[:-11], series[-11:]
-    model = RecursiveForecaster(random_state=0).fit(train)
+    model = RecursiveForecaster().fit(train)
     assert (model.seasonal_period_, model.log_, model.differences_) == (10, False, ())
     ours = mape(test, model.forecast(11))
     seasonal_naive = mape(test, np.resize(train[-11:], 11))

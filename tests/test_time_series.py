@@ -205,9 +205,23 @@ def test_validation_needs_two_training_windows():
     RecursiveForecaster(Ridge(), window=3, validation_fraction=None).fit(np.arange(6.0))
 
 
-def test_default_estimator_is_a_small_seeded_lstm():
+def test_default_is_the_linear_model_alone():
+    series = noisy_autoregression(150)
+    model = RecursiveForecaster(window=6).fit(series)
+    assert model.estimator_ is None and model.estimator_weight_ == 0.0
+    # RidgeCV on the standardised windows of the whole series, forecast recursively.
+    linear = RecursiveForecaster(make_pipeline(StandardScaler(),
+                                               RidgeCV(alphas=np.logspace(-4, 2, 13))),
+                                 window=6, autoregressive=False).fit(series)
+    np.testing.assert_allclose(model.forecast(12), linear.forecast(12), rtol=1e-9)
+    # A validation_fraction that would leave no estimator training windows is unused.
+    RecursiveForecaster(window=3, validation_fraction=0.9).fit(np.arange(8.0))
+
+
+def test_default_network_alone_is_a_small_seeded_lstm():
     series = noisy_autoregression(40)
-    forecasts = [RecursiveForecaster(window=4, random_state=0).fit(series) for _ in range(2)]
+    forecasts = [RecursiveForecaster(window=4, autoregressive=False, random_state=0).fit(series)
+                 for _ in range(2)]
     assert isinstance(forecasts[0].estimator_, LSTMRegressor)
     assert forecasts[0].estimator_.hidden_size == 16
     np.testing.assert_array_equal(forecasts[0].forecast(5), forecasts[1].forecast(5))
