@@ -185,7 +185,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
-        if self.early_stopping:
+        # early_stopping='auto' (sequence estimators) trains here without a validation set.
+        if self.early_stopping and not isinstance(self.early_stopping, str):
             raise ValueError("partial_fit does not support early_stopping=True")
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 

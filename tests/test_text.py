@@ -265,12 +265,13 @@ def test_bench_text_scores_every_pipeline_on_the_same_splits(capsys):
     spec = importlib.util.spec_from_file_location("bench_text", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    results = bench.run(["tfidf", "transformer-text", "lstm-es"], seeds=[0, 1], n_texts=300,
-                        max_iter=1)
+    results = bench.run(["reviews", "conventions"], ["tfidf", "transformer", "lstm-es"],
+                        seeds=[0, 1], n_texts=300, max_iter=1)
     bench.report(results)
-    assert {name: len(rows) for name, rows in results.items()} == {
-        "tfidf": 2, "transformer-text": 2, "lstm-es": 2}
+    assert {key: len(rows) for key, rows in results.items()} == {
+        (corpus, name): 2 for corpus in ["reviews", "conventions"]
+        for name in ["tfidf", "transformer", "lstm-es"]}
     for rows in results.values():
         assert all(0.3 < accuracy <= 1 for accuracy, _, _ in rows)
-    assert [row[2] for row in results["transformer-text"]] == [1, 1]
+    assert [row[2] for row in results["conventions", "transformer"]] == [1, 1]
     assert "worst" in capsys.readouterr().out

@@ -209,11 +209,16 @@ def test_plot_attention_labels_tokens_of_a_text_pipeline():
 
     texts = ["the film was good", "the film was not good", "a dull plot"] * 5
     model = make_pipeline(TokenSequencer(), TransformerClassifier(
-        vocab_size="auto", **TINY)).fit(texts, [1, 0, 0] * 5)
+        vocab_size="auto", pooling="cls", **TINY)).fit(texts, [1, 0, 0] * 5)
     ax = plot_attention(model, ["the plot was good"], head=1)
     assert [label.get_text() for label in ax.get_xticklabels()] == [
         "[CLS]", "the", "plot", "was", "good"]
     assert ax.images[0].get_array().shape == (5, 5)
+    # pooling='auto' reads the mean of the words: no class token.
+    model.set_params(transformerclassifier__pooling="auto").fit(texts, [1, 0, 0] * 5)
+    ax = plot_attention(model, ["the plot was good"], head=1)
+    assert [label.get_text() for label in ax.get_xticklabels()] == [
+        "the", "plot", "was", "good"]
     with pytest.raises(ValueError, match="draws one sequence; X holds 2"):
         plot_attention(model, texts[:2])
     with pytest.raises(ValueError, match="has no attention weights"):
@@ -344,3 +349,45 @@ def test_classifier_counts_codes_with_their_indicators():
                                   random_state=0).fit(X, y)
     # Measured: 0.982; 0.800 with one_hot_input=False (each code read as one number).
     assert model.score(X_test, y_test) >= 0.95
+
+
+def test_early_stopping_and_pooling_auto_switch_on_for_token_ids_only(rng):
+    tokens = rng.integers(1, 20, size=(120, 6))
+    y_tokens = (tokens == 3).any(axis=1).astype(int)
+    model = TransformerClassifier(vocab_size="auto", **TINY).fit(tokens, y_tokens)
+    # A validation set of 12 sequences was held out; mean pooling: no class token.
+    assert len(model.validation_scores_) == model.n_iter_ and model.best_loss_ is None
+    assert model.attention_weights(tokens[:2]).shape == (2, 1, 2, 6, 6)
+    explicit = TransformerClassifier(vocab_size="auto", early_stopping=True, pooling="mean",
+                                     **TINY).fit(tokens, y_tokens)
+    np.testing.assert_array_equal(model.predict_proba(tokens), explicit.predict_proba(tokens))
+
+    # Numeric sequences: sklearn's behaviour (no hold-out) and the class token, bit for bit.
+    X = rng.normal(size=(60, 6, 2))
+    y = (X[:, 0, 0] > 0).astype(int)
+    numeric = TransformerClassifier(**TINY).fit(X, y)
+    assert numeric.validation_scores_ is None and numeric.best_loss_ is not None
+    assert numeric.attention_weights(X[:2]).shape == (2, 1, 2, 7, 7)
+    before = TransformerClassifier(early_stopping=False, pooling="cls", **TINY).fit(X, y)
+    np.testing.assert_array_equal(numeric.predict_proba(X), before.predict_proba(X))
+
+
+def test_early_stopping_auto_trains_on_everything_where_nothing_can_be_held_out(rng):
+    # partial_fit trains one epoch without a validation set (True raises there).
+    tokens = rng.integers(1, 20, size=(40, 5))
+    y = np.arange(40) % 2
+    model = TransformerClassifier(vocab_size="auto", **TINY)
+    model.partial_fit(tokens, y, classes=[0, 1])
+    assert model.validation_scores_ is None and model.n_iter_ == 1
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        TransformerClassifier(vocab_size="auto", early_stopping=True,
+                              **TINY).partial_fit(tokens, y, classes=[0, 1])
+    # Too few texts for a validation set, or a class seen once: fit on every sample.
+    for few, labels in [(tokens[:8], y[:8]), (tokens[:30], np.r_[np.zeros(29), 1])]:
+        fitted = TransformerClassifier(vocab_size="auto", **TINY).fit(few, labels)
+        assert fitted.validation_scores_ is None
+        with pytest.raises(ValueError):
+            TransformerClassifier(vocab_size="auto", early_stopping=True, **TINY).fit(few, labels)
+    # lbfgs ignores early stopping, as in sklearn.
+    lbfgs = TransformerClassifier(vocab_size="auto", solver="lbfgs", **TINY).fit(tokens, y)
+    assert lbfgs.validation_scores_ is None

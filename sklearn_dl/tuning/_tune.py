@@ -62,7 +62,10 @@ def _fit_batch_sizes(space, n_train):
 def _trains_by_epoch(model):
     """Whether the final step can be trained one epoch at a time."""
     final = _final_estimator(model)
-    return hasattr(final, "partial_fit") and not getattr(final, "early_stopping", False) \
+    # early_stopping='auto' (the sequence estimators) is off in partial_fit; the
+    # cross-validated score stops the epochs here instead.
+    early_stopping = getattr(final, "early_stopping", False)
+    return hasattr(final, "partial_fit") and (not early_stopping or early_stopping == "auto") \
         and hasattr(final, "max_iter")
 
 
@@ -259,6 +262,9 @@ def _refit(model, study, X, y):
     best_epoch = study.best_trial.user_attrs.get("best_epoch")
     if best_epoch is not None:
         _final_estimator(best).set_params(max_iter=best_epoch)
+        if _final_estimator(best).get_params().get("early_stopping") == "auto":
+            # The epochs are chosen by cross-validation: train on every sample.
+            _final_estimator(best).set_params(early_stopping=False)
     with warnings.catch_warnings():
         # Stopping at the cross-validated best epoch is the point, not a failure to converge.
         warnings.simplefilter("ignore", ConvergenceWarning)

@@ -118,7 +118,8 @@ def plot_attention(estimator, X, *, layer=-1, head=None, labels=None, ax=None):
     """Draw where a fitted Transformer looks: one sequence's attention weights as a heatmap.
 
     Row ``q`` shows how much position ``q`` draws on each position ``k``
-    (each row sums to 1). With ``pooling='cls'`` the first row is the class
+    (each row sums to 1). With a class token (``pooling='cls'``, or
+    ``'auto'`` on numeric sequences) the first row is the class
     token's, the one the output layer reads: it shows which steps decided
     the prediction. Padding is left out.
 
@@ -185,7 +186,8 @@ def plot_attention(estimator, X, *, layer=-1, head=None, labels=None, ax=None):
     weights = weights.mean(axis=0) if head is None else weights[head]
     live = int(np.count_nonzero(weights.sum(axis=1)))
     weights = weights[:live, :live]
-    cls = final.pooling == "cls"
+    # The pooling the network was built with ('auto' resolved in fit).
+    cls = final.net_.module_.pooling == "cls"
     n_steps = live - cls
     if labels is None:
         labels = [str(step) for step in range(n_steps)]
