@@ -18,7 +18,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn_dl import load, save
 from sklearn_dl.neural_network import LSTMClassifier, TransformerClassifier
 from sklearn_dl.text import LanguageModel, TokenIds, TokenSequencer
-from sklearn_dl.text import load_hamlet
+from sklearn_dl.text import load_convention_speeches, load_hamlet, load_movie_reviews
 
 TINY_TRANSFORMER = {"d_model": 16, "n_heads": 2, "num_layers": 1, "dim_feedforward": 32,
                     "learning_rate_init": 0.01, "max_iter": 30, "random_state": 0}
@@ -275,3 +275,32 @@ def test_bench_text_scores_every_pipeline_on_the_same_splits(capsys):
         assert all(0.3 < accuracy <= 1 for accuracy, _, _ in rows)
     assert [row[2] for row in results["conventions", "transformer"]] == [1, 1]
     assert "worst" in capsys.readouterr().out
+
+
+def test_default_text_pipeline_beats_the_majority_class_on_held_out_reviews():
+    # A sixth of the reviews (1,601 to train on); every parameter at its default but the
+    # seed. Measured: 0.670 (seeds 1, 2: 0.655, 0.661); TF-IDF + LogisticRegression 0.669.
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import train_test_split
+
+    texts, labels = load_movie_reviews()
+    X_train, X_test, y_train, y_test = train_test_split(
+        texts[::6], labels[::6], test_size=0.25, stratify=labels[::6], random_state=0)
+    model = make_pipeline(TokenSequencer(), TransformerClassifier(random_state=0))
+    model.fit(X_train, y_train)
+    network = model[-1]
+    # Text: a validation set held out, training stopped on it, the words' mean read.
+    assert network.validation_scores_ is not None and network.n_iter_ < network.max_iter
+    assert network.net_.module_.pooling == "mean"
+    majority = DummyClassifier().fit(X_train, y_train).score(X_test, y_test)
+    assert majority < 0.58
+    assert model.score(X_test, y_test) > majority + 0.05
+
+
+def test_convention_speeches_are_paragraphs_labelled_by_party():
+    texts, labels = load_convention_speeches()
+    assert len(texts) == len(labels) == 3040
+    assert sorted(Counter(labels).items()) == [("democrat", 1792), ("republican", 1248)]
+    assert min(len(text.split()) for text in texts) == 5
+    assert all(text == text.strip() and "\n" not in text for text in texts)
+    assert len(load_convention_speeches(min_words=1)[0]) > 3040

@@ -233,3 +233,21 @@ def test_tune_cross_validates_estimators_without_epochs_and_resumes_a_stored_stu
     assert all(not t.intermediate_values for t in study.trials)
     assert best.C == study.best_params["C"]
     assert best.score(X, y) > 0.6
+
+
+def test_tune_trains_a_text_pipeline_by_epoch_and_refits_on_every_text():
+    from sklearn_dl.neural_network import TransformerClassifier
+    from sklearn_dl.text import TokenSequencer
+
+    texts = ["the film was good", "the film was not good", "a dull plot", "not dull at all"] * 10
+    labels = [1, 0, 0, 1] * 10
+    model = make_pipeline(TokenSequencer(), TransformerClassifier(
+        d_model=8, n_heads=2, num_layers=1, dim_feedforward=16, max_iter=3, random_state=0))
+    space = {"transformerclassifier__learning_rate_init": FloatDistribution(1e-3, 1e-2, log=True)}
+    best, study = tune(model, texts, labels, space=space, n_trials=1, cv=2, random_state=0,
+                       verbose=0)
+    # early_stopping='auto' trains by epoch (partial_fit holds nothing out); the refit
+    # stops at the cross-validated epoch and trains on every text.
+    final = best[-1]
+    assert final.max_iter == study.best_trial.user_attrs["best_epoch"] == final.n_iter_
+    assert final.early_stopping is False and final.validation_scores_ is None
