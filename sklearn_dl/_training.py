@@ -28,6 +28,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils.metadata_routing import _routing_enabled
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.exceptions import DeviceWarning
@@ -370,6 +371,12 @@ class _EpochSetup:
     uses_lbfgs: bool
     listens_to_batches: bool  # a callback listens to on_batch_begin / on_batch_end
     parameters: list = dataclasses.field(default_factory=list)  # all of the module's
+    # The lean loop's (None in skorch's): the optimisers, and the parameters
+    # whose gradients their zero_grad would clear.
+    optimizers: list = None
+    optimized_parameters: list = None
+    # Per optimiser of the lean loop: its direct fused Adam step, or None.
+    direct_steps: list = None
     defer_penalty: bool = False  # batches return their L2 term in parts (fast epoch)
     # Whether the parameters are all finite after the epoch's last step, when
     # the fast epoch read it back with its losses; None when not known.
@@ -418,12 +425,17 @@ class _BatchRecords:
     def values(self, parameters=()):
         """Each batch's loss including its L2 term, and whether ``parameters`` are all finite.
 
-        The check rides on the epoch's last transfer: a tensor's largest
-        absolute entry is finite exactly when all its entries are.
+        The check rides on the epoch's last transfer, as the parameters'
+        2-norms; it is redone exactly (:func:`_all_finite`) only when one of
+        them is not finite.
         Returns a list of floats and a bool (True when ``parameters`` is empty).
         """
         with torch.no_grad():
-            checks = torch._foreach_norm(parameters, math.inf) if parameters else []
+            # A 2-norm is finite when every entry is, and is several times
+            # cheaper than the largest absolute entry; only a 2-norm that is
+            # not finite (NaN, infinity, or the overflow of its sum of squares)
+            # sends the check to the exact one.
+            checks = torch._foreach_norm(parameters) if parameters else []
         self._stack(checks)
         values, finite = [], True
         for stacked, n_batches, n_norms, scales in self._stacked:
@@ -442,6 +454,8 @@ class _BatchRecords:
                 loss + 0.5 * scale * sum(norm * norm
                                          for norm in norms[i * per_batch:(i + 1) * per_batch])
                 for i, (loss, scale) in enumerate(zip(losses, scales)))
+        if not finite:
+            finite = _all_finite(parameters)
         return values, finite
 
 
@@ -539,12 +553,60 @@ class TrainingNet(NeuralNet):
                                     or self._listeners("on_batch_end")),
             parameters=list(self.module_.parameters()),
         )
+        # skorch's partial_fit names its entry point, for metadata routing.
+        routing_method = fit_params.pop("_routing_method", "fit")
+        lean = (not fit_params and not _routing_enabled() and not self._epoch.listens_to_batches
+                and not self._epoch.announces_gradients
+                and all(type(callback) in _LEAN_CALLBACKS for _, callback in self.callbacks_)
+                and all(type(getattr(self, name + "_")) in _LEAN_OPTIMIZERS
+                        for name in self._optimizers))
+        if lean:
+            self._epoch.optimizers = [getattr(self, name + "_") for name in self._optimizers]
+            self._epoch.optimized_parameters = [
+                param for optimizer in self._epoch.optimizers
+                for group in optimizer.param_groups for param in group["params"]]
+            self._epoch.direct_steps = [_FusedAdamStep.for_optimizer(optimizer)
+                                        for optimizer in self._epoch.optimizers]
         try:
             with (one_thread() if self._small_for_threads(len(X))
                   else contextlib.nullcontext()):
-                return super().fit_loop(X, y, epochs, **fit_params)
+                if lean:
+                    return self._lean_fit_loop(X, y, epochs)
+                return super().fit_loop(X, y, epochs, _routing_method=routing_method,
+                                        **fit_params)
         finally:
             del self._epoch
+
+    def _lean_fit_loop(self, X, y, epochs):
+        """skorch's loop, calling only the epoch hooks that do something.
+
+        Taken when every callback is one of the estimators' own
+        (:data:`_LEAN_CALLBACKS`): their epoch hooks run in skorch's order,
+        with skorch's arguments, without dispatching each event to every
+        callback; no callback listens to batches or gradients.
+        """
+        self.check_data(X, y)
+        self.check_training_readiness()
+        epochs = epochs if epochs is not None else self.max_epochs
+        dataset_train, dataset_valid = self.get_split_datasets(X, y)
+        on_epoch_kwargs = {"dataset_train": dataset_train, "dataset_valid": dataset_valid}
+        iterator_train = self.get_iterator(dataset_train, training=True)
+        iterator_valid = (None if dataset_valid is None
+                          else self.get_iterator(dataset_valid, training=False))
+        begin = [self.on_epoch_begin] + [getattr(callback, "on_epoch_begin")
+                                         for callback in self._listeners("on_epoch_begin")]
+        end = [self.on_epoch_end] + [getattr(callback, "on_epoch_end")
+                                     for callback in self._listeners("on_epoch_end")]
+        for _ in range(epochs):
+            for hook in begin:
+                hook(self, **on_epoch_kwargs)
+            self.run_single_epoch(iterator_train, training=True, prefix="train",
+                                  step_fn=self.train_step)
+            self.run_single_epoch(iterator_valid, training=False, prefix="valid",
+                                  step_fn=self.validation_step)
+            for hook in end:
+                hook(self, **on_epoch_kwargs)
+        return self
 
     def _small_for_threads(self, n_samples):
         """Whether the module's matrix products are too small to gain from torch's CPU threads.
@@ -611,7 +673,13 @@ class TrainingNet(NeuralNet):
             return self._lbfgs_step(batch, **fit_params)
         step = self._gradients(batch, **fit_params)
         scaler = self._gradient_scaler()
-        if scaler is None:
+        if scaler is None and self._epoch.optimizers is not None:
+            for optimizer, direct in zip(self._epoch.optimizers, self._epoch.direct_steps):
+                if direct is None:
+                    optimizer.step()
+                else:
+                    direct.step()
+        elif scaler is None:
             self._step_optimizer(None)
         else:
             # Skips the step when the scaled gradients overflowed, then adapts the scale.
@@ -633,7 +701,13 @@ class TrainingNet(NeuralNet):
 
     def _gradients(self, batch, **fit_params):
         """Zeroed, then computed gradients of one batch, announced when a callback listens."""
-        self._zero_grad_optimizer()
+        if self._epoch.optimized_parameters is not None:
+            # What the optimisers' zero_grad() does (set_to_none), without
+            # their profiling wrappers, which cost more than a small layer.
+            for param in self._epoch.optimized_parameters:
+                param.grad = None
+        else:
+            self._zero_grad_optimizer()
         step = self.train_step_single(batch, **fit_params)
         if self._epoch.announces_gradients:
             self.notify("on_grad_computed",
@@ -771,6 +845,83 @@ class TrainingNet(NeuralNet):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeviceWarning)
             super().__setstate__(state)
+
+
+class _FusedAdamStep:
+    """``optimizer.step()`` of a fused Adam or AdamW, without its per-step bookkeeping.
+
+    torch's step wraps the fused kernel in profiling, hooks and a walk over
+    the parameters' state that together cost several times the kernel on a
+    small network. Once the first step has made the state, this calls the
+    same two kernels (the step count, then the update) on the same tensors
+    with the group's current hyper-parameters: bit for bit torch's step.
+    It falls back to ``optimizer.step()`` whenever that may differ: a
+    parameter without a gradient, or a state that was replaced.
+    """
+
+    def __init__(self, optimizer):
+        self.optimizer = optimizer
+        self.group = optimizer.param_groups[0]
+        self.params = list(self.group["params"])
+        self.kernel = (torch._fused_adamw_ if self.group.get("decoupled_weight_decay")
+                       or isinstance(optimizer, torch.optim.AdamW) else torch._fused_adam_)
+        self._state = None
+
+    @classmethod
+    def for_optimizer(cls, optimizer):
+        """A direct step for ``optimizer``, or None where torch's own step is needed."""
+        from torch.optim import optimizer as torch_optimizer
+
+        if (type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW)
+                or len(optimizer.param_groups) != 1
+                or getattr(optimizer, "grad_scale", None) is not None
+                or getattr(optimizer, "found_inf", None) is not None
+                or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
+                or getattr(torch_optimizer, "_global_optimizer_pre_hooks", True)
+                or getattr(torch_optimizer, "_global_optimizer_post_hooks", True)):
+            return None
+        group = optimizer.param_groups[0]
+        if (not group.get("fused") or group.get("amsgrad") or group.get("maximize")
+                or group.get("capturable") or group.get("differentiable")
+                or isinstance(group["lr"], torch.Tensor)
+                or any(isinstance(beta, torch.Tensor) for beta in group["betas"])
+                or len({(param.device, param.dtype) for param in group["params"]}) != 1):
+            return None
+        return cls(optimizer)
+
+    def step(self):
+        optimizer = self.optimizer
+        grads = [param.grad for param in self.params]
+        state = self._state
+        if (state is None or state[0] is not optimizer.state
+                or any(grad is None for grad in grads)):
+            optimizer.step()
+            self._state = self._read_state(optimizer)
+            return
+        group = self.group
+        beta1, beta2 = group["betas"]
+        with torch.no_grad():
+            torch._foreach_add_(state[3], 1)
+            self.kernel(self.params, grads, state[1], state[2], [], state[3],
+                        amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
+                        weight_decay=group["weight_decay"], eps=group["eps"], maximize=False,
+                        grad_scale=None, found_inf=None)
+
+    def _read_state(self, optimizer):
+        states = [optimizer.state.get(param) for param in self.params]
+        if (optimizer.param_groups[0] is not self.group
+                or any(not state or state.keys() != {"step", "exp_avg", "exp_avg_sq"}
+                       for state in states)):
+            return None
+        return (optimizer.state, [state["exp_avg"] for state in states],
+                [state["exp_avg_sq"] for state in states], [state["step"] for state in states])
+
+
+# The callbacks whose epoch hooks TrainingNet's lean loop calls directly (the
+# estimators' own; SklearnStopping is added below), and the optimisers whose
+# zero_grad and step it calls directly.
+_LEAN_CALLBACKS = {EpochTimer, _PassthroughLoss, QuietPrintLog}
+_LEAN_OPTIMIZERS = {torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD, torch.optim.LBFGS}
 
 
 # Prediction pads a smaller chunk to this many rows: BLAS then runs the same
@@ -1125,6 +1276,9 @@ class SklearnStopping(Callback):
         raise KeyboardInterrupt
 
 
+_LEAN_CALLBACKS.add(SklearnStopping)
+
+
 def _snapshot(tree, into=None):
     """A copy of nested dicts, lists and tuples in which every tensor is copied.
 
@@ -1164,18 +1318,21 @@ def _copy_structure(tree, into, sources, targets):
     return tree
 
 
-def _finite_parameters(module):
-    """Whether every parameter of ``module`` is finite (one device sync).
+def _all_finite(tensors):
+    """Whether every entry of ``tensors`` is finite (one device sync).
 
     A tensor's largest absolute entry is finite exactly when all its entries
-    are: three tensor operations in all, however many parameters (it runs at
-    every epoch).
+    are: three tensor operations in all, however many tensors.
     """
-    params = list(module.parameters())
-    if not params:
+    if not tensors:
         return True
     with torch.no_grad():
-        return math.isfinite(torch.stack(torch._foreach_norm(params, math.inf)).max().item())
+        return math.isfinite(torch.stack(torch._foreach_norm(tensors, math.inf)).max().item())
+
+
+def _finite_parameters(module):
+    """Whether every parameter of ``module`` is finite (one device sync)."""
+    return _all_finite(list(module.parameters()))
 
 
 def _finite_outputs(net, dataset):

@@ -1,0 +1,228 @@
+"""The lean training path: the same results as skorch's full loop, and every event for callbacks.
+
+Without a callback of the user's, TrainingNet runs its epochs without
+dispatching each event to every callback and steps fused Adam without torch's
+per-step bookkeeping; these tests hold that path to the full one, bit for bit.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_dl import _training
+from sklearn_dl.neural_network import MLPClassifier, MLPRegressor
+
+
+class _Recorder(Callback):
+    """Records every event skorch announces, by name."""
+
+    def __init__(self):
+        self.events = []
+
+    def on_train_begin(self, net, **kwargs):
+        self.events.append("on_train_begin")
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.events.append("on_epoch_begin")
+
+    def on_batch_begin(self, net, **kwargs):
+        self.events.append("on_batch_begin")
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.events.append("on_grad_computed")
+
+    def on_batch_end(self, net, **kwargs):
+        self.events.append("on_batch_end")
+
+    def on_epoch_end(self, net, **kwargs):
+        self.events.append("on_epoch_end")
+
+    def on_train_end(self, net, **kwargs):
+        self.events.append("on_train_end")
+
+
+class _EpochListener(Callback):
+    """A user callback that only listens at the end of each epoch."""
+
+    def on_epoch_end(self, net, **kwargs):
+        self.last_loss_ = net.history[-1, "train_loss"]
+
+
+def _fit(model, X, y, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(X, y, **kwargs)
+
+
+@pytest.fixture
+def lean_calls(monkeypatch):
+    """How many fits ran TrainingNet's lean loop."""
+    calls = []
+    lean = _training.TrainingNet._lean_fit_loop
+
+    def counted(net, *args):
+        calls.append(net)
+        return lean(net, *args)
+
+    monkeypatch.setattr(_training.TrainingNet, "_lean_fit_loop", counted)
+    return calls
+
+
+def _classification():
+    return make_classification(n_samples=450, n_features=12, random_state=0)
+
+
+def _regression():
+    return make_regression(n_samples=333, n_features=8, noise=1.0, random_state=0)
+
+
+@pytest.mark.parametrize("make_model, data, sample_weight", [
+    (lambda **kw: MLPClassifier(max_iter=12, random_state=0, **kw), _classification, False),
+    (lambda **kw: MLPClassifier(max_iter=8, random_state=1, **kw), _classification, True),
+    (lambda **kw: MLPRegressor(max_iter=8, random_state=0, **kw), _regression, False),
+    (lambda **kw: MLPRegressor(solver="adamw", max_iter=8, random_state=0, **kw), _regression,
+     False),
+    (lambda **kw: MLPRegressor(solver="sgd", max_iter=8, random_state=0, **kw), _regression,
+     False),
+    (lambda **kw: MLPClassifier(early_stopping=True, max_iter=8, random_state=0, **kw),
+     _classification, False),
+])
+@pytest.mark.parametrize("callback", [_Recorder, _EpochListener])
+def test_lean_path_trains_exactly_as_the_full_loop(lean_calls, make_model, data, sample_weight,
+                                                   callback):
+    X, y = data()
+    kwargs = {}
+    if sample_weight:
+        kwargs["sample_weight"] = np.random.default_rng(0).uniform(0.2, 2.0, len(X))
+    lean = _fit(make_model(), X, y, **kwargs)
+    assert len(lean_calls) == 1
+    full = _fit(make_model(callbacks=[callback()]), X, y, **kwargs)
+    assert len(lean_calls) == 1  # a user callback takes skorch's loop
+    assert lean.n_iter_ == full.n_iter_
+    if callback is _Recorder:
+        # Batch events take skorch's per-batch epoch, which adds each batch's
+        # L2 term on the device in float32 rather than on the host in float64.
+        np.testing.assert_allclose(lean.loss_curve_, full.loss_curve_, rtol=1e-6)
+    else:
+        assert lean.loss_curve_ == full.loss_curve_
+    for lean_param, full_param in zip(lean.module_.parameters(), full.module_.parameters()):
+        assert torch.equal(lean_param, full_param)
+    lean_state = lean.net_.optimizer_.state_dict()["state"]
+    full_state = full.net_.optimizer_.state_dict()["state"]
+    for index, values in lean_state.items():
+        for key, value in values.items():
+            assert torch.equal(value, full_state[index][key]), (index, key)
+    columns = [column for column in lean.history_.columns if column != "dur"]
+    assert columns == [column for column in full.history_.columns if column != "dur"]
+    if callback is _EpochListener:
+        assert lean.history_[columns].equals(full.history_[columns])
+        assert lean.net_.history[-1]["batches"] == full.net_.history[-1]["batches"]
+
+
+def test_lean_path_continues_partial_fit_exactly(lean_calls):
+    X, y = _classification()
+    lean, full = MLPClassifier(random_state=0), MLPClassifier(random_state=0,
+                                                              callbacks=[_EpochListener()])
+    for start in range(0, 450, 150):
+        lean.partial_fit(X[start:start + 150], y[start:start + 150], classes=[0, 1])
+        full.partial_fit(X[start:start + 150], y[start:start + 150], classes=[0, 1])
+    assert len(lean_calls) == 3
+    assert lean.loss_curve_ == full.loss_curve_
+    for lean_param, full_param in zip(lean.module_.parameters(), full.module_.parameters()):
+        assert torch.equal(lean_param, full_param)
+
+
+def test_user_callback_receives_every_event(lean_calls):
+    # 250 samples in batches of 200: two batches per epoch.
+    X, y = make_classification(n_samples=250, n_features=6, random_state=0)
+    recorder = _Recorder()
+    model = _fit(MLPClassifier((8,), max_iter=3, random_state=0, callbacks=[recorder]), X, y)
+    assert not lean_calls
+    events = model.net_.callbacks_[-2][1].events  # the fit's copy, before print_log
+    batch = ["on_batch_begin", "on_grad_computed", "on_batch_end"]
+    epoch = ["on_epoch_begin", *batch, *batch, "on_epoch_end"]
+    assert events == ["on_train_begin", *epoch * 3, "on_train_end"]
+    assert recorder.events == []  # the estimator's parameter is copied, not trained
+
+
+def _adam_pair(optimizer_class, **kwargs):
+    torch.manual_seed(0)
+    modules = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        modules.append(torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(),
+                                           torch.nn.Linear(7, 1)))
+    optimizers = [optimizer_class(module.parameters(), lr=0.01, fused=True, **kwargs)
+                  for module in modules]
+    return modules, optimizers
+
+
+@pytest.mark.parametrize("optimizer_class, kwargs", [
+    (torch.optim.Adam, {}),
+    (torch.optim.Adam, {"weight_decay": 0.1}),
+    (torch.optim.AdamW, {"weight_decay": 0.1}),
+])
+def test_direct_fused_adam_step_is_torchs_step(optimizer_class, kwargs):
+    (reference, direct_module), (torch_optimizer, optimizer) = _adam_pair(optimizer_class,
+                                                                          **kwargs)
+    direct = _training._FusedAdamStep.for_optimizer(optimizer)
+    assert direct is not None
+    X = torch.randn(16, 5, generator=torch.Generator().manual_seed(1))
+    for step in range(6):
+        if step == 3:  # a schedule changes the learning rate between steps
+            for opt in (torch_optimizer, optimizer):
+                opt.param_groups[0]["lr"] = 0.003
+        for module, opt in ((reference, torch_optimizer), (direct_module, optimizer)):
+            opt.zero_grad()
+            module(X).square().mean().backward()
+        torch_optimizer.step()
+        direct.step()
+    for expected, got in zip(reference.parameters(), direct_module.parameters()):
+        assert torch.equal(expected, got)
+    for expected, got in zip(torch_optimizer.state.values(), optimizer.state.values()):
+        assert all(torch.equal(expected[key], got[key]) for key in expected)
+    assert direct._state is not None  # the later steps ran the kernels directly
+
+
+def test_direct_fused_adam_step_defers_to_torch():
+    (reference, direct_module), (torch_optimizer, optimizer) = _adam_pair(torch.optim.Adam)
+    direct = _training._FusedAdamStep.for_optimizer(optimizer)
+    X = torch.randn(16, 5, generator=torch.Generator().manual_seed(1))
+    for step in range(4):
+        for module, opt in ((reference, torch_optimizer), (direct_module, optimizer)):
+            opt.zero_grad()
+            # From the third step the output layer's bias gets no gradient:
+            # torch's step skips it, and so does the direct one (by deferring).
+            output = module(X) if step < 2 else module(X) - module[2].bias
+            output.square().mean().backward()
+        torch_optimizer.step()
+        direct.step()
+        if step == 1:  # a state loaded afresh (a restore) is read afresh
+            optimizer.load_state_dict(optimizer.state_dict())
+    for expected, got in zip(reference.parameters(), direct_module.parameters()):
+        assert torch.equal(expected, got)
+    # Optimisers a direct step cannot stand in for.
+    amsgrad = torch.optim.Adam(reference.parameters(), fused=True, amsgrad=True)
+    assert _training._FusedAdamStep.for_optimizer(amsgrad) is None
+    assert _training._FusedAdamStep.for_optimizer(torch.optim.Adam(reference.parameters())) is None
+    hooked = torch.optim.Adam(reference.parameters(), fused=True)
+    hooked.register_step_post_hook(lambda *args: None)
+    assert _training._FusedAdamStep.for_optimizer(hooked) is None
+
+
+def test_epoch_finite_check_tells_large_weights_from_non_finite_ones():
+    # The epoch's check reads 2-norms: 1e30 squared overflows float32, yet
+    # the weights are finite; a NaN or an infinity is not.
+    records = _training._BatchRecords()
+    records.add({"loss": torch.tensor(0.5)}, 10)
+    values, finite = records.values([torch.full((4,), 1e30), torch.ones(3)])
+    assert values == [0.5] and finite
+    for bad in (float("nan"), float("inf")):
+        records = _training._BatchRecords()
+        records.add({"loss": torch.tensor(0.5)}, 10)
+        assert not records.values([torch.tensor([1.0, bad])])[1]
