@@ -303,6 +303,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         epochs_run = sum("train_loss" in epoch for epoch in net.history[n_epochs_before:])
         if backup is not None and (stopping.stopped_ or epochs_run >= epochs):
             backup.finish()
+        if not incremental:
+            self._after_training(net, train, device)
         self._record_fit(net, stopping, base_seed, epochs_run)
         # What the module was built for, so sklearn_dl.load can rebuild it.
         self._sample_shape = tuple(int(size) for size in X.shape[1:])
@@ -321,6 +323,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.", ConvergenceWarning,
             )
+
+    def _after_training(self, net, train, device):
+        """Last step of ``fit`` on the training rows ``train`` (a TensorData); none here."""
 
     def _check_first_partial_fit(self, classes):
         """Classifiers need ``classes`` on the first ``partial_fit`` call."""

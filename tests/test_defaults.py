@@ -385,6 +385,47 @@ def test_cnn_docstring_states_the_defaults_that_differ_from_sklearns():
         assert "``'auto'`` is, for 1-D signals, the FCN's" in doc
 
 
+def batch_norm_layers(model):
+    return [layer for layer in model.net_.module_.modules()
+            if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)]
+
+
+@pytest.mark.parametrize("X_shape", [(40, 1, 30), (40, 2, 6, 5)])
+def test_cnn_fit_ends_with_the_batch_norm_statistics_of_the_whole_training_set(X_shape):
+    # Batches of 4 signals (2 images' feature maps): the running averages would
+    # describe a few noisy batches, not the data.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(3, 2, size=X_shape), np.arange(40) % 2
+    model = fitted_quietly(CNNClassifier(filters=(4, 6), max_iter=5, batch_size=4,
+                                         random_state=0), X, y)
+    first, second = batch_norm_layers(model)
+    module = model.net_.module_
+    with torch.no_grad():
+        conv = module.features[0](torch.as_tensor(X, dtype=torch.float32))
+        axes = (0, *range(2, conv.ndim))
+        # The first layer's input: the convolution of the training rows.
+        torch.testing.assert_close(first.running_mean, conv.mean(axes), rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(first.running_var, conv.var(axes), rtol=1e-4, atol=1e-5)
+        # The second's: the first block in eval mode, i.e. normalised by those statistics.
+        # (Up to the 1 / (2 n) by which batch norm's biased variance in training
+        # differs from the unbiased one it keeps.)
+        position = list(module.features).index(second) - 1  # the second convolution
+        conv = module.features[:position + 1](torch.as_tensor(X, dtype=torch.float32))
+        torch.testing.assert_close(second.running_mean, conv.mean(axes), rtol=2e-3, atol=1e-4)
+        torch.testing.assert_close(second.running_var, conv.var(axes), rtol=2e-3, atol=1e-4)
+    assert first.momentum == 0.1 and not module.training
+
+
+def test_cnn_partial_fit_keeps_the_running_batch_norm_averages():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 1, 30)), np.arange(40) % 2
+    model = CNNClassifier(filters=(4,), batch_size=4, random_state=0)
+    model.partial_fit(X, y, classes=[0, 1])
+    # Ten steps updated the running averages; no pass over the data replaced them.
+    assert [int(layer.num_batches_tracked) for layer in batch_norm_layers(model)] == [10]
+    assert int(batch_norm_layers(fitted_quietly(model, X, y))[0].num_batches_tracked) == 1
+
+
 def test_default_cnn_on_italy_power_demand():
     X_train, y_train = load_ucr("ItalyPowerDemand", "TRAIN")
     X_test, y_test = load_ucr("ItalyPowerDemand", "TEST")

@@ -4,11 +4,13 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+import torch
 from sklearn.base import _fit_context, is_regressor
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import validate_data
 
+from sklearn_dl._training import _to_device, autocasting
 from sklearn_dl.base import (
     TRAINING_ATTRIBUTES_DOC,
     TRAINING_PARAMETERS_DOC,
@@ -29,6 +31,9 @@ _IMAGE_ARCHITECTURE = {"filters": (32, 64), "kernel_size": 3, "pooling": "max",
                        "global_pooling": False, "hidden_layer_sizes": (128,), "dropout": 0.1}
 # The FCN's mini-batch for signals: at most 16, about 10 steps per epoch on small data.
 _FCN_BATCH_SIZE = 16
+# At most this many values in the widest feature map of one chunk of the pass
+# that recomputes the batch-norm statistics after training (256 MiB in float32).
+_STATISTICS_CHUNK_VALUES = 2**26
 
 
 def _is_float_in(value, low, high):
@@ -253,6 +258,50 @@ class _BaseCNN(BaseTorchEstimator):
                              f"{params['scale']!r}.")
         return BatchAugmentation(**params)
 
+    def _after_training(self, net, train, device):
+        """Recompute the batch-norm statistics over the training set with the final weights.
+
+        In training, each batch is normalised by its own mean and variance;
+        for prediction, batch norm uses running averages of those, updated
+        after every step while the weights still move. With the small
+        batches of signals (3 samples an epoch on 36 series) these averages
+        are noisy and stale, and they describe layers whose inputs were
+        normalised by 3 samples, not by the whole set as they are when
+        predicting. So at the end of ``fit`` one pass over the training rows
+        (no augmentation, no dropout, weights unchanged) replaces them with
+        the mean and variance of each channel over the whole training set,
+        layer after layer ("precise batch norm": Wu and Johnson, 2021,
+        *Rethinking "Batch" in BatchNorm*). ``partial_fit`` keeps the running
+        averages, since it may see a small part of the data at a time.
+        """
+        layers = [layer for layer in net.module_.modules()
+                  if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm)]
+        n_samples = len(train)
+        if not layers or n_samples == 0:
+            return
+        channels = self.input_shape_[-1 if self.channels_last else 0]
+        widest = max(channels, *self._architecture()["filters"]) * math.prod(
+            self._spatial_shape())
+        chunk = max(2, _STATISTICS_CHUNK_VALUES // widest)
+        # Near-equal chunks of at least `chunk` rows (all of them if fewer), so
+        # that each holds 2 values per channel and the cumulative average of
+        # their statistics weighs every row alike.
+        bounds = np.linspace(0, n_samples, max(1, n_samples // chunk) + 1).astype(int)
+        momenta = [layer.momentum for layer in layers]
+        net.module_.eval()
+        for layer in layers:
+            layer.reset_running_stats()
+            layer.momentum = None  # a cumulative average over the chunks
+            layer.train()
+        try:
+            with torch.no_grad(), autocasting(self._autocast_dtype(), device):
+                for start, stop in zip(bounds[:-1], bounds[1:]):
+                    net.module_(_to_device(train.X[start:stop], device))
+        finally:
+            for layer, momentum in zip(layers, momenta):
+                layer.momentum = momentum
+            net.module_.eval()
+
     def _effective_batch_size(self, n_samples):
         if (self.batch_size == "auto" and self.solver != "lbfgs"
                 and len(self._spatial_shape()) == 1):
@@ -323,7 +372,13 @@ _CNN_PARAMETERS_DOC = """\
 
     batch_norm : bool, default=True
         Normalise each convolution's outputs over the batch, which makes
-        training faster and less sensitive to the learning rate.
+        training faster and less sensitive to the learning rate. For
+        prediction, ``fit`` ends with one pass over the training rows that
+        sets each channel's mean and variance to those of the whole
+        training set under the final weights, in place of the running
+        averages kept during training (``partial_fit`` keeps those): with
+        the small batches of signals, the averages are noisy and describe
+        weights that have since moved.
 
     weight_init : {{'xavier', 'he', 'default'}}, default='he'
         Initialisation of the kernels and weight matrices: Kaiming normal
