@@ -278,3 +278,30 @@ def test_auto_log_when_the_seasonal_swing_grows_with_the_level():
     assert not RecursiveForecaster(Ridge(), window=6).fit(noisy_autoregression(150) + 10).log_
     assert not RecursiveForecaster(Ridge(), window=24, log=False).fit(growing_season()).log_
 
+
+
+def test_auto_window_is_the_order_statsmodels_picks_by_aic():
+    from statsmodels.tsa.ar_model import ar_select_order
+
+    series = noisy_autoregression(300)
+    for data in (series, np.cumsum(series)):   # the second is differenced first
+        model = RecursiveForecaster(window="auto").fit(data)
+        changes = np.diff(data) if model.differences_ == (1,) else data
+        reference = ar_select_order(changes, maxlag=min(36, len(changes) // 4), ic="aic",
+                                    glob=False).ar_lags
+        assert model.window_ == max(reference)
+        np.testing.assert_allclose(
+            model.forecast(10), RecursiveForecaster(window=model.window_).fit(data).forecast(10))
+    # The order of x[t] = 0.6 x[t-1] + 0.3 x[t-2] + noise.
+    assert RecursiveForecaster(window="auto").fit(series).window_ == 2
+    assert RecursiveForecaster(window=5).fit(series).window_ == 5
+
+
+def test_auto_window_of_several_series_and_of_too_short_a_series():
+    rng = np.random.default_rng(0)
+    both = np.column_stack([noisy_autoregression(200, seed=1), rng.normal(size=200)])
+    model = RecursiveForecaster(window="auto").fit(both)
+    assert 1 <= model.window_ <= 50 and model.coef_.shape == (2, 2 * model.window_)
+    assert model.forecast(3).shape == (3, 2)
+    with pytest.raises(ValueError, match="window='auto' needs at least 4"):
+        RecursiveForecaster(window="auto", difference=None).fit(np.array([1.0, 3.0, 2.0]))
