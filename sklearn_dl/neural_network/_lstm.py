@@ -1,5 +1,6 @@
 """LSTMClassifier and LSTMRegressor: recurrent networks over sequences."""
 
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -20,6 +21,7 @@ from sklearn_dl.neural_network._sequence import (
     TOKEN_PARAMETERS_DOC,
     _BaseSequence,
 )
+from sklearn_dl.neural_network._transformer import _AUTO_PATIENCE_STEPS, auto_patience
 
 _RECURRENT_PARAMETERS_DOC = """\
     cell : {'lstm', 'gru'}, default='lstm'
@@ -151,6 +153,42 @@ _CLASSIFIER_TRAINING_DOC = _RECURRENT_TRAINING_DOC.replace(
         sequences of 10 codes, 0.72 at 0.001 and 0.85 at 0.01; a class 200
         steps back from 100 sequences, 0.85 and 1.0), and 0.01 trains in
         half the epochs.""",
+).replace(
+    """    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weight matrices, with sklearn's
+        scaling: ``alpha / 2 * ||W||^2 / sum(batch weights)`` is added to each
+        batch's loss. Biases and normalisation parameters are not penalised.""",
+    """    alpha : float, default=0.01
+        Strength of the L2 penalty on the weight matrices, with sklearn's
+        scaling: ``alpha / 2 * ||W||^2 / sum(batch weights)`` is added to each
+        batch's loss. Biases and normalisation parameters are not penalised.
+        100 times sklearn's 0.0001 for the classifier: on a few hundred
+        sequences the net otherwise finds a rule that fits every training
+        sequence but not new ones (worst of 3 seeds, parity of 500 sequences
+        of 10 codes: 0.922 with 0.0001, 0.978 with 0.01; a model tuned by
+        cross-validation reached 0.994). ``alpha=0.0001`` restores the
+        previous penalty.""",
+).replace(
+    """    n_iter_no_change : int or 'auto', default='auto'
+        ``'auto'`` is 10 epochs, counted only once the training loss has
+        fallen 10% below its first epoch's value: a recurrent net often sits
+        on its initial loss for dozens of epochs before it finds the
+        dependency it must learn, and sklearn's rule stops it there (with
+        ``early_stopping``, ``'auto'`` is sklearn's rule with 10). An int:
+""",
+    f"""    n_iter_no_change : int or 'auto', default='auto'
+        ``'auto'`` is 10 epochs or {_AUTO_PATIENCE_STEPS} optimiser steps,
+        whichever is longer (as for :class:`TransformerClassifier`), counted
+        only once the training loss has fallen 10% below its first epoch's
+        value: a recurrent net often sits on its initial loss for dozens of
+        epochs before it finds the dependency it must learn, and sklearn's
+        rule stops it there. 40 training series make two optimiser steps an
+        epoch: with 10 epochs of patience, the classifier's ``alpha`` stopped
+        the UEA BasicMotions set at 0.725 (worst of 3 seeds) against 0.950
+        with 200 steps. With ``early_stopping``, ``'auto'`` is sklearn's
+        rule with 10 epochs; ``n_iter_no_change=10`` is the classifier's
+        previous patience without the wait for progress. An int:
+""",
 )
 
 
@@ -321,7 +359,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         vocab_size=None,
         embedding_dim=None,
         solver="adam",
-        alpha=0.0001,
+        alpha=0.01,
         batch_size="auto",
         learning_rate="constant",
         learning_rate_init=0.01,
@@ -387,6 +425,21 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.callbacks = callbacks
         self.compile = compile
         self.on_divergence = on_divergence
+
+    def _make_net(self, sample_shape, device, n_samples):
+        # The 'auto' patience depends on the optimiser steps per epoch, known here.
+        # Set for the net's construction only: nothing of it is fitted state.
+        self._steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
+        try:
+            return super()._make_net(sample_shape, device, n_samples)
+        finally:
+            del self._steps_per_epoch
+
+    def _stopping_rule(self):
+        if self.n_iter_no_change != "auto" or self.early_stopping:
+            return super()._stopping_rule()
+        return {"n_iter_no_change": auto_patience(self._steps_per_epoch),
+                "wait_for_progress": True}
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
