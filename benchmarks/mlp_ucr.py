@@ -41,6 +41,13 @@ CONFIGS = {
     "alpha=1, max_iter=1000": ({"alpha": 1.0, "max_iter": 1000}, False, False),
     "dropout=0.2, n_iter_no_change=200, max_iter=2000":
         ({"dropout": 0.2, "n_iter_no_change": 200, "max_iter": 2000}, False, False),
+    "dropout=0.1, n_iter_no_change=100, max_iter=2000":
+        ({"dropout": 0.1, "n_iter_no_change": 100, "max_iter": 2000}, False, False),
+    "batch_norm=True": ({"batch_norm": True}, False, False),
+    "weight_init='he', max_iter=1000": ({"weight_init": "he", "max_iter": 1000}, False, False),
+    "activation='gelu', max_iter=1000": ({"activation": "gelu", "max_iter": 1000}, False, False),
+    "solver='sgd', learning_rate_init=0.01, max_iter=1000":
+        ({"solver": "sgd", "learning_rate_init": 0.01, "max_iter": 1000}, False, False),
     "StandardScaler": ({}, False, True),
     "solver='lbfgs'": ({"solver": "lbfgs"}, True, False),
     "(500,), max_iter=1000": ({"hidden_layer_sizes": (500,), "max_iter": 1000}, False, False),

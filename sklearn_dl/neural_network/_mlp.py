@@ -213,11 +213,12 @@ class MLPClassifier(TorchClassifierMixin, _BaseMLP):
     ItalyPowerDemand (0.969). On ArrowHead and OSULeaf nothing tried
     reached it: the best worst-of-3 were the default's 0.800 on ArrowHead
     and ``hidden_layer_sizes=(500,), batch_size=16`` at 0.562 on OSULeaf
-    (more epochs, a smaller or larger batch, a larger ``alpha``, dropout,
-    wider or deeper networks, scaled inputs and ``solver='lbfgs'`` were
-    tried). No default differs from scikit-learn's for these sets: the
-    changes that help on one lose on another (the project's
-    ``docs/defaults.md`` has the measurements).
+    (more epochs, smaller batches, other rates, a larger ``alpha``,
+    dropout, batch normalisation, He initialisation, other activations,
+    wider or deeper networks, scaled inputs, SGD and L-BFGS were tried).
+    No default differs from scikit-learn's: each change that helps one set
+    loses on another (the measurements are in the project's
+    ``docs/defaults.md`` and ``benchmarks/mlp_ucr.py``).
 
     Examples
     --------
