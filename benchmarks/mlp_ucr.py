@@ -55,6 +55,8 @@ CONFIGS = {
         ({"hidden_layer_sizes": (500,), "batch_size": 16, "max_iter": 1000}, False, False),
     "(1000,), batch_size=16, max_iter=1000":
         ({"hidden_layer_sizes": (1000,), "batch_size": 16, "max_iter": 1000}, False, False),
+    "(2000,), batch_size=16, max_iter=1000":
+        ({"hidden_layer_sizes": (2000,), "batch_size": 16, "max_iter": 1000}, False, False),
     "(500, 500, 500), dropout=0.2, n_iter_no_change=200, max_iter=2000":
         ({"hidden_layer_sizes": (500, 500, 500), "dropout": 0.2, "n_iter_no_change": 200,
           "max_iter": 2000}, False, False),
