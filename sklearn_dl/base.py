@@ -19,6 +19,7 @@ module receives). It inherits its task from :class:`TorchClassifierMixin` or
 
 import contextlib
 import copy
+import functools
 import warnings
 from abc import abstractmethod
 from numbers import Integral, Real
@@ -40,7 +41,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import compute_sample_weight
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions, make_constraint
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -90,6 +91,10 @@ def _package_version():
 
 
 _AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+# Per estimator class: its parameter names, and its parameters' constraint objects.
+_PARAM_NAMES = {}
+_MADE_CONSTRAINTS = {}
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -141,6 +146,31 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         "on_divergence": [StrOptions({"raise", "stop"})],
     }
 
+    @classmethod
+    def _get_param_names(cls):
+        # sklearn reads the names from __init__'s signature at every
+        # get_params (at every fit, clone, repr): a class's names never change.
+        names = _PARAM_NAMES.get(cls)
+        if names is None:
+            names = _PARAM_NAMES[cls] = tuple(super()._get_param_names())
+        return list(names)
+
+    def _validate_params(self):
+        # sklearn makes each parameter's constraint objects afresh at every
+        # fit; they are made once per class here, and sklearn's own check
+        # runs (and words the error) only when one is not met.
+        constraints = self._parameter_constraints
+        made = _MADE_CONSTRAINTS.get(type(self)) if type(constraints) is dict else None
+        if made is None and type(constraints) is dict:
+            made = _MADE_CONSTRAINTS[type(self)] = {
+                name: [make_constraint(constraint) for constraint in options]
+                for name, options in constraints.items() if options != "no_validation"}
+        if made is not None and all(
+                any(constraint.is_satisfied_by(value) for constraint in made[name])
+                for name, value in self.get_params(deep=False).items() if name in made):
+            return
+        super()._validate_params()
+
     @abstractmethod
     def _build_module(self, n_features, n_outputs):
         """Return a new, initialised ``torch.nn.Module`` for this data."""
@@ -156,6 +186,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         return validate_data(self, X, reset=reset, **self._input_check_params())
 
     def _validate_X_y(self, X, y, reset):
+        if (type(self)._input_check_params is BaseTorchEstimator._input_check_params
+                and _plain_X_y(self, X, y, reset)):
+            return X, y
         return validate_data(self, X, y, reset=reset, multi_output=True,
                              y_numeric=is_regressor(self), **self._input_check_params())
 
@@ -562,9 +595,13 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         return tags
 
 
+@functools.lru_cache(maxsize=256)
 def _layer_seed(seed, stream=1):
     """The seed of dropout and augmentation (stream 1) or of the stand-in for torch's
-    global generator (stream 2), drawn apart from the shuffling's ``seed``."""
+    global generator (stream 2), drawn apart from the shuffling's ``seed``.
+
+    The same every time for a seed, so drawn once (a SeedSequence costs
+    tens of microseconds)."""
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
 
 
@@ -573,6 +610,57 @@ def _backup_callback(net):
     if len(backups) > 1:
         raise ValueError("At most one BackupAndRestore callback per estimator.")
     return backups[0] if backups else None
+
+
+# The targets sklearn's check_classification_targets accepts.
+_CLASSIFICATION_TARGETS = {"binary", "multiclass", "multiclass-multioutput",
+                           "multilabel-indicator", "multilabel-sequences"}
+
+
+def _plain_X_y(estimator, X, y, reset):
+    """Whether ``validate_data`` would hand back tabular ``X`` and ``y`` unchanged.
+
+    True for the common input, finite float32 / float64 numpy arrays (and
+    numeric labels or targets) of agreeing lengths whose number of features
+    is right: the estimator's ``n_features_in_`` is then set as
+    ``validate_data`` sets it, without sklearn's checks for data frames,
+    which cost more than a small network's epoch. Anything else (data frames,
+    lists, sparse matrices, other dtypes, a NaN, a wrong shape) goes through
+    ``validate_data``, which converts it or words the error.
+    """
+    if (type(X) is not np.ndarray or type(y) is not np.ndarray or X.ndim != 2
+            or X.dtype not in _PLAIN_DTYPES or y.ndim not in (1, 2) or y.dtype.kind not in "biuf"
+            or not X.size or not y.size or y.shape[0] != X.shape[0]):
+        return False
+    with np.errstate(over="ignore", invalid="ignore"):
+        for values in (X, y) if y.dtype.kind == "f" else (X,):
+            # A finite sum means finite values; a sum that overflows is checked by sklearn.
+            if not np.isfinite(np.add.reduce(values, axis=None)):
+                return False
+    if reset:
+        estimator.n_features_in_ = X.shape[1]
+        if hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+        return True
+    return (getattr(estimator, "n_features_in_", None) == X.shape[1]
+            and not hasattr(estimator, "feature_names_in_"))
+
+
+_PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _target_type(y):
+    """sklearn's ``type_of_target(y)``, and the number of distinct labels where it is known.
+
+    Integer (or boolean) labels in a 1-d array, the common case, are binary
+    or multiclass by their number of distinct values alone, which is what
+    ``type_of_target`` finds for them after checks that cost more than a
+    small network's epoch.
+    """
+    if isinstance(y, np.ndarray) and y.ndim == 1 and y.size and y.dtype.kind in "iub":
+        n_labels = len(np.unique(y))
+        return ("multiclass" if n_labels > 2 else "binary"), n_labels
+    return type_of_target(y, input_name="y"), None
 
 
 class TorchClassifierMixin(ClassifierMixin):
@@ -590,8 +678,14 @@ class TorchClassifierMixin(ClassifierMixin):
     def _encode_targets(self, y, sample_weight, reset, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        multilabel = type_of_target(y).startswith("multilabel")
+        target_type, n_labels = _target_type(y)
+        if target_type not in _CLASSIFICATION_TARGETS or (
+                "multiclass" in target_type
+                and (n_labels is None or (len(y) > 20 and n_labels > round(0.5 * len(y))))):
+            # sklearn's check: its error for other targets, its warning when
+            # most labels are distinct.
+            check_classification_targets(y)
+        multilabel = target_type.startswith("multilabel")
         if reset:
             if multilabel:
                 classes_ = np.arange(y.shape[1])

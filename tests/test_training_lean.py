@@ -226,3 +226,73 @@ def test_epoch_finite_check_tells_large_weights_from_non_finite_ones():
         records = _training._BatchRecords()
         records.add({"loss": torch.tensor(0.5)}, 10)
         assert not records.values([torch.tensor([1.0, bad])])[1]
+
+
+# -- the fit's set-up ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("y", [
+    np.array([0, 1, 1, 0]), np.array([3, 3, 3]), np.array([-1, 2, 5, 2]),
+    np.array([True, False, True]), np.array([0, 1, 2], dtype=np.uint8),
+    np.arange(30) % 7, np.array([0.0, 1.0, 1.0]), np.array(["a", "b", "c"]),
+    np.array([[0, 1], [1, 0]]), np.array([0.5, 1.5]),
+])
+def test_target_type_is_sklearns(y):
+    from sklearn.utils.multiclass import type_of_target
+
+    from sklearn_dl.base import _target_type
+
+    target_type, n_labels = _target_type(y)
+    assert target_type == type_of_target(y, input_name="y")
+    assert n_labels is None or n_labels == len(np.unique(y))
+
+
+def test_classifier_keeps_sklearns_target_checks():
+    X = np.random.default_rng(0).normal(size=(40, 3))
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        MLPClassifier(max_iter=1).fit(X, np.linspace(0, 1, 40))
+    # Integer labels, most of them distinct: sklearn's warning.
+    with pytest.warns(UserWarning, match="number of unique classes is greater than 50%"):
+        _fit(MLPClassifier((4,), max_iter=1), X, np.arange(40))
+
+
+def test_parameter_checks_are_sklearns_after_a_valid_fit():
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    model = _fit(MLPClassifier((4,), max_iter=1), X, y)
+    assert model.get_params()["hidden_layer_sizes"] == (4,)
+    assert sorted(model.get_params()) == sorted(MLPClassifier._get_param_names())
+    with pytest.raises(InvalidParameterError,
+                       match=r"The 'alpha' parameter of MLPClassifier must be a float in the "
+                             r"range \[0(\.0)?, inf\)\. Got -1 instead\."):
+        model.set_params(alpha=-1).fit(X, y)
+
+
+def test_plain_arrays_are_validated_as_sklearn_validates_them():
+    import pandas as pd
+
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    frame = pd.DataFrame(X, columns=list("abcd"))
+    model = _fit(MLPClassifier((4,), max_iter=1, warm_start=True), frame, y)
+    assert list(model.feature_names_in_) == list("abcd")
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        _fit(model, X, y)  # warm start: sklearn's check, which warns
+    _fit(model.set_params(warm_start=False), X, y)  # a new fit forgets the names
+    assert model.n_features_in_ == 4 and not hasattr(model, "feature_names_in_")
+    with pytest.raises(ValueError, match="X has 3 features, but MLPClassifier is expecting 4"):
+        model.partial_fit(X[:, :3], y)
+    for bad in (np.nan, np.inf):
+        X_bad = X.copy()
+        X_bad[3, 1] = bad
+        with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+            MLPClassifier(max_iter=1).fit(X_bad, y)
+    y_bad = MLPRegressor(max_iter=1)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        y_bad.fit(X, np.where(np.arange(40) == 5, np.nan, 1.0))
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        MLPClassifier(max_iter=1).fit(X, y[:-1])
+    # Finite values whose sum overflows are left to sklearn, which accepts them.
+    huge = np.full((40, 4), 1e308)
+    with pytest.raises(ValueError, match="beyond what precision='float32' represents"):
+        MLPRegressor(max_iter=1).fit(huge, X[:, 0])
