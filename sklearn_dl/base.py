@@ -371,8 +371,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         """dtype of the forward passes under mixed precision, else None."""
         return _AUTOCAST_DTYPES.get(self.precision)
 
-    def _stopping_rule(self):
-        """Keyword arguments of :class:`SklearnStopping` that set when to stop."""
+    def _stopping_rule(self, n_samples):
+        """Keyword arguments of :class:`SklearnStopping` that set when to stop.
+
+        ``n_samples`` is the size of the training set (after any validation
+        split), for a rule counted in optimiser steps.
+        """
         return {"n_iter_no_change": self.n_iter_no_change}
 
     def _learning_rate_schedule(self):
@@ -442,7 +446,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         optimizer_kwargs = self._optimizer_kwargs()
         callbacks = [
             ("sklearn_stopping", SklearnStopping(
-                tol=self.tol, **self._stopping_rule(),
+                tol=self.tol, **self._stopping_rule(n_samples),
                 learning_rate=self._learning_rate_schedule(),
                 learning_rate_init=optimizer_kwargs["lr"],
                 power_t=self.power_t,

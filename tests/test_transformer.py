@@ -32,13 +32,14 @@ def retrieval_task(n_samples, timesteps, seed):
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
-@pytest.mark.parametrize("tokens", [False, True])
-def test_module_padding_changes_nothing_bit_for_bit(pooling, tokens):
+@pytest.mark.parametrize("tokens, patch_size", [(False, 1), (True, 1), (False, 3), (False, 8)])
+def test_module_padding_changes_nothing_bit_for_bit(pooling, tokens, patch_size):
     torch.manual_seed(0)
     features = 1 if tokens else 3
     net = TransformerNet(features, 2, d_model=32, pooling=pooling, max_len=64,
-                         vocab_size=50 if tokens else None).eval()
-    for length in [1, 2, 3, 4, 5, 7, 9, 17, 40]:
+                         vocab_size=50 if tokens else None, patch_size=patch_size).eval()
+    # With patches, lengths that end a patch and lengths that end within one.
+    for length in [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 40]:
         if tokens:
             X = torch.randint(1, 50, (3, length)).float()
             padding = torch.zeros(3, 64 - length)
@@ -391,3 +392,72 @@ def test_early_stopping_auto_trains_on_everything_where_nothing_can_be_held_out(
     # lbfgs ignores early stopping, as in sklearn.
     lbfgs = TransformerClassifier(vocab_size="auto", solver="lbfgs", **TINY).fit(tokens, y)
     assert lbfgs.validation_scores_ is None
+
+
+def test_patches_group_consecutive_steps_and_are_padding_only_if_all_their_steps_are():
+    from sklearn_dl.modules.transformer import patches
+
+    steps = torch.arange(2 * 5 * 2, dtype=torch.float32).view(2, 5, 2)
+    padding = torch.tensor([[False] * 5, [False, False, False, True, True]])
+    grouped, grouped_padding = patches(steps, padding, 2)
+    assert grouped.shape == (2, 3, 4)
+    # Step-major: step 0's features, then step 1's; the last patch completed with zeros.
+    assert grouped[0, 0].tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert grouped[0, 2].tolist() == [8.0, 9.0, 0.0, 0.0]
+    # Steps 2 (real) and 3 (padding) make a real patch; step 4 alone is padding.
+    assert grouped_padding.tolist() == [[False, False, False], [False, False, True]]
+
+
+def _signal(rng, n_samples, timesteps):
+    """Smooth random curves: neighbouring steps are alike (lag-1 autocorrelation near 1)."""
+    t = np.linspace(0, 1, timesteps)
+    phase = rng.uniform(0, 2 * np.pi, size=(n_samples, 1))
+    return np.sin(2 * np.pi * t + phase) + 0.05 * rng.normal(size=(n_samples, timesteps))
+
+
+def test_auto_patch_size_groups_the_steps_of_signals_only(rng):
+    y = rng.integers(0, 2, size=40)
+    fit = {**TINY, "max_iter": 1}
+    signal = TransformerClassifier(**fit).fit(_signal(rng, 40, 30), y)
+    assert signal.patch_size_ == 8
+    assert signal.module_.encoder.projection.in_features == 8
+    # 30 steps make 4 positions, plus the class token.
+    assert signal.attention_weights(_signal(rng, 2, 30)).shape == (2, 1, 2, 5, 5)
+    others = {
+        "noise": rng.normal(size=(40, 30)),
+        "codes": rng.integers(0, 5, size=(40, 30)).astype(float),
+        "a short signal": _signal(rng, 40, 15),
+    }
+    for name, X in others.items():
+        assert TransformerClassifier(**fit).fit(X, y).patch_size_ == 1, name
+    tokens = TransformerClassifier(**fit, vocab_size="auto").fit(rng.integers(1, 9, (40, 30)), y)
+    assert tokens.patch_size_ == 1
+    assert TransformerRegressor(**fit).fit(_signal(rng, 40, 30), y).patch_size_ == 8
+    # A given size is kept, for any numeric input.
+    assert TransformerClassifier(**fit, patch_size=3).fit(others["noise"], y).patch_size_ == 3
+    assert TransformerClassifier(**fit, patch_size=1).fit(_signal(rng, 40, 30), y).patch_size_ == 1
+
+
+def test_patch_size_with_token_ids_is_refused(rng):
+    with pytest.raises(ValueError, match=r"patch_size=4 needs numeric input; token ids "
+                                         r"\(vocab_size\) are read one per position\."):
+        TransformerClassifier(**TINY, vocab_size="auto", patch_size=4).fit(
+            rng.integers(1, 9, (40, 30)), rng.integers(0, 2, size=40))
+
+
+def test_patched_estimator_predicts_padded_and_ragged_sequences_identically(rng, tmp_path):
+    from sklearn_dl import load, save
+
+    X = _signal(rng, 60, 30)
+    model = TransformerRegressor(**TINY).fit(X, X[:, 10])
+    assert model.patch_size_ == 8
+    short = X[0, :13]
+    # 13 steps: a patch completed by 3 steps of padding, the rest padding only.
+    padded = np.concatenate([short, np.full(17, np.nan)])
+    assert np.array_equal(model.predict(np.stack([X[1], padded])),
+                          model.predict([X[1], short]))
+    path = tmp_path / "patched.safetensors"
+    save(model, path)
+    loaded = load(path)
+    assert loaded.patch_size_ == 8
+    assert np.array_equal(loaded.predict(X[:5]), model.predict(X[:5]))

@@ -70,6 +70,21 @@ class EncoderBlock(nn.Module):
         return x + self.dropout(self.feedforward(self.feedforward_norm(x))), weights
 
 
+def patches(steps, padding, size):
+    """(batch, steps, features) -> (batch, ceil(steps / size), size * features), step-major.
+
+    The last patch is completed with zeros (padding), and a patch is padding
+    only if all its steps are: a sequence padded to any length gives the same
+    patches, plus patches of padding only.
+    """
+    batch, length, features = steps.shape
+    extra = -length % size
+    steps = nn.functional.pad(steps, (0, 0, 0, extra))
+    padding = nn.functional.pad(padding, (0, extra), value=True)
+    return (steps.reshape(batch, -1, size * features),
+            padding.view(batch, -1, size).all(dim=2))
+
+
 def sinusoidal_positions(max_len, d_model):
     """The fixed position code of Vaswani et al.: sines and cosines of geometric frequencies."""
     position = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
@@ -111,19 +126,27 @@ class TransformerEncoder(nn.Module):
     vocab_size, embedding_dim : int or None
         Token input (see :class:`SequenceInput`); None for numeric input. An
         ``embedding_dim`` of None is ``d_model``.
+    patch_size : int
+        Numeric input only: each position's vector is a linear map of
+        ``patch_size`` consecutive steps (a patch, as in PatchTST) instead of
+        one; 1 reads each step alone.
     """
 
     def __init__(self, features, d_model=64, n_heads=4, num_layers=2, dim_feedforward=128,
                  dropout=0.1, max_len=512, position="sinusoidal", class_token=False,
-                 causal=False, vocab_size=None, embedding_dim=None):
+                 causal=False, vocab_size=None, embedding_dim=None, patch_size=1):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} must be a multiple of n_heads={n_heads}.")
+        if patch_size > 1 and vocab_size:
+            raise ValueError("patch_size > 1 needs numeric input, not token ids.")
         self.max_len = int(max_len)
         self.causal = causal
+        self.patch_size = int(patch_size)
         self.input = SequenceInput(features, vocab_size, embedding_dim or d_model)
-        self.projection = (nn.Identity() if self.input.output_dim == d_model and vocab_size
-                           else nn.Linear(self.input.output_dim, d_model))
+        width = self.input.output_dim * self.patch_size
+        self.projection = (nn.Identity() if width == d_model and vocab_size
+                           else nn.Linear(width, d_model))
         positions = max(self.max_len, _MIN_STEPS)
         if position == "learned":
             self.positions = nn.Parameter(torch.randn(positions, d_model) * 0.02)
@@ -148,6 +171,9 @@ class TransformerEncoder(nn.Module):
         length = steps.shape[1]
         if length > self.max_len:
             raise ValueError(f"Sequences of {length} steps exceed max_len={self.max_len}.")
+        if self.patch_size > 1:
+            steps, padding = patches(steps, padding, self.patch_size)
+            length = steps.shape[1]
         if length < _MIN_STEPS:
             steps = nn.functional.pad(steps, (0, 0, 0, _MIN_STEPS - length))
             padding = nn.functional.pad(padding, (0, _MIN_STEPS - length), value=True)
@@ -211,6 +237,10 @@ class TransformerNet(nn.Module):
     vocab_size, embedding_dim : int or None, default=None
         Token input: number of ids (padding id 0 included) and embedding
         width (None: ``d_model``).
+    patch_size : int, default=1
+        Numeric input: steps per position (a patch of consecutive steps,
+        mapped linearly to one vector); attention then runs over
+        ``ceil(timesteps / patch_size)`` positions.
 
     Examples
     --------
@@ -221,18 +251,21 @@ class TransformerNet(nn.Module):
     torch.Size([4, 3])
     >>> [w.shape for w in net.attention_weights(torch.zeros(1, 10))][0]
     torch.Size([1, 2, 6, 6])
+    >>> patched = TransformerNet(features=1, n_outputs=3, d_model=16, patch_size=8).eval()
+    >>> [w.shape for w in patched.attention_weights(torch.zeros(1, 150))][0]  # 19 patches
+    torch.Size([1, 4, 20, 20])
     """
 
     def __init__(self, features, n_outputs, d_model=64, n_heads=4, num_layers=2,
                  dim_feedforward=128, dropout=0.1, pooling="cls", max_len=512,
-                 position="sinusoidal", vocab_size=None, embedding_dim=None):
+                 position="sinusoidal", vocab_size=None, embedding_dim=None, patch_size=1):
         super().__init__()
         self.pooling = pooling
         self.encoder = TransformerEncoder(
             features, d_model=d_model, n_heads=n_heads, num_layers=num_layers,
             dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
             position=position, class_token=pooling == "cls", vocab_size=vocab_size,
-            embedding_dim=embedding_dim)
+            embedding_dim=embedding_dim, patch_size=patch_size)
         self.dropout = Dropout(dropout)
         self.head = nn.Linear(d_model, n_outputs)
         for module in self.modules():

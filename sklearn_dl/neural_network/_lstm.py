@@ -260,10 +260,10 @@ class _BaseRecurrent(_BaseSequence):
         sequences = np.concatenate(sequences, axis=2)
         return sequences.astype(X.dtype, copy=False).reshape(len(X), -1)
 
-    def _stopping_rule(self):
+    def _stopping_rule(self, n_samples):
         if self.n_iter_no_change == "auto":
             return {"n_iter_no_change": 10, "wait_for_progress": True}
-        return {"n_iter_no_change": self.n_iter_no_change}
+        return super()._stopping_rule(n_samples)
 
     def _effective_batch_size(self, n_samples):
         if self.batch_size == "auto" and self.solver != "lbfgs":
@@ -426,20 +426,11 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.compile = compile
         self.on_divergence = on_divergence
 
-    def _make_net(self, sample_shape, device, n_samples):
-        # The 'auto' patience depends on the optimiser steps per epoch, known here.
-        # Set for the net's construction only: nothing of it is fitted state.
-        self._steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
-        try:
-            return super()._make_net(sample_shape, device, n_samples)
-        finally:
-            del self._steps_per_epoch
-
-    def _stopping_rule(self):
+    def _stopping_rule(self, n_samples):
         if self.n_iter_no_change != "auto" or self.early_stopping:
-            return super()._stopping_rule()
-        return {"n_iter_no_change": auto_patience(self._steps_per_epoch),
-                "wait_for_progress": True}
+            return super()._stopping_rule(n_samples)
+        steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
+        return {"n_iter_no_change": auto_patience(steps_per_epoch), "wait_for_progress": True}
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

@@ -62,6 +62,22 @@ _ARCHITECTURE_DOC = """\
         Longest sequence the position code covers; None is the length of the
         sequences seen in ``fit``.
 
+    patch_size : int or 'auto', default='auto'
+        Numeric input: how many consecutive steps make one position. Each
+        patch of ``patch_size`` steps (all features) is mapped linearly to
+        one vector, as in PatchTST (Nie et al., 2023), so attention runs over
+        ``ceil(timesteps / patch_size)`` positions; a patch is padding only
+        if all its steps are. ``'auto'`` is {patch} for a signal (real-valued
+        numeric input of at least {min_steps} steps whose neighbouring steps
+        are alike: a lag-1 autocorrelation of at least {smooth} in ``fit``,
+        averaged over the features) and 1 for anything else (codes, events,
+        noise, token ids), the fitted value is ``patch_size_``. A step of a
+        finely sampled signal says little alone, and attention over its
+        single steps did not learn shapes: on GunPoint (150 steps) the
+        default scored 0.847 with one step per position and 0.973 with
+        patches of {patch} (worst of 3 seeds), and fitted about 5 times
+        faster. Token ids are read one per position.
+
     input_shape : tuple of int (timesteps, features) or None, default=None
         How to read a 2-D X of shape (n_samples, timesteps * features): each
         row holds step 0's features, then step 1's... None reads a 2-D X of
@@ -110,6 +126,16 @@ _ATTENTION_DOC = """\
     training set of a few dozen sequences is not stopped after a few dozen
     steps."""
 
+# patch_size='auto': patches of _AUTO_PATCH steps for sequences of at least
+# _MIN_PATCHED_STEPS steps whose lag-1 autocorrelation is at least _SIGNAL_AUTOCORRELATION.
+_AUTO_PATCH = 8
+_MIN_PATCHED_STEPS = 2 * _AUTO_PATCH
+_SIGNAL_AUTOCORRELATION = 0.7
+
+_ARCHITECTURE_DOC = (_ARCHITECTURE_DOC.replace("{patch}", str(_AUTO_PATCH))
+                     .replace("{min_steps}", str(_MIN_PATCHED_STEPS))
+                     .replace("{smooth}", str(_SIGNAL_AUTOCORRELATION)))
+
 # n_iter_no_change='auto': at least this many optimiser steps without improvement.
 _AUTO_PATIENCE_STEPS = 200
 
@@ -117,6 +143,23 @@ _AUTO_PATIENCE_STEPS = 200
 def auto_patience(steps_per_epoch):
     """Patience of ``n_iter_no_change='auto'`` in epochs: 10, or enough for 200 optimiser steps."""
     return max(10, math.ceil(_AUTO_PATIENCE_STEPS / steps_per_epoch))
+
+
+def lag_one_autocorrelation(sequences):
+    """Mean over features of the correlation between each step and the next, padding excluded.
+
+    ``sequences``: (n_samples, timesteps, features), NaN for padding. A
+    constant feature counts as 0 (nothing alike to find in it).
+    """
+    now, after = sequences[:, :-1], sequences[:, 1:]
+    correlations = []
+    for feature in range(sequences.shape[2]):
+        x, y = now[..., feature].ravel(), after[..., feature].ravel()
+        pairs = ~(np.isnan(x) | np.isnan(y))
+        x, y = x[pairs] - x[pairs].mean(), y[pairs] - y[pairs].mean()
+        scale = np.sqrt((x @ x) * (y @ y))
+        correlations.append(x @ y / scale if scale > 0 else 0.0)
+    return float(np.mean(correlations))
 
 
 class _BaseTransformer(_BaseSequence):
@@ -133,18 +176,10 @@ class _BaseTransformer(_BaseSequence):
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "position": [StrOptions({"sinusoidal", "learned"})],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
+        "patch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "n_iter_no_change": [*_BaseSequence._parameter_constraints["n_iter_no_change"],
                              StrOptions({"auto"})],
     }
-
-    def _make_net(self, sample_shape, device, n_samples):
-        # The 'auto' patience depends on the optimiser steps per epoch, known here.
-        # Set for the net's construction only: nothing of it is fitted state.
-        self._steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
-        try:
-            return super()._make_net(sample_shape, device, n_samples)
-        finally:
-            del self._steps_per_epoch
 
     def _effective_batch_size(self, n_samples):
         if self.batch_size == "auto" and self.solver != "lbfgs":
@@ -158,14 +193,31 @@ class _BaseTransformer(_BaseSequence):
     def _train(self, X, targets, y, sample_weight, first_call, incremental):
         if first_call:
             self._fit_input_codes(X)
+            self.patch_size_ = self._fitted_patch_size(X)
         super()._train(self._with_indicators(X), targets, y, sample_weight, first_call,
                        incremental)
 
-    def _stopping_rule(self):
+    def _fitted_patch_size(self, X):
+        """``patch_size_``: the given one, or 'auto''s choice on the training data X."""
+        if self.vocab_size_ is not None:
+            if self.patch_size not in ("auto", 1):
+                raise ValueError(f"patch_size={self.patch_size} needs numeric input; token ids "
+                                 "(vocab_size) are read one per position.")
+            return 1
+        if self.patch_size != "auto":
+            return self.patch_size
+        timesteps, features = self.input_shape_
+        if timesteps < _MIN_PATCHED_STEPS or self._input_codes():
+            return 1
+        sequences = X.reshape(len(X), timesteps, features)
+        return (_AUTO_PATCH if lag_one_autocorrelation(sequences) >= _SIGNAL_AUTOCORRELATION
+                else 1)
+
+    def _stopping_rule(self, n_samples):
         if self.n_iter_no_change != "auto":
-            return super()._stopping_rule()
-        return {"n_iter_no_change": auto_patience(self._steps_per_epoch),
-                "wait_for_progress": True}
+            return super()._stopping_rule(n_samples)
+        steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
+        return {"n_iter_no_change": auto_patience(steps_per_epoch), "wait_for_progress": True}
 
     def _build_module(self, n_features, n_outputs):
         if self.d_model % self.n_heads:
@@ -182,7 +234,7 @@ class _BaseTransformer(_BaseSequence):
             num_layers=self.num_layers, dim_feedforward=self.dim_feedforward,
             dropout=self.dropout, pooling=self._pooling(), max_len=max_len,
             position=self.position, vocab_size=self.vocab_size_,
-            embedding_dim=self.embedding_dim or self.d_model)
+            embedding_dim=self.embedding_dim or self.d_model, patch_size=self.patch_size_)
 
     def _pooling(self):
         """``pooling``, with ``'auto'`` resolved: the mean for token ids, else the class token."""
@@ -203,8 +255,9 @@ class _BaseTransformer(_BaseSequence):
         weights : ndarray of shape (n_samples, num_layers, n_heads, steps, steps)
             ``weights[i, l, h, q, k]``: how much position ``q`` draws on
             position ``k`` in head ``h`` of layer ``l`` (each unpadded row
-            sums to 1). ``steps`` is ``input_shape_[0]``, plus one with a
-            class token (``pooling='cls'``, or ``'auto'`` on numeric
+            sums to 1). ``steps`` is ``input_shape_[0]`` (divided by
+            ``patch_size_``, rounded up: one position per patch), plus one
+            with a class token (``pooling='cls'``, or ``'auto'`` on numeric
             sequences): position 0 is then the class token, whose row is
             what the output layer reads. Rows and columns of padding are 0.
         """
@@ -282,6 +335,9 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
 
 {SEQUENCE_ATTRIBUTES_DOC}
 
+    patch_size_ : int
+        Steps per position (``patch_size``, or what ``'auto'`` chose).
+
     input_categories_ : list of (ndarray or None), one per input feature
         The codes of each feature fed one-hot as well (``one_hot_input``),
         None for a feature fed as a number only.
@@ -326,6 +382,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         pooling="auto",
         position="sinusoidal",
         max_len=None,
+        patch_size="auto",
         input_shape=None,
         one_hot_input="auto",
         vocab_size=None,
@@ -367,6 +424,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         self.pooling = pooling
         self.position = position
         self.max_len = max_len
+        self.patch_size = patch_size
         self.input_shape = input_shape
         self.one_hot_input = one_hot_input
         self.vocab_size = vocab_size
@@ -447,6 +505,9 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
     ----------
 {SEQUENCE_ATTRIBUTES_DOC}
 
+    patch_size_ : int
+        Steps per position (``patch_size``, or what ``'auto'`` chose).
+
 {TRAINING_ATTRIBUTES_DOC}
 
     See Also
@@ -483,6 +544,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
         pooling="auto",
         position="sinusoidal",
         max_len=None,
+        patch_size="auto",
         input_shape=None,
         vocab_size=None,
         embedding_dim=None,
@@ -523,6 +585,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
         self.pooling = pooling
         self.position = position
         self.max_len = max_len
+        self.patch_size = patch_size
         self.input_shape = input_shape
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim

@@ -141,8 +141,9 @@ def plot_attention(estimator, X, *, layer=-1, head=None, labels=None, ax=None):
         Which attention head; None averages the heads.
 
     labels : list of str or None, default=None
-        Names of the sequence's steps; None uses the tokens of a
-        TokenSequencer step, or the step numbers.
+        Names of the sequence's positions; None uses the tokens of a
+        TokenSequencer step, or the step numbers (``'0-7'``... for patches
+        of 8 steps, ``patch_size_``).
 
     ax : matplotlib Axes, default=None
         Axes to draw on; None creates a new figure.
@@ -189,7 +190,10 @@ def plot_attention(estimator, X, *, layer=-1, head=None, labels=None, ax=None):
     # The pooling the network was built with ('auto' resolved in fit).
     cls = final.net_.module_.pooling == "cls"
     n_steps = live - cls
-    if labels is None:
+    patch = getattr(final, "patch_size_", 1)
+    if labels is None and patch > 1:
+        labels = [f"{start}-{start + patch - 1}" for start in range(0, n_steps * patch, patch)]
+    elif labels is None:
         labels = [str(step) for step in range(n_steps)]
     labels = (["[CLS]"] if cls else []) + list(labels)[:n_steps]
     if ax is None:
