@@ -491,6 +491,32 @@ def test_default_transformer_reads_gunpoint_in_patches():
     assert model.score(X_test.transpose(0, 2, 1), y_test) >= 0.96
 
 
+def test_the_panels_signals_are_read_in_patches_and_its_code_and_noise_steps_alone():
+    spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    rng = np.random.default_rng(100)
+    sequences = {
+        "order": panel.order_task(rng, 100), "counting": panel.counting_task(rng, 100),
+        "parity": panel.parity_task(rng, 100),
+        "long-range 200": panel.long_range_task(rng, 100, 200),
+        "retrieval 200": panel.retrieval_task(rng, 100, 200),
+    }
+    expected = {name: 1 for name in sequences}
+    for name in ["GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "BasicMotions"]:
+        X, y = load_ucr(name, "TRAIN")
+        sequences[name] = X.transpose(0, 2, 1)[:100], y[:100]
+        # BasicMotions' accelerometer and gyroscope channels: lag-1 autocorrelation 0.49.
+        expected[name] = 1 if name == "BasicMotions" else 8
+    tiny = {"d_model": 8, "n_heads": 2, "num_layers": 1, "dim_feedforward": 8, "max_iter": 1}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        chosen = {name: TransformerClassifier(**tiny).fit(
+            X.reshape(len(X), X.shape[1], -1), y).patch_size_
+            for name, (X, y) in sequences.items()}
+    assert chosen == expected
+
+
 def test_a_batch_whose_samples_all_weigh_zero_adds_nothing():
     # The FCN's small batches for signals (here 2 samples) can hold only
     # zero-weight samples; their 0 / 0 once made the loss NaN.

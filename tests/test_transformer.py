@@ -461,3 +461,16 @@ def test_patched_estimator_predicts_padded_and_ragged_sequences_identically(rng,
     loaded = load(path)
     assert loaded.patch_size_ == 8
     assert np.array_equal(loaded.predict(X[:5]), model.predict(X[:5]))
+
+
+def test_plot_attention_labels_patches_with_their_steps(rng):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from sklearn_dl.utils import plot_attention
+
+    X = _signal(rng, 40, 20)
+    model = TransformerClassifier(**{**TINY, "max_iter": 1}).fit(X, rng.integers(0, 2, 40))
+    ax = plot_attention(model, X[:1])
+    assert [label.get_text() for label in ax.get_xticklabels()] == [
+        "[CLS]", "0-7", "8-15", "16-19"]

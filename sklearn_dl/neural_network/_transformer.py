@@ -72,11 +72,12 @@ _ARCHITECTURE_DOC = """\
         are alike: a lag-1 autocorrelation of at least {smooth} in ``fit``,
         averaged over the features) and 1 for anything else (codes, events,
         noise, token ids), the fitted value is ``patch_size_``. A step of a
-        finely sampled signal says little alone, and attention over its
-        single steps did not learn shapes: on GunPoint (150 steps) the
-        default scored 0.847 with one step per position and 0.973 with
-        patches of {patch} (worst of 3 seeds), and fitted about 5 times
-        faster. Token ids are read one per position.
+        finely sampled signal says little alone, and attention over single
+        steps did not learn shapes: on GunPoint (150 steps, worst of 3
+        seeds) the default scored 0.847 with one step per position and
+        0.973 with patches of {patch}; but on ArrowHead its worst seed fell
+        from 0.709 to 0.577 (see the user guide). Token ids are read one per
+        position.
 
     input_shape : tuple of int (timesteps, features) or None, default=None
         How to read a 2-D X of shape (n_samples, timesteps * features): each

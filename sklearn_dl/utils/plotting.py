@@ -192,7 +192,9 @@ def plot_attention(estimator, X, *, layer=-1, head=None, labels=None, ax=None):
     n_steps = live - cls
     patch = getattr(final, "patch_size_", 1)
     if labels is None and patch > 1:
-        labels = [f"{start}-{start + patch - 1}" for start in range(0, n_steps * patch, patch)]
+        timesteps = final.input_shape_[0]
+        labels = [f"{start}-{min(start + patch, timesteps) - 1}"
+                  for start in range(0, n_steps * patch, patch)]
     elif labels is None:
         labels = [str(step) for step in range(n_steps)]
     labels = (["[CLS]"] if cls else []) + list(labels)[:n_steps]
