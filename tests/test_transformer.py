@@ -372,6 +372,13 @@ def test_early_stopping_and_pooling_auto_switch_on_for_token_ids_only(rng):
     before = TransformerClassifier(early_stopping=False, pooling="cls", **TINY).fit(X, y)
     np.testing.assert_array_equal(numeric.predict_proba(X), before.predict_proba(X))
 
+    # The regressor follows the same rule (validation R^2 on token ids).
+    regressor = TransformerRegressor(vocab_size="auto", **TINY).fit(tokens, tokens.sum(axis=1))
+    assert len(regressor.validation_scores_) == regressor.n_iter_
+    assert regressor.net_.module_.pooling == "mean"
+    numeric = TransformerRegressor(**TINY).fit(X, X[:, 0, 0])
+    assert numeric.validation_scores_ is None and numeric.net_.module_.pooling == "cls"
+
 
 def test_early_stopping_auto_trains_on_everything_where_nothing_can_be_held_out(rng):
     # partial_fit trains one epoch without a validation set (True raises there).
