@@ -16,20 +16,31 @@
   linear model, of an ``LSTMRegressor(hidden_size=16)``'s correction with the
   weight its validation chooses and added whole, and of the LSTM alone, for
   ``random_state`` 0, 1, 2.
+* ``network``: the network alone on the panel's short series (issue #18's
+  complaint): ``RecursiveForecaster(LSTMRegressor(...), autoregressive=False)``
+  (the series' transforms chosen as by default), worst MAPE of
+  ``random_state`` 0, 1, 2 and the most epochs run, for the default
+  ``LSTMRegressor`` and the candidate defaults of ``NETWORK_CANDIDATES``,
+  next to the seasonal-naive forecast, Holt-Winters (as in the panel) and
+  the default linear forecaster; then, on ``airline``, the issue's own
+  recipe (log, no differencing, 24-step windows).
 
-Run ``python benchmarks/forecast_studies.py windows`` (a minute) or
-``correction`` (a few minutes: six LSTM fits on 800 windows). Needs the
-``bench`` extra (statsmodels, aeon).
+Run ``python benchmarks/forecast_studies.py windows`` (a minute),
+``correction`` (a few minutes: six LSTM fits on 800 windows) or ``network``
+(``--candidates default,lr=0.01``; about a minute per candidate on a free
+core). Needs the ``bench`` extra (statsmodels, aeon).
 """
 
 import argparse
 import importlib.resources
+import time
 import warnings
 
 import numpy as np
 from statsmodels.datasets import elec_equip
 from statsmodels.tsa.ar_model import AutoReg
 from statsmodels.tsa.arima.model import ARIMA
+from statsmodels.tsa.holtwinters import ExponentialSmoothing
 
 from defaults import _mape, _series
 from sklearn_dl.neural_network import LSTMRegressor
@@ -144,13 +155,86 @@ def correction_study():
                   f"LSTM alone {np.round(rmse_by_step(alone, series, n_train), 3)}", flush=True)
 
 
+# The panel's short series: forecast length, Holt-Winters' trend and multiplicative season.
+PANEL = {"nile": (10, False, False), "sunspots": (11, False, False), "elnino": (24, False, False),
+         "co2": (24, True, False), "generated": (36, True, True), "airline": (36, True, True)}
+
+# LSTMRegressor parameters tried as its defaults by the ``network`` study.
+NETWORK_CANDIDATES = {
+    "default": {},
+    "lr=0.01": {"learning_rate_init": 0.01},
+    "hidden=16": {"hidden_size": 16},
+    "lr=0.01+hidden=16": {"learning_rate_init": 0.01, "hidden_size": 16},
+    "lr=0.003": {"learning_rate_init": 0.003},
+    "lr=0.01+alpha=0.01": {"learning_rate_init": 0.01, "alpha": 0.01},
+}
+
+
+def _network_forecasts(train, steps, parameters, seeds, **forecaster):
+    """Forecasts, epochs run and fit seconds of the network alone, one per seed."""
+    results = []
+    for seed in seeds:
+        model = RecursiveForecaster(LSTMRegressor(random_state=seed, **parameters),
+                                    autoregressive=False, **forecaster)
+        start = time.perf_counter()
+        model.fit(train)
+        results.append((model.forecast(steps), model.estimator_.n_iter_,
+                        time.perf_counter() - start))
+    return results
+
+
+def network_study(candidates, seeds=(0, 1, 2)):
+    print(f"Worst MAPE of random_state {seeds} (most epochs run, mean fit seconds); "
+          "the network alone: RecursiveForecaster(LSTMRegressor(...), autoregressive=False)")
+    names = ["seasonal naive", "Holt-Winters", "linear default", *candidates]
+    print("series".ljust(11) + "".join(name.ljust(22) for name in names))
+    for name, (steps, trend, multiplicative) in PANEL.items():
+        series, season = _series(name)
+        train, test = series[:-steps], series[-steps:]
+        naive = np.resize(train[-(season or 1):], steps)
+        holt_winters = ExponentialSmoothing(
+            train, trend="add" if trend else None,
+            seasonal=None if season is None else ("mul" if multiplicative else "add"),
+            seasonal_periods=season).fit().forecast(steps)
+        linear = RecursiveForecaster().fit(train).forecast(steps)
+        cells = [f"{_mape(test, forecast):.3f}".ljust(22) for forecast in (naive, holt_winters,
+                                                                            linear)]
+        for candidate in candidates:
+            results = _network_forecasts(train, steps, NETWORK_CANDIDATES[candidate], seeds)
+            worst = max(_mape(test, forecast) for forecast, _, _ in results)
+            epochs = max(epochs for _, epochs, _ in results)
+            seconds = np.mean([seconds for _, _, seconds in results])
+            cells.append(f"{worst:.3f} ({epochs}, {seconds:.0f} s)".ljust(22))
+        print(name.ljust(11) + "".join(cells), flush=True)
+
+    steps = 36
+    series, _ = _series("airline")
+    train, test = series[:-steps], series[-steps:]
+    print("\nairline, the issue's recipe (log, no differencing, 24-step windows, 84 windows):")
+    for candidate in candidates:
+        results = _network_forecasts(train, steps, NETWORK_CANDIDATES[candidate], seeds,
+                                     log=True, difference=None)
+        mapes = [_mape(test, forecast) for forecast, _, _ in results]
+        print(f"  {candidate}: worst {max(mapes):.3f} (seeds {np.round(mapes, 3)}, epochs "
+              f"{[epochs for _, epochs, _ in results]})", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("study", choices=["windows", "correction"])
+    parser.add_argument("study", choices=["windows", "correction", "network"])
+    parser.add_argument("--candidates", default=",".join(NETWORK_CANDIDATES),
+                        help="the network study's candidates (NETWORK_CANDIDATES), comma-separated")
+    parser.add_argument("--seeds", default="0,1,2", help="the network study's random_state values")
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        windows_study() if args.study == "windows" else correction_study()
+        if args.study == "windows":
+            windows_study()
+        elif args.study == "correction":
+            correction_study()
+        else:
+            network_study(args.candidates.split(","),
+                          tuple(int(seed) for seed in args.seeds.split(",")))
 
 
 if __name__ == "__main__":

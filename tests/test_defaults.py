@@ -279,13 +279,13 @@ def test_recurrent_docstrings_state_the_defaults_that_differ_from_sklearns():
     assert "learning_rate_init : float, default=0.01" in doc
     assert "bidirectional : bool, default=True" in doc
     assert "one_hot_input : {'auto', False}, default='auto'" in doc
-    assert "learning_rate_init : float, default=0.001" in LSTMRegressor.__doc__
+    assert "learning_rate_init : float, default=0.01" in LSTMRegressor.__doc__
     assert "n_iter_no_change : int or 'auto', default='auto'" in doc
     assert "``'auto'`` is ``n_samples // 100`` clipped" in doc
     assert "``'auto'`` is 10 epochs or 200 optimiser steps" in doc
     assert "``'auto'`` is 10 epochs, counted only once" in LSTMRegressor.__doc__
     assert "alpha : float, default=0.01" in doc
-    assert "alpha : float, default=0.0001" in LSTMRegressor.__doc__
+    assert "alpha : float, default=0.01" in LSTMRegressor.__doc__
     assert "max_grad_norm : float or None, default=1.0" in doc
 
 

@@ -1,5 +1,7 @@
 """LSTMClassifier / LSTMRegressor: order-dependent learning, forecasting, sequence input."""
 
+import importlib.resources
+
 import numpy as np
 import pytest
 import torch
@@ -62,6 +64,25 @@ def test_default_lstm_forecast_beats_seasonal_naive():
     # weight 0; autoregressive=False, the LSTM alone: 0.52 %) against 4.7 % for the seasonal
     # naive forecast.
     assert mape(test, forecast) <= 0.7 * mape(test, seasonal_naive)
+
+
+def airline_passengers():
+    """Monthly airline passengers 1949-1960 (Box and Jenkins), 144 values, bundled with aeon."""
+    path = importlib.resources.files("aeon") / "datasets" / "data" / "Airline" / "Airline.csv"
+    return np.array([float(line.split(",")[-1]) for line in path.read_text().splitlines()[1:]])
+
+
+def test_default_lstm_regressor_alone_beats_seasonal_naive_on_a_short_series():
+    # Issue #18's own case: the last 36 months forecast from the 108 before
+    # (71 windows once the forecaster has differenced the logged series).
+    series = airline_passengers()
+    train, test = series[:-36], series[-36:]
+    seasonal_naive = np.resize(train[-12:], 36)
+    model = RecursiveForecaster(LSTMRegressor(random_state=0), autoregressive=False).fit(train)
+    # Measured: MAPE 0.044 (worst of seeds 0-5: 0.091, which the floor admits); the
+    # previous defaults (learning_rate_init=0.001, alpha=0.0001): 0.108 for seed 0,
+    # 0.248 at worst; the seasonal-naive forecast 0.132.
+    assert mape(test, model.forecast(36)) <= 0.75 * mape(test, seasonal_naive)
 
 
 def test_padding_gives_the_prediction_of_the_sequence_alone(rng):
