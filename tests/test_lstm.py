@@ -61,8 +61,8 @@ def test_default_lstm_forecast_beats_seasonal_naive():
                                 window=24, difference=1).fit(train)
     forecast = model.forecast(24)
     # Measured: MAPE 0.68 % (the linear autoregressive part: the LSTM's correction gets
-    # weight 0; autoregressive=False, the LSTM alone: 0.52 %) against 4.7 % for the seasonal
-    # naive forecast.
+    # weight 0; autoregressive=False, the LSTM alone: 1.39 %, 0.52 % with the former
+    # learning_rate_init=0.001, alpha=0.0001) against 4.7 % for the seasonal naive forecast.
     assert mape(test, forecast) <= 0.7 * mape(test, seasonal_naive)
 
 
