@@ -6,7 +6,7 @@ tabular data of 20 or 100 features, binary classes or one target;
 ``CNNClassifier()`` on digits' 8x8 images and ``LSTMRegressor()`` on 1,000
 sequences of 24 steps. Each trains for a fixed number of epochs (no early
 stop). The bare loop is what a user writes by hand for the same work: the
-same module, fused Adam with sklearn's L2 as coupled weight decay (added to the
+same module, fused Adam at the estimator's learning rate with its L2 as coupled weight decay (added to the
 gradients before clipping for the LSTM, whose default clips them),
 ``index_select`` batches of the estimator's default size and one read of the
 epoch's loss. The builders below
@@ -72,7 +72,8 @@ def ours_lstm(epochs, device):
     return LSTMRegressor(**_fixed_epochs(epochs), device=device)
 
 
-def bare_loop(module, X, y, epochs, loss_function, device, clip=None, batch=None):
+def bare_loop(module, X, y, epochs, loss_function, device, clip=None, batch=None, lr=LR,
+              alpha=ALPHA):
     """The bare torch loop: fused Adam, coupled L2, index_select batches (of min(200, n))."""
     torch.manual_seed(0)
     module = module.to(device)
@@ -81,8 +82,8 @@ def bare_loop(module, X, y, epochs, loss_function, device, clip=None, batch=None
     n_samples = len(X_tensor)
     batch = batch or min(200, n_samples)
     # With clipping the L2 gradient goes in before it, by hand, as sklearn_dl adds it.
-    optimizer = torch.optim.Adam(module.parameters(), lr=LR, fused=True,
-                                 weight_decay=0.0 if clip else ALPHA / batch)
+    optimizer = torch.optim.Adam(module.parameters(), lr=lr, fused=True,
+                                 weight_decay=0.0 if clip else alpha / batch)
     weights = [param for param in module.parameters() if param.ndim > 1]
     generator = torch.Generator().manual_seed(0)
     module.train()
@@ -98,7 +99,7 @@ def bare_loop(module, X, y, epochs, loss_function, device, clip=None, batch=None
             if clip:
                 with torch.no_grad():
                     torch._foreach_add_([weight.grad for weight in weights], weights,
-                                        alpha=ALPHA / len(index))
+                                        alpha=alpha / len(index))
                 torch.nn.utils.clip_grad_norm_(module.parameters(), clip)
             optimizer.step()
             total += loss.detach()
@@ -139,7 +140,8 @@ def bare_lstm(X, y, epochs, device):
     # The recurrent estimators' batch_size='auto': about 100 steps per epoch, 32 to 200 rows.
     batch = min(len(X), int(np.clip(len(X) // 100, 32, 200)))
     return bare_loop(module, X, y, epochs, _half_squared_error, device,
-                     clip=defaults.max_grad_norm, batch=batch)
+                     clip=defaults.max_grad_norm, batch=batch, lr=defaults.learning_rate_init,
+                     alpha=defaults.alpha)
 
 
 def main():
