@@ -6,10 +6,10 @@ tabular data of 20 or 100 features, binary classes or one target;
 ``CNNClassifier()`` on digits' 8x8 images and ``LSTMRegressor()`` on 1,000
 sequences of 24 steps. Each trains for a fixed number of epochs (no early
 stop). The bare loop is what a user writes by hand for the same work: the
-same module, fused Adam at the estimator's learning rate with its L2 as coupled weight decay (added to the
-gradients before clipping for the LSTM, whose default clips them),
-``index_select`` batches of the estimator's default size and one read of the
-epoch's loss. The builders below
+same module, fused Adam at the estimator's learning rate with its L2 as
+coupled weight decay (added to the gradients before clipping for the LSTM,
+whose default clips them), ``index_select`` batches of the estimator's
+default size and one read of the epoch's loss. The builders below
 are what ``benchmarks/run.py`` times (``--only default``).
 
     python benchmarks/bench_default.py [--quick] [--device cuda]

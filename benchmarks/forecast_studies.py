@@ -223,7 +223,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("study", choices=["windows", "correction", "network"])
     parser.add_argument("--candidates", default=",".join(NETWORK_CANDIDATES),
-                        help="the network study's candidates (NETWORK_CANDIDATES), comma-separated")
+                        help="the network study's candidates (NETWORK_CANDIDATES), "
+                             "comma-separated")
     parser.add_argument("--seeds", default="0,1,2", help="the network study's random_state values")
     args = parser.parse_args(argv)
     with warnings.catch_warnings():
