@@ -852,11 +852,13 @@ class _FusedAdamStep:
 
     torch's step wraps the fused kernel in profiling, hooks and a walk over
     the parameters' state that together cost several times the kernel on a
-    small network. Once the first step has made the state, this calls the
-    same two kernels (the step count, then the update) on the same tensors
-    with the group's current hyper-parameters: bit for bit torch's step.
-    It falls back to ``optimizer.step()`` whenever that may differ: a
-    parameter without a gradient, or a state that was replaced.
+    small network. This calls the same two kernels (the step count, then the
+    update) on the optimiser's state tensors with the group's current
+    hyper-parameters: bit for bit torch's step. The first step makes the
+    state as torch's first fused step makes it (zero moments, a float32 step
+    count on the parameter's device). It falls back to ``optimizer.step()``
+    whenever that may differ: a parameter without a gradient, or a state it
+    does not recognise.
     """
 
     def __init__(self, optimizer):
@@ -893,8 +895,12 @@ class _FusedAdamStep:
         optimizer = self.optimizer
         grads = [param.grad for param in self.params]
         state = self._state
-        if (state is None or state[0] is not optimizer.state
-                or any(grad is None for grad in grads)):
+        if state is None or state[0] is not optimizer.state:
+            # The first step, or a state loaded afresh (a restore).
+            if not optimizer.state and not any(grad is None for grad in grads):
+                self._make_state(optimizer)
+            self._state = state = self._read_state(optimizer)
+        if state is None or any(grad is None for grad in grads):
             optimizer.step()
             self._state = self._read_state(optimizer)
             return
@@ -907,11 +913,24 @@ class _FusedAdamStep:
                         weight_decay=group["weight_decay"], eps=group["eps"], maximize=False,
                         grad_scale=None, found_inf=None)
 
+    def _make_state(self, optimizer):
+        """What torch's first fused Adam step adds to the state (``Adam._init_group``)."""
+        for param in self.params:
+            if not (param.is_floating_point() and param.device.type in ("cpu", "cuda")):
+                return
+        for param in self.params:
+            state = optimizer.state[param]
+            state["step"] = torch.zeros((), dtype=torch.float32, device=param.device)
+            state["exp_avg"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(param, memory_format=torch.preserve_format)
+
     def _read_state(self, optimizer):
         states = [optimizer.state.get(param) for param in self.params]
         if (optimizer.param_groups[0] is not self.group
                 or any(not state or state.keys() != {"step", "exp_avg", "exp_avg_sq"}
-                       for state in states)):
+                       or state["step"].dtype != torch.float32 or state["step"].ndim
+                       or state["step"].device != param.device
+                       for param, state in zip(self.params, states))):
             return None
         return (optimizer.state, [state["exp_avg"] for state in states],
                 [state["exp_avg_sq"] for state in states], [state["step"] for state in states])

@@ -442,7 +442,11 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                              "'adam', 'adamw' or 'sgd'; solver='lbfgs' needs 'float32' or "
                              "'float64'.")
         module = self._build_module(int(np.prod(sample_shape)), self.n_outputs_)
-        module = module.to(self._torch_dtype())
+        dtype = self._torch_dtype()
+        # A no-op cast still walks every submodule: cast only where one differs.
+        if any((tensor.is_floating_point() or tensor.is_complex()) and tensor.dtype != dtype
+               for tensor in (*module.parameters(), *module.buffers())):
+            module = module.to(dtype)
         optimizer_kwargs = self._optimizer_kwargs()
         callbacks = [
             ("sklearn_stopping", SklearnStopping(

@@ -172,6 +172,8 @@ def test_direct_fused_adam_step_is_torchs_step(optimizer_class, kwargs):
                                                                           **kwargs)
     direct = _training._FusedAdamStep.for_optimizer(optimizer)
     assert direct is not None
+    torch_steps = []
+    optimizer.step = lambda *args, **kwargs: torch_steps.append(args)  # must not run
     X = torch.randn(16, 5, generator=torch.Generator().manual_seed(1))
     for step in range(6):
         if step == 3:  # a schedule changes the learning rate between steps
@@ -185,8 +187,13 @@ def test_direct_fused_adam_step_is_torchs_step(optimizer_class, kwargs):
     for expected, got in zip(reference.parameters(), direct_module.parameters()):
         assert torch.equal(expected, got)
     for expected, got in zip(torch_optimizer.state.values(), optimizer.state.values()):
-        assert all(torch.equal(expected[key], got[key]) for key in expected)
-    assert direct._state is not None  # the later steps ran the kernels directly
+        assert list(expected) == list(got)
+        for key in expected:
+            assert expected[key].dtype == got[key].dtype
+            assert expected[key].device == got[key].device
+            assert torch.equal(expected[key], got[key])
+    assert torch_optimizer.state_dict().keys() == optimizer.state_dict().keys()
+    assert not torch_steps  # every step, the first included, ran the kernels directly
 
 
 def test_direct_fused_adam_step_defers_to_torch():
