@@ -248,6 +248,23 @@ def test_auto_patience_is_counted_in_optimiser_steps(n_samples, batch_size, pati
     assert auto_patience(-(-n_samples // batch_size)) == patience
 
 
+def test_auto_batches_of_a_signal_read_in_patches_are_of_equal_sizes(rng):
+    # 36 smooth series (patches of 8): two batches of 18, not 32 and a noisy 4;
+    # 36 series of noise (one step per position) keep batches of 32 and 4.
+    signals = np.cumsum(rng.normal(size=(36, 32, 1)), axis=1)
+    noise = rng.normal(size=(36, 32, 1))
+    y = np.arange(36) % 2
+    smooth = TransformerClassifier(**{**TINY, "max_iter": 1}).fit(signals, y)
+    assert smooth.patch_size_ == 8 and smooth.net_.batch_size == 18
+    steps = TransformerClassifier(**{**TINY, "max_iter": 1}).fit(noise, y)
+    assert steps.patch_size_ == 1 and steps.net_.batch_size == 32
+    fixed = TransformerClassifier(**{**TINY, "max_iter": 1}, batch_size=32).fit(signals, y)
+    assert fixed.net_.batch_size == 32
+    # 50 series: 25 and 25; 67: 23, 22, 22 (batches of 23); 500: 32 as before.
+    smooth.patch_size_ = 8
+    assert [smooth._effective_batch_size(n) for n in (50, 67, 500, 3300)] == [25, 23, 32, 33]
+
+
 def test_auto_patience_reaches_the_stopping_rule(rng):
     X, y = rng.normal(size=(60, 5, 1)), rng.integers(0, 2, size=60)
     model = TransformerClassifier(**{**TINY, "max_iter": 1}).fit(X, y)
