@@ -76,7 +76,7 @@ _ARCHITECTURE_DOC = """\
         steps did not learn shapes: on GunPoint (150 steps, worst of 3
         seeds) the default scored 0.847 with one step per position and
         0.973 with patches of {patch}; but on ArrowHead its worst seed fell
-        from 0.709 to 0.577 (see the user guide). Token ids are read one per
+        from 0.709 to 0.634 (see the user guide). Token ids are read one per
         position.
 
     input_shape : tuple of int (timesteps, features) or None, default=None
