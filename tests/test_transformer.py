@@ -260,9 +260,10 @@ def test_auto_batches_of_a_signal_read_in_patches_are_of_equal_sizes(rng):
     assert steps.patch_size_ == 1 and steps.net_.batch_size == 32
     fixed = TransformerClassifier(**{**TINY, "max_iter": 1}, batch_size=32).fit(signals, y)
     assert fixed.net_.batch_size == 32
-    # 50 series: 25 and 25; 67: 23, 22, 22 (batches of 23); 500: 32 as before.
+    # 50 series: 25 and 25; 67: 23, 23, 21; from 100 series on, 32 as before.
     smooth.patch_size_ = 8
-    assert [smooth._effective_batch_size(n) for n in (50, 67, 500, 3300)] == [25, 23, 32, 33]
+    assert [smooth._effective_batch_size(n) for n in (50, 67, 99, 100, 200)] == [
+        25, 23, 25, 32, 32]
 
 
 def test_auto_patience_reaches_the_stopping_rule(rng):
