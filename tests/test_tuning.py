@@ -251,3 +251,51 @@ def test_tune_trains_a_text_pipeline_by_epoch_and_refits_on_every_text():
     final = best[-1]
     assert final.max_iter == study.best_trial.user_attrs["best_epoch"] == final.n_iter_
     assert final.early_stopping is False and final.validation_scores_ is None
+
+
+def test_tune_waits_as_long_as_the_estimators_own_auto_patience():
+    from sklearn_dl.neural_network import CNNClassifier, LSTMClassifier
+    from sklearn_dl.tuning._tune import _patience
+
+    rng = np.random.default_rng(0)
+    signals, labels = rng.normal(size=(40, 1, 16)), np.arange(40) % 2
+    cnn = CNNClassifier(filters=(4,), max_iter=1).partial_fit(signals, labels, classes=[0, 1])
+    assert _patience(cnn, 40) == (30, False)  # the CNN's 'auto' for signals, not 10
+    images = CNNClassifier(filters=(4,), max_iter=1).partial_fit(
+        rng.normal(size=(40, 1, 4, 4)), labels, classes=[0, 1])
+    assert _patience(images, 40) == (10, False)
+    lstm = LSTMClassifier(hidden_size=4).partial_fit(rng.normal(size=(40, 5, 1)), labels,
+                                                     classes=[0, 1])
+    assert _patience(lstm, 40) == (100, True)  # 200 optimiser steps in batches of 32 and 8
+    assert _patience(MLPClassifier(n_iter_no_change=7), 40) == (7, False)
+
+
+class _ScriptedScores(MLPClassifier):
+    """Scores from a script, one per epoch: a plateau, then progress, then nothing."""
+
+    SCRIPT = [0.5] * 6 + [0.6, 0.7] + [0.7] * 40
+
+    def partial_fit(self, X, y, classes=None):
+        self.epochs_ = getattr(self, "epochs_", 0) + 1
+        return self
+
+    def score(self, X, y, sample_weight=None):
+        return self.SCRIPT[self.epochs_ - 1]
+
+    def fit(self, X, y):
+        self.n_iter_ = self.max_iter
+        return self
+
+    def _stopping_rule(self, n_samples):
+        return {"n_iter_no_change": 3, "wait_for_progress": self.n_iter_no_change == "auto"}
+
+
+@pytest.mark.parametrize("n_iter_no_change, epochs", [("auto", 8 + 4), (10, 1 + 4)])
+def test_tune_does_not_count_the_first_plateau_when_the_fit_does_not(n_iter_no_change, epochs):
+    X, y = np.zeros((20, 2)), np.arange(20) % 2
+    model = _ScriptedScores(n_iter_no_change=n_iter_no_change, max_iter=40)
+    space = {"alpha": FloatDistribution(1e-4, 1e-3, log=True)}
+    _, study = tune(model, X, y, space=space, n_trials=1, cv=2, random_state=0, verbose=0)
+    # Stops 4 epochs (more than 3) past the last improvement, counted from the first epoch
+    # (sklearn's rule) or only from the first progress off the plateau ('auto').
+    assert study.trials[0].user_attrs["epochs"] == 2 * epochs

@@ -1,5 +1,6 @@
 """tune(): cross-validated Optuna search with epoch-level pruning."""
 
+import numbers
 import time
 import warnings
 from typing import NamedTuple
@@ -83,12 +84,24 @@ def _prepare_folds(model, X, y, splits):
     return folds
 
 
+def _patience(estimator, n_samples):
+    """The epochs without improvement that stop ``estimator``'s own fit, and whether it
+    waits for the first progress before counting them (its ``n_iter_no_change='auto'``)."""
+    rule = getattr(estimator, "_stopping_rule", None)
+    rule = rule(n_samples) if rule is not None else {"n_iter_no_change": estimator.n_iter_no_change}
+    patience = rule["n_iter_no_change"]
+    return (patience if isinstance(patience, numbers.Integral) else 10,
+            rule.get("wait_for_progress", False))
+
+
 def _cv_by_epoch(trial, model, X, y, splits, scorer, prune):
     """Train every fold in lockstep, one epoch at a time, reporting the mean score.
 
     Training stops when the mean validation score has not improved by the
-    final step's ``tol`` for ``n_iter_no_change`` epochs (sklearn's rule),
-    at ``max_iter``, or when the pruner says so. Returns the best mean
+    final step's ``tol`` for as many epochs as the estimator's own fit would
+    wait (``n_iter_no_change``, or what its ``'auto'`` means for this data,
+    not counting epochs on the first epoch's plateau where its rule does
+    not), at ``max_iter``, or when the pruner says so. Returns the best mean
     score and the epoch that reached it.
     """
     folds = _prepare_folds(model, X, y, splits)
@@ -104,13 +117,19 @@ def _cv_by_epoch(trial, model, X, y, splits, scorer, prune):
         score = float(np.mean(scores))
         trial.set_user_attr("epochs", epoch * len(folds))
         trial.report(score, step=epoch)
+        if epoch == 1:
+            first_score = score
+            patience, wait_for_progress = _patience(folds[0][0], len(folds[0][1]))
         no_improvement = no_improvement + 1 if score < best_score + final.tol else 0
         if score > best_score:
             best_score, best_epoch = score, epoch
         if prune and trial.should_prune():
             raise optuna.TrialPruned(f"pruned at epoch {epoch} (score {score:.4f})")
-        # The recurrent nets' 'auto' patience is 10 epochs.
-        if no_improvement > (10 if final.n_iter_no_change == "auto" else final.n_iter_no_change):
+        # As the fit's own rule: an 'auto' patience that waits for progress does not
+        # count epochs while the score sits on its first epoch's plateau.
+        if wait_for_progress and best_score <= first_score + final.tol:
+            no_improvement = 0
+        if no_improvement > patience:
             break
     trial.set_user_attr("best_epoch", best_epoch)
     return best_score
@@ -148,7 +167,10 @@ def tune(estimator, X, y, *, space=None, n_trials=20, cv=5, scoring=None, storag
     folds train in lockstep, the mean validation score is reported to the
     trial after every epoch, and the pruner stops hopeless trials early; a
     trial ends when that score stops improving by ``tol`` for
-    ``n_iter_no_change`` epochs, and its value is the best mean score over
+    ``n_iter_no_change`` epochs (for ``'auto'``, the patience the
+    estimator's own fit would use on this data, counted once the score
+    leaves its first epoch's value where that fit's rule waits for
+    progress), and its value is the best mean score over
     its epochs. Other estimators are cross-validated with ``fit``.
     The best parameters are then refitted on all of (X, y) — for
     epoch-trained models for the number of epochs that reached the best
