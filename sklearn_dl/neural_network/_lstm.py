@@ -142,6 +142,13 @@ _CLASSIFIER_PARAMETERS_DOC = _RECURRENT_PARAMETERS_DOC.replace(
         0.99. ``False`` feeds the features alone; token ids (``vocab_size``)
         go through their embedding instead."""
 
+# sklearn's alpha entry of TRAINING_PARAMETERS_DOC, which both recurrent nets replace.
+_SKLEARN_ALPHA_DOC = """\
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weight matrices, with sklearn's
+        scaling: ``alpha / 2 * ||W||^2 / sum(batch weights)`` is added to each
+        batch's loss. Biases and normalisation parameters are not penalised."""
+
 _CLASSIFIER_TRAINING_DOC = _RECURRENT_TRAINING_DOC.replace(
     """    learning_rate_init : float, default=0.001
         Initial learning rate of ``'adam'``, ``'adamw'`` and ``'sgd'``.""",
@@ -154,14 +161,8 @@ _CLASSIFIER_TRAINING_DOC = _RECURRENT_TRAINING_DOC.replace(
         steps back from 100 sequences, 0.85 and 1.0), and 0.01 trains in
         half the epochs.""",
 ).replace(
-    """    alpha : float, default=0.0001
-        Strength of the L2 penalty on the weight matrices, with sklearn's
-        scaling: ``alpha / 2 * ||W||^2 / sum(batch weights)`` is added to each
-        batch's loss. Biases and normalisation parameters are not penalised.""",
-    """    alpha : float, default=0.01
-        Strength of the L2 penalty on the weight matrices, with sklearn's
-        scaling: ``alpha / 2 * ||W||^2 / sum(batch weights)`` is added to each
-        batch's loss. Biases and normalisation parameters are not penalised.
+    _SKLEARN_ALPHA_DOC,
+    _SKLEARN_ALPHA_DOC.replace("default=0.0001", "default=0.01") + """
         100 times sklearn's 0.0001 for the classifier: on a few hundred
         sequences the net otherwise finds a rule that fits every training
         sequence but not new ones (worst of 3 seeds, parity of 500 sequences
@@ -206,14 +207,8 @@ _REGRESSOR_TRAINING_DOC = _RECURRENT_TRAINING_DOC.replace(
         ``alpha``). ``learning_rate_init=0.001, alpha=0.0001`` restore the
         previous network.""",
 ).replace(
-    """    alpha : float, default=0.0001
-        Strength of the L2 penalty on the weight matrices, with sklearn's
-        scaling: ``alpha / 2 * ||W||^2 / sum(batch weights)`` is added to each
-        batch's loss. Biases and normalisation parameters are not penalised.""",
-    """    alpha : float, default=0.01
-        Strength of the L2 penalty on the weight matrices, with sklearn's
-        scaling: ``alpha / 2 * ||W||^2 / sum(batch weights)`` is added to each
-        batch's loss. Biases and normalisation parameters are not penalised.
+    _SKLEARN_ALPHA_DOC,
+    _SKLEARN_ALPHA_DOC.replace("default=0.0001", "default=0.01") + """
         100 times sklearn's 0.0001, as for :class:`LSTMClassifier`, to go
         with the larger learning rate: on the six short series (100-300
         points) of the benchmark panel, forecast by the network alone, the
