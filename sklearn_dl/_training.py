@@ -381,6 +381,15 @@ class _EpochSetup:
     # Whether the parameters are all finite after the epoch's last step, when
     # the fast epoch read it back with its losses; None when not known.
     finite_parameters: bool = None
+    # The lean loop's: the 2-norms of the penalised parameters that the
+    # divergence check computed after the epoch's last step, with the
+    # parameters' versions then. The next batch's L2 term needs the same
+    # norms (its step has not begun): it takes them while no parameter has
+    # changed since.
+    penalized_norms: tuple = None
+    # Where the penalised parameters are in ``parameters`` (the lean loop's
+    # with an L2 penalty; else None).
+    penalized_index: list = None
 
 
 class _BatchRecords:
@@ -422,12 +431,13 @@ class _BatchRecords:
                               None if weighted else self._scales))
         self._losses, self._norms, self._scales = [], [], []
 
-    def values(self, parameters=()):
+    def values(self, parameters=(), norms_out=None):
         """Each batch's loss including its L2 term, and whether ``parameters`` are all finite.
 
         The check rides on the epoch's last transfer, as the parameters'
         2-norms; it is redone exactly (:func:`_all_finite`) only when one of
-        them is not finite.
+        them is not finite. The 2-norms are appended to ``norms_out`` when
+        it is a list.
         Returns a list of floats and a bool (True when ``parameters`` is empty).
         """
         with torch.no_grad():
@@ -436,6 +446,8 @@ class _BatchRecords:
             # not finite (NaN, infinity, or the overflow of its sum of squares)
             # sends the check to the exact one.
             checks = torch._foreach_norm(parameters) if parameters else []
+        if norms_out is not None:
+            norms_out.extend(checks)
         self._stack(checks)
         values, finite = [], True
         for stacked, n_batches, n_norms, scales in self._stacked:
@@ -567,6 +579,11 @@ class TrainingNet(NeuralNet):
                 for group in optimizer.param_groups for param in group["params"]]
             self._epoch.direct_steps = [_FusedAdamStep.for_optimizer(optimizer)
                                         for optimizer in self._epoch.optimizers]
+            positions = {id(param): index for index, param in enumerate(self._epoch.parameters)}
+            if self.l2_penalty and all(id(param) in positions
+                                       for param in self._epoch.penalized_parameters):
+                self._epoch.penalized_index = [positions[id(param)]
+                                               for param in self._epoch.penalized_parameters]
         try:
             with (one_thread() if self._small_for_threads(len(X))
                   else contextlib.nullcontext()):
@@ -595,15 +612,20 @@ class TrainingNet(NeuralNet):
                           else self.get_iterator(dataset_valid, training=False))
         begin = [self.on_epoch_begin] + [getattr(callback, "on_epoch_begin")
                                          for callback in self._listeners("on_epoch_begin")]
-        end = [self.on_epoch_end] + [getattr(callback, "on_epoch_end")
-                                     for callback in self._listeners("on_epoch_end")]
+        # Left out: hooks that do nothing here (skorch's net's own on_epoch_end,
+        # the per-epoch table when nothing is printed).
+        end = ([] if type(self).on_epoch_end is NeuralNet.on_epoch_end else [self.on_epoch_end])
+        end += [getattr(callback, "on_epoch_end")
+                for callback in self._listeners("on_epoch_end")
+                if self.verbose or type(callback) is not QuietPrintLog]
         for _ in range(epochs):
             for hook in begin:
                 hook(self, **on_epoch_kwargs)
             self.run_single_epoch(iterator_train, training=True, prefix="train",
                                   step_fn=self.train_step)
-            self.run_single_epoch(iterator_valid, training=False, prefix="valid",
-                                  step_fn=self.validation_step)
+            if iterator_valid is not None:
+                self.run_single_epoch(iterator_valid, training=False, prefix="valid",
+                                      step_fn=self.validation_step)
             for hook in end:
                 hook(self, **on_epoch_kwargs)
         return self
@@ -652,9 +674,14 @@ class TrainingNet(NeuralNet):
         for batch in iterator:
             records.add(step_fn(batch, **fit_params), len(batch[0]))
         # The divergence guard's check of the weights comes with the losses.
-        values, finite = records.values(self._epoch.parameters if training else ())
+        norms = [] if training and self._epoch.penalized_index is not None else None
+        values, finite = records.values(self._epoch.parameters if training else (), norms)
         if training:
             self._epoch.finite_parameters = finite
+        if norms and self._epoch.penalized_index is not None:
+            self._epoch.penalized_norms = (
+                [norms[index] for index in self._epoch.penalized_index],
+                [param._version for param in self._epoch.penalized_parameters])
         # The records History.new_batch / record_batch would make, added at once.
         self.history[-1]["batches"].extend(
             {prefix + "_loss": value, prefix + "_batch_size": size}
@@ -822,7 +849,12 @@ class TrainingNet(NeuralNet):
                 torch._foreach_add_(grads, torch._foreach_mul(params, scale))
             else:
                 torch._foreach_add_(grads, params, alpha=scale)
-            norms = torch._foreach_norm(params)
+            reused, self._epoch.penalized_norms = self._epoch.penalized_norms, None
+            if reused is not None and all(param._version == version
+                                          for param, version in zip(params, reused[1])):
+                norms = reused[0]
+            else:
+                norms = torch._foreach_norm(params)
         if self._epoch.defer_penalty:
             return {"loss": loss, "y_pred": y_pred, "l2_scale": scale, "l2_norms": norms}
         penalty = 0.5 * scale * torch.stack(norms).square().sum()

@@ -235,6 +235,48 @@ def test_epoch_finite_check_tells_large_weights_from_non_finite_ones():
         assert not records.values([torch.tensor([1.0, bad])])[1]
 
 
+@pytest.mark.parametrize("n_samples, n_batches", [(100, 1), (450, 3)])
+@pytest.mark.parametrize("touch_weights", [False, True])
+def test_l2_term_reuses_the_epoch_checks_norms(lean_calls, monkeypatch, n_samples, n_batches,
+                                               touch_weights):
+    # The divergence check's 2-norms, taken after an epoch's last step, are
+    # the ones the next batch's L2 term needs: the lean loop computes them
+    # once, unless a weight changed in between; the results stay those of
+    # skorch's loop, bit for bit.
+    X, y = make_classification(n_samples=n_samples, n_features=12, random_state=0)
+    epochs = 6
+    if touch_weights:
+        # An in-place write between the check and the next batch (what a
+        # restore does), leaving the values as they are.
+        begin = _training.SklearnStopping.on_epoch_begin
+
+        def touching(stopping, net, **kwargs):
+            begin(stopping, net, **kwargs)
+            with torch.no_grad():
+                net.module_.layers[0].weight.mul_(1.0)
+
+        monkeypatch.setattr(_training.SklearnStopping, "on_epoch_begin", touching)
+    norm_calls = []
+    foreach_norm = torch._foreach_norm
+
+    def counted(tensors, *args, **kwargs):
+        norm_calls.append(len(tensors))
+        return foreach_norm(tensors, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "_foreach_norm", counted)
+    lean = _fit(MLPClassifier(max_iter=epochs, random_state=0), X, y)
+    assert len(lean_calls) == 1
+    # Per epoch: each batch's L2 norms (the weight matrices), then the check (every parameter).
+    expected = epochs * (n_batches + 1) - (0 if touch_weights else epochs - 1)
+    assert len(norm_calls) == expected
+    full = _fit(MLPClassifier(max_iter=epochs, random_state=0, callbacks=[_EpochListener()]),
+                X, y)
+    assert len(lean_calls) == 1
+    assert lean.loss_curve_ == full.loss_curve_
+    for lean_param, full_param in zip(lean.module_.parameters(), full.module_.parameters()):
+        assert torch.equal(lean_param, full_param)
+
+
 # -- the fit's set-up ------------------------------------------------------------------
 
 
