@@ -198,6 +198,32 @@ def test_fast_epoch_checks_the_weights_not_only_the_loss():
         TorchRegressor(**params, max_iter=10).fit(X, y)
 
 
+@pytest.mark.parametrize("solver", [{}, {"solver": "sgd", "learning_rate": "invscaling"}])
+def test_fast_epoch_restores_the_optimiser_state_of_the_kept_epoch(solver):
+    # The lean loop's snapshots are views of one flat buffer: a restore gives
+    # the optimiser the kept epoch's state, bit for bit, in tensors of its own,
+    # and the learning rate it had (invscaling changes it at every epoch).
+    # From the fourth epoch on, a snapshot is written into the one of two epochs before.
+    X, y = make_regression(100, 5, random_state=0)
+    params = {"module": _BiasBecomesInfinite, "module__at": 6, "batch_size": 100, "tol": 0,
+              "random_state": 0, **solver}
+    reference = _quiet_fit(TorchRegressor(**params, max_iter=5), X, y)
+    model = _quiet_fit(TorchRegressor(**params, max_iter=10, on_divergence="stop"), X, y)
+    assert model.n_iter_ == 5
+    kept, expected = (estimator.net_.optimizer_.state_dict()["state"]
+                      for estimator in (model, reference))
+    assert kept.keys() == expected.keys()
+    storages = set()
+    for index, values in kept.items():
+        assert values.keys() == expected[index].keys()
+        for key, value in values.items():
+            assert torch.equal(value, expected[index][key]), (index, key)
+            storages.add(value.untyped_storage().data_ptr())
+    assert len(storages) == sum(len(values) for values in kept.values())
+    assert [group["lr"] for group in model.net_.optimizer_.param_groups] == [
+        group["lr"] for group in reference.net_.optimizer_.param_groups]
+
+
 # -- Ctrl-C -------------------------------------------------------------------------
 
 
