@@ -155,7 +155,9 @@ class TensorData(torch.utils.data.Dataset):
         self.stream_to = stream_to
 
     def __len__(self):
-        return len(self.X)
+        # The first dimension read directly: a tensor's len() goes through
+        # torch's Python-level checks, several times per epoch.
+        return self.X.shape[0]
 
     def __getitem__(self, index):
         pinned = self.stream_to is not None and self.stream_to.type == "cuda"
