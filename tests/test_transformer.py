@@ -15,7 +15,7 @@ from sklearn_dl.neural_network import (
     TransformerClassifier,
     TransformerRegressor,
 )
-from sklearn_dl.neural_network._transformer import auto_patience
+from sklearn_dl.neural_network._sequence import auto_patience
 
 TINY = {"d_model": 16, "n_heads": 2, "num_layers": 1, "dim_feedforward": 32, "max_iter": 5,
         "random_state": 0}

@@ -1,6 +1,5 @@
 """LSTMClassifier and LSTMRegressor: recurrent networks over sequences."""
 
-import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -19,9 +18,9 @@ from sklearn_dl.neural_network._sequence import (
     SEQUENCE_ATTRIBUTES_DOC,
     SEQUENCE_INPUT_DOC,
     TOKEN_PARAMETERS_DOC,
+    _AUTO_PATIENCE_STEPS,
     _BaseSequence,
 )
-from sklearn_dl.neural_network._transformer import _AUTO_PATIENCE_STEPS, auto_patience
 
 _RECURRENT_PARAMETERS_DOC = """\
     cell : {'lstm', 'gru'}, default='lstm'
@@ -58,6 +57,16 @@ _RECURRENT_PARAMETERS_DOC = """\
         on flat windows does not. ``False`` feeds X to the network as it is;
         token ids (``vocab_size``) are never scaled."""
 
+# The recurrent nets' n_iter_no_change entry, which the classifier replaces.
+_RECURRENT_PATIENCE_DOC = """\
+    n_iter_no_change : int or 'auto', default='auto'
+        ``'auto'`` is 10 epochs, counted only once the training loss has
+        fallen 10% below its first epoch's value: a recurrent net often sits
+        on its initial loss for dozens of epochs before it finds the
+        dependency it must learn, and sklearn's rule stops it there (with
+        ``early_stopping``, ``'auto'`` is sklearn's rule with 10). An int:
+"""
+
 # The training parameters whose recurrent defaults differ from sklearn's MLP;
 # tests/test_defaults.py checks that every replacement took.
 _RECURRENT_TRAINING_DOC = TRAINING_PARAMETERS_DOC.replace(
@@ -74,13 +83,7 @@ _RECURRENT_TRAINING_DOC = TRAINING_PARAMETERS_DOC.replace(
 ).replace(
     """    n_iter_no_change : int, default=10
 """,
-    """    n_iter_no_change : int or 'auto', default='auto'
-        ``'auto'`` is 10 epochs, counted only once the training loss has
-        fallen 10% below its first epoch's value: a recurrent net often sits
-        on its initial loss for dozens of epochs before it finds the
-        dependency it must learn, and sklearn's rule stops it there (with
-        ``early_stopping``, ``'auto'`` is sklearn's rule with 10). An int:
-""",
+    _RECURRENT_PATIENCE_DOC,
 )
 
 _SCALING_ATTRIBUTES_DOC = """\
@@ -170,13 +173,7 @@ _CLASSIFIER_TRAINING_DOC = _RECURRENT_TRAINING_DOC.replace(
         cross-validation reached 0.994). ``alpha=0.0001`` restores the
         previous penalty.""",
 ).replace(
-    """    n_iter_no_change : int or 'auto', default='auto'
-        ``'auto'`` is 10 epochs, counted only once the training loss has
-        fallen 10% below its first epoch's value: a recurrent net often sits
-        on its initial loss for dozens of epochs before it finds the
-        dependency it must learn, and sklearn's rule stops it there (with
-        ``early_stopping``, ``'auto'`` is sklearn's rule with 10). An int:
-""",
+    _RECURRENT_PATIENCE_DOC,
     f"""    n_iter_no_change : int or 'auto', default='auto'
         ``'auto'`` is 10 epochs or {_AUTO_PATIENCE_STEPS} optimiser steps,
         whichever is longer (as for :class:`TransformerClassifier`), counted
@@ -291,11 +288,6 @@ class _BaseRecurrent(_BaseSequence):
         if self.n_iter_no_change == "auto":
             return {"n_iter_no_change": 10, "wait_for_progress": True}
         return super()._stopping_rule(n_samples)
-
-    def _effective_batch_size(self, n_samples):
-        if self.batch_size == "auto" and self.solver != "lbfgs":
-            return min(n_samples, int(np.clip(n_samples // 100, 32, 200)))
-        return super()._effective_batch_size(n_samples)
 
     def _build_module(self, n_features, n_outputs):
         # n_features counts the code indicators that _standardized appends to each step.
@@ -456,8 +448,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
     def _stopping_rule(self, n_samples):
         if self.n_iter_no_change != "auto" or self.early_stopping:
             return super()._stopping_rule(n_samples)
-        steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
-        return {"n_iter_no_change": auto_patience(steps_per_epoch), "wait_for_progress": True}
+        return self._patience_in_steps(n_samples)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

@@ -1,5 +1,6 @@
 """Sequence input that the recurrent and attention estimators share: numbers or token ids."""
 
+import math
 from numbers import Integral
 
 import numpy as np
@@ -87,6 +88,16 @@ def with_early_stopping_doc(training_doc):
     return training_doc.replace(_EARLY_STOPPING_TRAINING_DOC, EARLY_STOPPING_DOC + "\n")
 
 
+# n_iter_no_change='auto' (LSTMClassifier, the Transformers): at least this many
+# optimiser steps without improvement.
+_AUTO_PATIENCE_STEPS = 200
+
+
+def auto_patience(steps_per_epoch):
+    """Patience of ``n_iter_no_change='auto'`` in epochs: 10, or enough for 200 optimiser steps."""
+    return max(10, math.ceil(_AUTO_PATIENCE_STEPS / steps_per_epoch))
+
+
 class _BaseSequence(BaseTorchEstimator):
     """Sequence input (numeric or token ids, ragged or padded) for sequence estimators."""
 
@@ -97,6 +108,16 @@ class _BaseSequence(BaseTorchEstimator):
                        StrOptions({"auto"}), None],
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
     }
+
+    def _effective_batch_size(self, n_samples):
+        if self.batch_size == "auto" and self.solver != "lbfgs":
+            return min(n_samples, int(np.clip(n_samples // 100, 32, 200)))
+        return super()._effective_batch_size(n_samples)
+
+    def _patience_in_steps(self, n_samples):
+        """The stopping rule of an ``n_iter_no_change='auto'`` counted in optimiser steps."""
+        steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
+        return {"n_iter_no_change": auto_patience(steps_per_epoch), "wait_for_progress": True}
 
     def _train(self, X, targets, y, sample_weight, first_call, incremental):
         # What early_stopping='auto' decides, for this training call only: a

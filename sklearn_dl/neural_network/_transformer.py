@@ -22,6 +22,7 @@ from sklearn_dl.neural_network._sequence import (
     SEQUENCE_ATTRIBUTES_DOC,
     SEQUENCE_INPUT_DOC,
     TOKEN_PARAMETERS_DOC,
+    _AUTO_PATIENCE_STEPS,
     _BaseSequence,
     with_early_stopping_doc,
 )
@@ -140,14 +141,6 @@ _ARCHITECTURE_DOC = (_ARCHITECTURE_DOC.replace("{patch}", str(_AUTO_PATCH))
 # batch_size='auto': batches of equal sizes for signals in patches below this many samples.
 _EQUAL_BATCHES_BELOW = 100
 
-# n_iter_no_change='auto': at least this many optimiser steps without improvement.
-_AUTO_PATIENCE_STEPS = 200
-
-
-def auto_patience(steps_per_epoch):
-    """Patience of ``n_iter_no_change='auto'`` in epochs: 10, or enough for 200 optimiser steps."""
-    return max(10, math.ceil(_AUTO_PATIENCE_STEPS / steps_per_epoch))
-
 
 def lag_one_autocorrelation(sequences):
     """Mean over features of the correlation between each step and the next, padding excluded.
@@ -186,14 +179,13 @@ class _BaseTransformer(_BaseSequence):
     }
 
     def _effective_batch_size(self, n_samples):
-        if self.batch_size == "auto" and self.solver != "lbfgs":
-            size = min(n_samples, int(np.clip(n_samples // 100, 32, 200)))
-            if getattr(self, "patch_size_", 1) > 1 and n_samples < _EQUAL_BATCHES_BELOW:
-                # A few dozen signals read in patches: as many batches, of equal sizes,
-                # so that 36 series make two steps of 18, not one of 32 and one of 4.
-                size = math.ceil(n_samples / math.ceil(n_samples / size))
-            return size
-        return super()._effective_batch_size(n_samples)
+        size = super()._effective_batch_size(n_samples)
+        if (self.batch_size == "auto" and self.solver != "lbfgs"
+                and getattr(self, "patch_size_", 1) > 1 and n_samples < _EQUAL_BATCHES_BELOW):
+            # A few dozen signals read in patches: as many batches, of equal sizes,
+            # so that 36 series make two steps of 18, not one of 32 and one of 4.
+            size = math.ceil(n_samples / math.ceil(n_samples / size))
+        return size
 
     def _validate_X(self, X, reset):
         # The codes are found in _train, on the training data; here they are only applied.
@@ -225,8 +217,7 @@ class _BaseTransformer(_BaseSequence):
     def _stopping_rule(self, n_samples):
         if self.n_iter_no_change != "auto":
             return super()._stopping_rule(n_samples)
-        steps_per_epoch = math.ceil(n_samples / self._effective_batch_size(n_samples))
-        return {"n_iter_no_change": auto_patience(steps_per_epoch), "wait_for_progress": True}
+        return self._patience_in_steps(n_samples)
 
     def _build_module(self, n_features, n_outputs):
         if self.d_model % self.n_heads:
