@@ -863,7 +863,15 @@ class TrainingNet(NeuralNet):
         return {"loss": loss.detach() + penalty, "y_pred": y_pred}
 
     def __getstate__(self):
+        # The estimators hand skorch the module instance, so ``module`` is
+        # ``module_``. skorch pickles ``module_`` (and the optimiser and the
+        # criterion) apart, to map them to the CPU on a machine without a
+        # GPU; left in the state, ``module`` would be pickled a second time
+        # as plain device tensors, which no CPU-only machine can load.
+        same_module = self.__dict__.get("module") is self.__dict__.get("module_")
         state = super().__getstate__()
+        if same_module and "module_" in self.__dict__:
+            state["module"] = _SAME_AS_MODULE_
         # Rebuilt on demand: a compiled graph does not pickle, and the scaler
         # may hold device tensors.
         state.pop("_compiled_module", None)
@@ -879,6 +887,12 @@ class TrainingNet(NeuralNet):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeviceWarning)
             super().__setstate__(state)
+        if isinstance(self.__dict__.get("module"), str) and self.module == _SAME_AS_MODULE_:
+            self.module = self.module_
+
+
+# Stands for ``module_`` in a pickled net whose ``module`` is that same instance.
+_SAME_AS_MODULE_ = "<sklearn_dl: the module_ instance>"
 
 
 class _FusedAdamStep:

@@ -1,5 +1,6 @@
 """Persistence: pickle across versions, and sklearn_dl.save / load that never run code."""
 
+import io
 import json
 import pickle
 import tracemalloc
@@ -880,3 +881,73 @@ def test_every_estimator_of_the_package_round_trips(name, Estimator, dtype, tmp_
     method = next(method for method in outputs if hasattr(model, method))
     np.testing.assert_array_equal(outputs[method](restored), outputs[method](model))
     assert_same_state(model, restored)
+
+
+class _TensorSpy(pickle.Pickler):
+    """A pickler that records every tensor pickled as plain tensor bytes.
+
+    skorch pickles a net's module, optimiser and criterion apart and loads them
+    with a map to the CPU where there is no GPU; a tensor pickled anywhere else
+    keeps its device, so a model fitted on a GPU would not unpickle on a
+    CPU-only machine. A CPU generator's state is a CPU tensor and loads anywhere.
+    """
+
+    def __init__(self, file):
+        super().__init__(file)
+        self.found = []
+
+    def reducer_override(self, obj):
+        if isinstance(obj, torch.Generator):
+            assert obj.device.type == "cpu", "a device generator cannot load on a CPU"
+            return torch.Generator, ()  # its state, a CPU tensor, needs no check
+        if isinstance(obj, (torch.Tensor, torch.UntypedStorage)):
+            self.found.append(tuple(obj.shape) if isinstance(obj, torch.Tensor) else obj.nbytes())
+        return NotImplemented
+
+
+def _fitted_for_device_check(name):
+    from sklearn.datasets import make_classification
+
+    from sklearn_dl.text import LanguageModel, TokenSequencer
+    from test_common import CHECK_PARAMS
+
+    if name == "LanguageModel":
+        return LanguageModel(hidden_size=8, context_length=4, max_iter=2).fit(["abcab cab"] * 4)
+    if name == "text pipeline":
+        return make_pipeline(TokenSequencer(), sklearn_dl.TransformerClassifier(max_iter=2)).fit(
+            ["a b c", "b c a", "c a b", "a a b"] * 5, [0, 1, 0, 1] * 5)
+    X, y = make_classification(60, 16, n_informative=8, random_state=0)
+    X = X.astype(np.float32)
+    Estimator = dict(all_estimators())[name]
+    params = {**CHECK_PARAMS.get(name, {}), "max_iter": 2}
+    if "input_shape" in Estimator().get_params() and not name.startswith("Torch"):
+        params["input_shape"] = (1, 4, 4) if name.startswith("CNN") else (4, 4)
+    model = Estimator(**params)
+    return model.fit(X, y if get_tags(model).estimator_type == "classifier" else X[:, 0])
+
+
+_DEVICE_CHECK = [name for name, Estimator in all_estimators()
+                 if issubclass(Estimator, BaseTorchEstimator)
+                 and get_tags(Estimator()).input_tags.two_d_array]
+_DEVICE_CHECK += ["LogisticRegression", "LinearRegression", "Ridge", "LanguageModel",
+                  "text pipeline"]
+
+
+@pytest.mark.parametrize("name", _DEVICE_CHECK)
+def test_pickle_holds_no_tensor_that_keeps_its_device(name):
+    """A model fitted on a GPU unpickles on a CPU-only machine (tests/test_gpu.py runs it for real).
+
+    The module instance handed to skorch was pickled a second time, as plain
+    device tensors, outside skorch's map to the CPU: a GPU-fitted model failed
+    to load without CUDA ("Attempting to deserialize object on a CUDA device").
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = _fitted_for_device_check(name)
+    spy = _TensorSpy(io.BytesIO())
+    spy.dump(model)
+    assert spy.found == []
+    restored = pickle.loads(pickle.dumps(model))
+    network = restored[-1] if hasattr(restored, "steps") else restored
+    if hasattr(network, "net_"):
+        assert network.net_.module is network.net_.module_
