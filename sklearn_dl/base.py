@@ -92,9 +92,33 @@ def _package_version():
 
 _AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
 
-# Per estimator class: its parameter names, and its parameters' constraint objects.
+# Per estimator class: its parameter names, its parameters' constraint objects,
+# and the parameter values (see _values_key) that met them.
 _PARAM_NAMES = {}
 _MADE_CONSTRAINTS = {}
+_VALID_VALUES = {}
+_MAX_VALID_VALUES = 64
+_KEYED_TYPES = (type(None), bool, int, float, str)
+
+
+def _values_key(params):
+    """A hashable key of parameter values, exact in type and value, or None.
+
+    Only plain values (None, bools, numbers, strings, and tuples of them)
+    have one: whether a value meets a constraint depends on its type as well
+    (``True == 1``), which the key holds for each value.
+    """
+    key = []
+    for name, value in params.items():
+        kind = type(value)
+        if kind is tuple:
+            if not all(type(item) in _KEYED_TYPES for item in value):
+                return None
+            value = tuple((type(item), item) for item in value)
+        elif kind not in _KEYED_TYPES:
+            return None
+        key.append((name, kind, value))
+    return tuple(key)
 
 _OPTIMIZERS = {
     "adam": torch.optim.Adam,
@@ -158,17 +182,27 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
     def _validate_params(self):
         # sklearn makes each parameter's constraint objects afresh at every
         # fit; they are made once per class here, and sklearn's own check
-        # runs (and words the error) only when one is not met.
+        # runs (and words the error) only when one is not met. Plain values
+        # found valid once are not checked again (refits, searches, clones).
         constraints = self._parameter_constraints
         made = _MADE_CONSTRAINTS.get(type(self)) if type(constraints) is dict else None
         if made is None and type(constraints) is dict:
             made = _MADE_CONSTRAINTS[type(self)] = {
                 name: [make_constraint(constraint) for constraint in options]
                 for name, options in constraints.items() if options != "no_validation"}
-        if made is not None and all(
-                any(constraint.is_satisfied_by(value) for constraint in made[name])
-                for name, value in self.get_params(deep=False).items() if name in made):
-            return
+        if made is not None:
+            params = self.get_params(deep=False)
+            key = _values_key(params)
+            valid = _VALID_VALUES.setdefault(type(self), set())
+            if key is not None and key in valid:
+                return
+            if all(any(constraint.is_satisfied_by(value) for constraint in made[name])
+                   for name, value in params.items() if name in made):
+                if key is not None:
+                    if len(valid) >= _MAX_VALID_VALUES:
+                        valid.clear()
+                    valid.add(key)
+                return
         super()._validate_params()
 
     @abstractmethod

@@ -318,6 +318,23 @@ def test_parameter_checks_are_sklearns_after_a_valid_fit():
         model.set_params(alpha=-1).fit(X, y)
 
 
+def test_parameter_values_found_valid_are_told_apart_by_type():
+    """The values a fit found valid are remembered by type as well as value."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from sklearn_dl.base import _values_key
+
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    _fit(MLPClassifier((4,), max_iter=1, shuffle=True, batch_size=20), X, y)
+    # Equal to the values just found valid (True == 1, 20.0 == 20) but not valid.
+    with pytest.raises(InvalidParameterError, match="'shuffle' parameter .* Got 1 instead"):
+        MLPClassifier((4,), max_iter=1, shuffle=1, batch_size=20).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'batch_size' parameter .* Got 20.0"):
+        MLPClassifier((4,), max_iter=1, shuffle=True, batch_size=20.0).fit(X, y)
+    assert _values_key({"a": (4,)}) != _values_key({"a": (4.0,)})
+    assert _values_key({"a": np.float64(1.0)}) is None  # not a plain value: checked each time
+
+
 def test_plain_arrays_are_validated_as_sklearn_validates_them():
     import pandas as pd
 
