@@ -33,7 +33,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.exceptions import DeviceWarning
 from skorch.history import History
-from skorch.utils import TeeGenerator
+from skorch.utils import TeeGenerator, to_device
 
 from sklearn_dl.utils._torch import one_thread
 
@@ -478,6 +478,31 @@ def penalized_parameters(module):
     return [param for param in module.parameters() if param.requires_grad and param.ndim > 1]
 
 
+def _on_device(module, device):
+    """Whether every parameter and buffer of ``module`` is on ``device`` already."""
+    if device is None:
+        return True
+    device = torch.device(device)
+    return all(tensor.device == device
+               for tensors in (module.parameters(), module.buffers()) for tensor in tensors)
+
+
+# The net classes whose set-up methods are TrainingNet's (see TrainingNet.initialize).
+_PLAIN_NET_TYPES = set()
+_SETUP_METHODS = ("initialize_virtual_params", "initialize_callbacks", "_initialize_callbacks",
+                  "initialize_module", "_initialize_module", "initialize_criterion",
+                  "_initialize_criterion", "initialize_history", "_initialize_history",
+                  "get_default_callbacks", "_default_callbacks", "_validate_params",
+                  "torch_compile", "check_training_readiness", "initialize")
+
+
+def _plain_net_type(net_type):
+    if not all(getattr(net_type, name) is getattr(TrainingNet, name) for name in _SETUP_METHODS):
+        return False
+    _PLAIN_NET_TYPES.add(net_type)
+    return True
+
+
 # Largest matrix product (batch rows times a layer's weight entries) that
 # TrainingNet computes in one CPU thread: the default MLP's (200 rows x 20 x 100
 # or 100 x 100) are well under it, a (256, 256) network's far above.
@@ -532,6 +557,64 @@ class TrainingNet(NeuralNet):
         if self.history_ is None:
             self.history_ = _History()
         return super().initialize_history()
+
+    def initialize(self):
+        """skorch's ``initialize``, its steps taken directly for an estimator's own net.
+
+        skorch looks up each component's parameters in every attribute of
+        the net, moves every module to the device and checks the net's
+        arguments; for a new net that only has components of the estimators
+        (module and criterion instances, their own callbacks, optimiser
+        arguments) those steps find nothing to do, and they cost as much as a
+        few epochs of a small network. This makes the same components, in the
+        same order, registered as skorch registers them. Anything else (a
+        user's callback, a component's parameters, a subclass's own set-up, a
+        second initialisation) takes skorch's.
+        """
+        items = self._plain_initialization()
+        if items is None:
+            return super().initialize()
+        self.check_training_readiness()
+        self.initialize_virtual_params()
+        # skorch's order: the per-epoch table last.
+        callbacks = ([item for item in items if not isinstance(item[1], PrintLog)]
+                     + [item for item in items if isinstance(item[1], PrintLog)])
+        for _, callback in callbacks:
+            callback.initialize()
+        self.callbacks_ = callbacks
+        for name in ("module", "criterion"):
+            with self._current_init_context(name):
+                component = getattr(self, name)
+                setattr(self, name + "_", component)  # registered as skorch registers it
+                if not _on_device(component, self.device):
+                    setattr(self, name + "_", to_device(component, self.device))
+        self._initialize_optimizer()
+        self.initialize_history()
+        if (self.use_caching not in ("auto", False, True)
+                or any(not key.startswith("optimizer__") for key in self._params_to_validate)):
+            super()._validate_params()  # skorch's error
+        self.initialized_ = True
+        return self
+
+    def _plain_initialization(self):
+        """The (name, callback) pairs, defaults first, when :meth:`initialize` may take
+        its steps directly (see there); else None."""
+        if (self.initialized_ or self.compile or self._modules or self._criteria
+                or self._optimizers
+                or (type(self) not in _PLAIN_NET_TYPES and not _plain_net_type(type(self)))
+                or not isinstance(self.module, torch.nn.Module)
+                or not isinstance(self.criterion, torch.nn.Module)
+                or type(self.callbacks) is not list):
+            return None
+        # Parameters of a component (module__*, callbacks__*...): skorch's.
+        if any("__" in key and not key.startswith("optimizer__") for key in vars(self)):
+            return None
+        items = [*self.get_default_callbacks(), *self.callbacks]
+        names = {item[0] for item in items if type(item) is tuple and len(item) == 2}
+        if len(names) != len(items) or not all(type(name) is str and type(callback) in
+                                               _LEAN_CALLBACKS for name, callback in items):
+            return None
+        return items
 
     def get_iterator(self, dataset, training=False):
         batch_size = len(dataset) if self.batch_size == -1 else self.batch_size

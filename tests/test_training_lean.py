@@ -362,3 +362,65 @@ def test_plain_arrays_are_validated_as_sklearn_validates_them():
     huge = np.full((40, 4), 1e308)
     with pytest.raises(ValueError, match="beyond what precision='float32' represents"):
         MLPRegressor(max_iter=1).fit(huge, X[:, 0])
+
+
+def _net_layout(net):
+    """What skorch's initialize sets up on a net, comparable across nets."""
+    return {
+        "callbacks": [(name, type(callback)) for name, callback in net.callbacks_],
+        "registered": (net.prefixes_, net.cuda_dependent_attributes_, net._modules,
+                       net._criteria, net._optimizers),
+        "virtual_params": sorted(net.virtual_params_),
+        "param_groups": [{key: value for key, value in group.items() if key != "params"}
+                         for group in net.optimizer_.param_groups],
+        "components": (net.module_ is net.module, net.criterion_ is net.criterion,
+                       type(net.history_), len(net.history_)),
+        "params": sorted(net.get_params(deep=False)),
+    }
+
+
+@pytest.mark.parametrize("make_model", [
+    lambda: MLPClassifier(max_iter=6, random_state=0),
+    lambda: MLPRegressor(solver="sgd", max_iter=6, random_state=1),
+])
+def test_direct_initialize_builds_skorchs_net(make_model, monkeypatch):
+    """An estimator's own net is set up without skorch's initialize, to the same net."""
+    X, y = _classification()
+    plain = _training.TrainingNet._plain_initialization
+    taken = []
+    monkeypatch.setattr(_training.TrainingNet, "_plain_initialization",
+                        lambda net: taken.append(plain(net)) or taken[-1])
+    direct = _fit(make_model(), X, y)
+    assert taken[-1] is not None
+    monkeypatch.setattr(_training.TrainingNet, "_plain_initialization", lambda net: None)
+    full = _fit(make_model(), X, y)
+    assert _net_layout(direct.net_) == _net_layout(full.net_)
+    assert direct.loss_curve_ == full.loss_curve_
+    for direct_param, full_param in zip(direct.module_.parameters(), full.module_.parameters()):
+        assert torch.equal(direct_param, full_param)
+    # set_params of the optimiser's arguments still reaches the optimiser (virtual params).
+    direct.net_.set_params(optimizer__lr=0.5)
+    assert direct.net_.optimizer_.param_groups[0]["lr"] == 0.5
+
+
+def test_initialize_is_skorchs_for_user_callbacks_and_component_parameters():
+    X, y = _classification()
+    net = _fit(MLPClassifier(max_iter=2, random_state=0, callbacks=[_EpochListener()]), X, y).net_
+    assert net._plain_initialization() is None  # fitted: initialised already
+    fresh = _training.TrainingNet(module=torch.nn.Linear(2, 1), criterion=torch.nn.MSELoss(),
+                                  callbacks=[("listener", _EpochListener())])
+    assert fresh._plain_initialization() is None
+    assert [name for name, _ in fresh.initialize().callbacks_] == [
+        "epoch_timer", "train_loss", "listener", "print_log"]
+    fresh = _training.TrainingNet(module=torch.nn.Linear(2, 1), criterion=torch.nn.MSELoss(),
+                                  callbacks=[], module__in_features=2,
+                                  module__out_features=1, module__bias=False)
+    assert fresh._plain_initialization() is None
+    assert fresh.initialize().module_.bias is None  # skorch's: the module made afresh
+    fresh = _training.TrainingNet(module=torch.nn.Linear(2, 1), criterion=torch.nn.MSELoss(),
+                                  callbacks=[], optimizer__lr=0.25)
+    assert fresh._plain_initialization() is not None
+    assert fresh.initialize().optimizer_.param_groups[0]["lr"] == 0.25
+    with pytest.raises(ValueError, match="unexpected argument"):
+        _training.TrainingNet(module=torch.nn.Linear(2, 1), criterion=torch.nn.MSELoss(),
+                              callbacks=[], optimizer_lr=0.25).initialize()
