@@ -18,7 +18,9 @@ checkpoints, device moves, pickling) is skorch's.
 
 import contextlib
 import dataclasses
+import itertools
 import math
+import operator
 import os
 import re
 import sys
@@ -36,6 +38,23 @@ from skorch.history import History
 from skorch.utils import TeeGenerator, to_device
 
 from sklearn_dl.utils._torch import one_thread
+
+
+class _NoGrad:
+    """``torch.no_grad()`` as a context manager, without its decorator machinery.
+
+    What ``no_grad``'s ``__enter__`` and ``__exit__`` do, at a third of the
+    cost: it is entered several times per epoch of a small network.
+    """
+
+    __slots__ = ("prev",)
+
+    def __enter__(self):
+        self.prev = torch.is_grad_enabled()
+        torch._C._set_grad_enabled(False)
+
+    def __exit__(self, *exc_info):
+        torch._C._set_grad_enabled(self.prev)
 
 
 class DivergenceError(FloatingPointError):
@@ -442,7 +461,7 @@ class _BatchRecords:
         it is a list.
         Returns a list of floats and a bool (True when ``parameters`` is empty).
         """
-        with torch.no_grad():
+        with _NoGrad():
             # A 2-norm is finite when every entry is, and is several times
             # cheaper than the largest absolute entry; only a 2-norm that is
             # not finite (NaN, infinity, or the overflow of its sum of squares)
@@ -757,7 +776,9 @@ class TrainingNet(NeuralNet):
         self._epoch.defer_penalty = not self._epoch.uses_lbfgs
         records = _BatchRecords()
         for batch in iterator:
-            records.add(step_fn(batch, **fit_params), len(batch[0]))
+            # A tensor's len() goes through torch's Python-level checks.
+            rows = batch[0].shape[0] if isinstance(batch[0], torch.Tensor) else len(batch[0])
+            records.add(step_fn(batch, **fit_params), rows)
         # The divergence guard's check of the weights comes with the losses.
         norms = [] if training and self._epoch.penalized_index is not None else None
         values, finite = records.values(self._epoch.parameters if training else (), norms)
@@ -926,9 +947,12 @@ class TrainingNet(NeuralNet):
         if not self.l2_penalty:
             return {"loss": loss, "y_pred": y_pred}
         weight = yi[1]
-        scale = self.l2_penalty / (len(Xi) if weight is None else _total_weight(weight))
+        if weight is not None:
+            scale = self.l2_penalty / _total_weight(weight)
+        else:
+            scale = self.l2_penalty / (Xi.shape[0] if isinstance(Xi, torch.Tensor) else len(Xi))
         params = self._epoch.penalized_parameters
-        with torch.no_grad():
+        with _NoGrad():
             grads = [param.grad for param in params]
             if isinstance(scale, torch.Tensor):
                 torch._foreach_add_(grads, torch._foreach_mul(params, scale))
@@ -1037,7 +1061,7 @@ class _FusedAdamStep:
             return
         group = self.group
         beta1, beta2 = group["betas"]
-        with torch.no_grad():
+        with _NoGrad():
             torch._foreach_add_(state[3], 1)
             self.kernel(self.params, grads, state[1], state[2], [], state[3],
                         amsgrad=False, lr=group["lr"], beta1=beta1, beta2=beta2,
@@ -1281,10 +1305,10 @@ class SklearnStopping(Callback):
         optimizer = net.optimizer_
         lean = getattr(net, "_epoch", None) is not None and net._epoch.optimizers is not None
         sources = [*self._module_state.values(),
-                   *(value for state in optimizer.state.values() for value in state.values())]
+                   *itertools.chain.from_iterable(map(dict.values, optimizer.state.values()))]
         if (into is not None and into[3] is not None and len(into[2]) == len(sources)
-                and all(old is new for old, new in zip(into[2], sources))):
-            with torch.no_grad():
+                and all(map(operator.is_, into[2], sources))):
+            with _NoGrad():
                 if lean and into[4] is not None:
                     for views, buffer in into[4]:
                         torch.cat(views, out=buffer)
@@ -1326,16 +1350,20 @@ class SklearnStopping(Callback):
             self._on_divergence(net, loss, dataset_train)
         self.t_ += len(dataset_train)
         if self.validation_ is not None:
-            message = self._track_validation(net)
+            self._track_validation(net)
         else:
-            message = self._track_loss(loss)
+            self._track_loss(loss)
         if self.max_fun is not None:
             self._check_lbfgs(net, loss)
             return
         if self.learning_rate == "invscaling":
             self._set_lr(net, self.learning_rate_init / (self.t_ + 1) ** self.power_t)
         if self.no_improvement_count_ > self.n_iter_no_change:
-            self._on_plateau(net, message)
+            # Worded only when it is said (formatting it costs a small network's step).
+            self._on_plateau(net, (
+                f"{'Validation score' if self.validation_ is not None else 'Training loss'} "
+                f"did not improve more than tol={self.tol:f} for {self.n_iter_no_change} "
+                "consecutive epochs."))
 
     def _check_lbfgs(self, net, loss):
         """scipy L-BFGS-B's stopping tests, as sklearn runs it (``gtol=tol``)."""
@@ -1415,8 +1443,6 @@ class SklearnStopping(Callback):
         if score > self.best_validation_score_:
             self.best_validation_score_ = score
             self._best_state = _snapshot(net.module_.state_dict(), self._best_state)
-        return (f"Validation score did not improve more than tol={self.tol:f} "
-                f"for {self.n_iter_no_change} consecutive epochs.")
 
     def _track_loss(self, loss):
         if self.first_loss_ is None:
@@ -1426,8 +1452,6 @@ class SklearnStopping(Callback):
         else:
             self.no_improvement_count_ = 0
         self.best_loss_ = min(self.best_loss_, loss)
-        return (f"Training loss did not improve more than tol={self.tol:f} "
-                f"for {self.n_iter_no_change} consecutive epochs.")
 
     def _on_initial_plateau(self):
         return (self.wait_for_progress

@@ -424,3 +424,15 @@ def test_initialize_is_skorchs_for_user_callbacks_and_component_parameters():
     with pytest.raises(ValueError, match="unexpected argument"):
         _training.TrainingNet(module=torch.nn.Linear(2, 1), criterion=torch.nn.MSELoss(),
                               callbacks=[], optimizer_lr=0.25).initialize()
+
+
+@pytest.mark.parametrize("early_stopping, quantity", [(False, "Training loss"),
+                                                       (True, "Validation score")])
+def test_plateau_message_is_sklearns(early_stopping, quantity):
+    X, y = _classification()
+    model = MLPClassifier((4,), tol=10.0, n_iter_no_change=2, early_stopping=early_stopping,
+                          max_iter=50, random_state=0).fit(X, y)
+    assert model.n_iter_ == 4  # sklearn's count: more than 2 epochs after the first
+    stopping = dict(model.net_.callbacks_)["sklearn_stopping"]
+    assert stopping.stop_message_ == (f"{quantity} did not improve more than tol=10.000000 "
+                                      "for 2 consecutive epochs. Stopping.")
