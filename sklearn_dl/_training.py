@@ -1519,14 +1519,13 @@ def _flat_copies(sources):
     for index, source in enumerate(sources):
         groups.setdefault((source.dtype, source.device), []).append(index)
     copies, filled = [None] * len(sources), []
-    with torch.no_grad():
+    with _NoGrad():  # the views do not require gradients
         for indices in groups.values():
-            views = [sources[index].detach().view(-1) for index in indices]
+            views = [sources[index].view(-1) for index in indices]
             buffer = torch.cat(views)
-            offset = 0
-            for index, view in zip(indices, views):
-                copies[index] = buffer[offset:offset + view.numel()].view(sources[index].shape)
-                offset += view.numel()
+            parts = buffer.split_with_sizes([view.shape[0] for view in views])
+            for index, part in zip(indices, parts):
+                copies[index] = part.view(sources[index].shape)
             filled.append((views, buffer))
     return copies, filled
 
