@@ -268,7 +268,11 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 # As sklearn's coefs_ take the training data's dtype, predictions
                 # are float32 when both the training and the new data are.
                 self._input_dtype = X.dtype.name
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+            if sample_weight is None and type(X) is np.ndarray and X.ndim:
+                # What sklearn's check makes of None, without its namespace look-ups.
+                sample_weight = np.ones(X.shape[0], dtype=np.float64)
+            else:
+                sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             targets, sample_weight = self._encode_targets(y, sample_weight, first_call, classes)
             self._check_representable(X, "X")
             self._check_representable(targets, "y", "; the targets are standardised first "
