@@ -33,7 +33,7 @@ step() {  # step NAME SECONDS COMMAND...: run COMMAND with a time limit, log to 
   "$python" -c "import torch, sklearn, skorch, numpy; print('torch', torch.__version__, '| cuda', torch.cuda.is_available(), '| sklearn', sklearn.__version__, '| skorch', skorch.__version__, '| numpy', numpy.__version__)"
   echo "cores $cores"; } 2>&1 | tee "$out/env.log"
 
-TAIL=8 step gpu_tests "${GPU_TESTS_S:-150}" "$python" -m pytest -q -p no:cacheprovider -n 4 \
+TAIL=8 step gpu_tests "${GPU_TESTS_S:-150}" "$python" -m pytest -q -p no:cacheprovider -p no:benchmark -n 4 \
     -W "ignore::DeprecationWarning" tests/test_gpu.py tests/test_linear_model.py tests/test_training_options.py -k "gpu or cuda or GPU"
 TAIL=30 step benchmarks "${BENCH_S:-150}" "$python" benchmarks/run.py --device cuda --no-memory \
     --full --repeat 1 --threads "$cores" --only default,mlp,cnn,lstm
@@ -41,5 +41,7 @@ TAIL=12 step linear "${LINEAR_S:-120}" "$python" benchmarks/run.py --device cuda
     --full --repeat 1 --threads "$cores" --only linear
 TAIL=40 step ucr "${UCR_S:-150}" "$python" benchmarks/defaults.py \
     --only "OSULeaf CNN,ArrowHead CNN,GunPoint Transformer,ArrowHead Transformer,OSULeaf Transformer"
-TAIL=25 step suite "${SUITE_S:-240}" "$python" -m pytest -q -p no:cacheprovider -n "$((cores - 2))" \
-    --maxfail=40 -W "ignore::DeprecationWarning" tests
+# -v names each failure as it happens, so a run stopped by its time limit still says which.
+TAIL=3 step suite "${SUITE_S:-240}" "$python" -m pytest -v -p no:cacheprovider -p no:benchmark \
+    -n "$((cores - 2))" --maxfail=40 -W "ignore::DeprecationWarning" tests
+[ -f "$out/suite.log" ] && grep -E " (FAILED|ERROR) " "$out/suite.log" | sed 's/^/   /' | head -40

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,6 +34,7 @@ NETWORKS = [(name, Estimator) for name, Estimator in all_estimators()
 _CPU_ONLY = textwrap.dedent("""
     import os, pickle, sys
     os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    sys.path.insert(0, sys.argv[5])  # the tests' folder: TorchClassifier's module class is there
     import numpy as np, torch
     import sklearn_dl
     assert not torch.cuda.is_available()
@@ -40,7 +42,9 @@ _CPU_ONLY = textwrap.dedent("""
     X = np.load(X_path)
     with open(pickle_path, "rb") as file:
         pickled = pickle.load(file)
-    loaded = sklearn_dl.load(saved_path)
+    # A TorchClassifier's module class is code the file names but cannot hold.
+    module = getattr(pickled, "module", None)
+    loaded = sklearn_dl.load(saved_path, trusted=[module] if isinstance(module, type) else [])
     assert pickled.module_.training is False
     np.savez(out, pickled=pickled.predict(X), loaded=loaded.predict(X),
              device=str(next(pickled.module_.parameters()).device))
@@ -77,7 +81,7 @@ def test_fit_on_gpu_load_on_cpu_only_machine(name, Estimator, tmp_path):
     process = subprocess.run(
         [sys.executable, "-c", _CPU_ONLY, str(tmp_path / "model.pkl"),
          str(tmp_path / "model.safetensors"), str(tmp_path / "X.npy"),
-         str(tmp_path / "out.npz")],
+         str(tmp_path / "out.npz"), str(Path(__file__).parent)],
         capture_output=True, text=True, timeout=1800,  # a hang guard only
     )
     assert process.returncode == 0, process.stderr
@@ -88,7 +92,10 @@ def test_fit_on_gpu_load_on_cpu_only_machine(name, Estimator, tmp_path):
             # CPU and GPU kernels sum in different orders; labels agree but for ties.
             assert np.mean(got == expected) >= 0.99
         else:
-            np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-4)
+            # cuDNN's convolutions and recurrences use TF32 by default (torch's
+            # torch.backends.cudnn.allow_tf32): about 1e-3 of the outputs' scale.
+            np.testing.assert_allclose(got, expected, rtol=1e-3,
+                                       atol=2e-3 * np.abs(expected).max())
 
 
 def test_same_random_state_same_gpu_model():
