@@ -695,18 +695,23 @@ def _plain_X_y(estimator, X, y, reset):
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
 
 
-def _target_type(y):
+def _target_type(y, labels=None):
     """sklearn's ``type_of_target(y)``, and the number of distinct labels where it is known.
 
     Integer (or boolean) labels in a 1-d array, the common case, are binary
     or multiclass by their number of distinct values alone, which is what
     ``type_of_target`` finds for them after checks that cost more than a
-    small network's epoch.
+    small network's epoch. ``labels`` is ``np.unique(y)`` where the caller has it.
     """
-    if isinstance(y, np.ndarray) and y.ndim == 1 and y.size and y.dtype.kind in "iub":
-        n_labels = len(np.unique(y))
+    if _integer_labels(y):
+        n_labels = len(np.unique(y) if labels is None else labels)
         return ("multiclass" if n_labels > 2 else "binary"), n_labels
     return type_of_target(y, input_name="y"), None
+
+
+def _integer_labels(y):
+    """Whether ``y`` is a non-empty 1-d numpy array of integer (or boolean) labels."""
+    return isinstance(y, np.ndarray) and y.ndim == 1 and y.size and y.dtype.kind in "iub"
 
 
 class TorchClassifierMixin(ClassifierMixin):
@@ -724,7 +729,13 @@ class TorchClassifierMixin(ClassifierMixin):
     def _encode_targets(self, y, sample_weight, reset, classes=None):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        target_type, n_labels = _target_type(y)
+        # A new fit on integer labels: the classes, and each label's index among
+        # them, in one pass over the labels.
+        labels = indices = None
+        if reset and classes is None and _integer_labels(y):
+            labels = np.unique(y)
+            indices = np.searchsorted(labels, y)  # every label is among them
+        target_type, n_labels = _target_type(y, labels)
         if target_type not in _CLASSIFICATION_TARGETS or (
                 "multiclass" in target_type
                 and (n_labels is None or (len(y) > 20 and n_labels > round(0.5 * len(y))))):
@@ -735,6 +746,8 @@ class TorchClassifierMixin(ClassifierMixin):
         if reset:
             if multilabel:
                 classes_ = np.arange(y.shape[1])
+            elif labels is not None:
+                classes_ = labels
             else:
                 classes_ = np.unique(y if classes is None else np.asarray(classes))
             if len(classes_) < 2 and not multilabel:
@@ -758,7 +771,8 @@ class TorchClassifierMixin(ClassifierMixin):
             )
         if multilabel:
             return y.astype(np.float64), sample_weight
-        indices = self._label_indices(y)
+        if indices is None:
+            indices = self._label_indices(y)
         if self.class_weight is not None:
             sample_weight = sample_weight * compute_sample_weight(self.class_weight, y)
         if self.n_outputs_ == 1:
