@@ -10,9 +10,10 @@ process's CPU time is the measure (other jobs on a shared machine disturb it
 far less than wall time). Goal: ratio to the bare loop <= 1.10.
 
 Signals (``--signal``): the same comparison on 2,000 smooth two-channel
-signals of 400 steps, which the estimator reads in patches of 8 steps
-(``patch_size='auto'``), so every contender trains the module with
-``patch_size=8``.
+signals of 400 steps, which the estimator reads in patches of 8 steps through
+convolutions (``patch_size='auto'``, ``patch_embedding='auto'``), so every
+contender trains the module with ``patch_size=8, patch_embedding='conv'`` and
+mean pooling.
 
 Long range (``--long-range``): one step of a 200-step sequence is marked and
 the label is the sign of that step's value; the marked step lies in the first
@@ -67,8 +68,12 @@ def signal_task(n_samples, timesteps, seed):
 
 
 def module(timesteps, patch_size):
-    # The estimator's default architecture.
-    return TransformerNet(2, 1, max_len=timesteps, patch_size=patch_size)
+    # The estimator's default architecture: signals read in patches go through
+    # convolutions (patch_embedding='auto') and are pooled by the mean (pooling='auto').
+    if patch_size > 1:
+        return TransformerNet(2, 1, max_len=timesteps, patch_size=patch_size,
+                              patch_embedding="conv", pooling="mean")
+    return TransformerNet(2, 1, max_len=timesteps)
 
 
 def bare_torch_fit(X, y, epochs, patch_size, seed=0):
@@ -102,6 +107,7 @@ def estimator_fit(X, y, epochs, patch_size, seed=0):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     assert model.n_iter_ == epochs and model.patch_size_ == patch_size
+    assert model.patch_embedding_ == ("conv" if patch_size > 1 else "linear")
     return model
 
 
@@ -135,7 +141,8 @@ def speed(args):
             contenders[name](X, y, epochs, patch_size)
             times[name].append(time.process_time() - start)
     print(f"{n_samples} sequences x {timesteps} steps x 2 features, default TransformerNet "
-          f"(d_model 64, 4 heads, 2 layers, patches of {patch_size} steps), {epochs} epochs, "
+          f"(d_model 64, 4 heads, 2 layers, patches of {patch_size} steps"
+          f"{', convolutional' if patch_size > 1 else ''}), {epochs} epochs, "
           f"batch {BATCH}, "
           f"{torch.get_num_threads()} thread(s); CPU seconds, best of {repeats}")
     best = {name: min(measured) for name, measured in times.items()}

@@ -507,14 +507,15 @@ def test_default_cnn_training_on_ucr_sets(name, floor):
     assert model.score(X_test, y_test) >= floor
 
 
-def test_default_transformer_reads_gunpoint_in_patches():
+def test_default_transformer_reads_gunpoint_in_patches_through_convolutions():
     X_train, y_train = load_ucr("GunPoint", "TRAIN")
     X_test, y_test = load_ucr("GunPoint", "TEST")
     model = TransformerClassifier(random_state=0).fit(X_train.transpose(0, 2, 1), y_train)
-    assert model.patch_size_ == 8
-    # Measured: 0.993 (random_state 1, 2: 0.980, 0.973); one step per position
-    # (patch_size=1) 0.847 (0.873, 0.953); the default CNN (the FCN) 1.000.
-    assert model.score(X_test.transpose(0, 2, 1), y_test) >= 0.96
+    assert model.patch_size_ == 8 and model.patch_embedding_ == "conv"
+    # Measured: 0.980 (random_state 1, 2: 0.980, 0.987); linear patches
+    # (patch_embedding='linear') 0.987, 0.967, 0.967; one step per position
+    # (patch_size=1) 0.847, 0.873, 0.953; the default CNN (the FCN) 1.000.
+    assert model.score(X_test.transpose(0, 2, 1), y_test) >= 0.97
 
 
 def test_default_transformer_on_arrowhead_trains_on_batches_of_equal_sizes():
@@ -526,9 +527,10 @@ def test_default_transformer_on_arrowhead_trains_on_batches_of_equal_sizes():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = TransformerClassifier(random_state=1).fit(X_train.transpose(0, 2, 1), y_train)
     assert model.patch_size_ == 8 and model.net_.batch_size == 18
-    # Measured: 0.634 for random_state=1, the worst of 0, 1, 2 (0.749, 0.634, 0.783);
-    # with batches of 32 and 4, 0.577 (0.714, 0.577, 0.703); the default CNN 0.857.
-    assert model.score(X_test.transpose(0, 2, 1), y_test) >= 0.62
+    # Measured: 0.680 for random_state=1, the worst of 0, 1, 2 (0.749, 0.680, 0.771);
+    # linear patches 0.634 (0.749, 0.634, 0.783), and with batches of 32 and 4
+    # 0.577 (0.714, 0.577, 0.703); the default CNN 0.857.
+    assert model.score(X_test.transpose(0, 2, 1), y_test) >= 0.66
 
 
 def test_the_panels_signals_are_read_in_patches_and_its_code_and_noise_steps_alone():

@@ -32,12 +32,22 @@ def retrieval_task(n_samples, timesteps, seed):
 
 
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
-@pytest.mark.parametrize("tokens, patch_size", [(False, 1), (True, 1), (False, 3), (False, 8)])
-def test_module_padding_changes_nothing_bit_for_bit(pooling, tokens, patch_size):
+@pytest.mark.parametrize("tokens, patch_size, patch_embedding", [
+    (False, 1, "linear"), (True, 1, "linear"), (False, 3, "linear"), (False, 8, "linear"),
+    (False, 1, "conv"), (False, 3, "conv"), (False, 8, "conv")])
+def test_module_padding_changes_nothing_bit_for_bit(pooling, tokens, patch_size,
+                                                    patch_embedding):
     torch.manual_seed(0)
     features = 1 if tokens else 3
     net = TransformerNet(features, 2, d_model=32, pooling=pooling, max_len=64,
-                         vocab_size=50 if tokens else None, patch_size=patch_size).eval()
+                         vocab_size=50 if tokens else None, patch_size=patch_size,
+                         patch_embedding=patch_embedding)
+    if patch_embedding == "conv":
+        # Running statistics other than the initial 0 and 1 of the batch norms.
+        with torch.no_grad():
+            for _ in range(3):
+                net(torch.randn(8, 64 * features) * 2 + 1)
+    net.eval()
     # With patches, lengths that end a patch and lengths that end within one.
     for length in [1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 40]:
         if tokens:
@@ -444,19 +454,26 @@ def test_auto_patch_size_groups_the_steps_of_signals_only(rng):
     y = rng.integers(0, 2, size=40)
     fit = {**TINY, "max_iter": 1}
     signal = TransformerClassifier(**fit).fit(_signal(rng, 40, 30), y)
-    assert signal.patch_size_ == 8
-    assert signal.module_.encoder.projection.in_features == 8
-    # 30 steps make 4 positions, plus the class token.
-    assert signal.attention_weights(_signal(rng, 2, 30)).shape == (2, 1, 2, 5, 5)
+    assert signal.patch_size_ == 8 and signal.patch_embedding_ == "conv"
+    assert signal.module_.encoder.projection.patch_size == 8
+    # 30 steps make 4 positions, pooled by their mean (no class token).
+    assert signal.module_.pooling == "mean"
+    assert signal.attention_weights(_signal(rng, 2, 30)).shape == (2, 1, 2, 4, 4)
+    linear = TransformerClassifier(**fit, patch_embedding="linear").fit(_signal(rng, 40, 30), y)
+    assert linear.patch_size_ == 8 and linear.module_.encoder.projection.in_features == 8
+    # Linear patches keep the class token: 4 positions plus one.
+    assert linear.attention_weights(_signal(rng, 2, 30)).shape == (2, 1, 2, 5, 5)
     others = {
         "noise": rng.normal(size=(40, 30)),
         "codes": rng.integers(0, 5, size=(40, 30)).astype(float),
         "a short signal": _signal(rng, 40, 15),
     }
     for name, X in others.items():
-        assert TransformerClassifier(**fit).fit(X, y).patch_size_ == 1, name
+        model = TransformerClassifier(**fit).fit(X, y)
+        assert (model.patch_size_, model.patch_embedding_, model.module_.pooling) == (
+            1, "linear", "cls"), name
     tokens = TransformerClassifier(**fit, vocab_size="auto").fit(rng.integers(1, 9, (40, 30)), y)
-    assert tokens.patch_size_ == 1
+    assert tokens.patch_size_ == 1 and tokens.patch_embedding_ == "linear"
     assert TransformerRegressor(**fit).fit(_signal(rng, 40, 30), y).patch_size_ == 8
     # A given size is kept, for any numeric input.
     assert TransformerClassifier(**fit, patch_size=3).fit(others["noise"], y).patch_size_ == 3
@@ -468,6 +485,26 @@ def test_patch_size_with_token_ids_is_refused(rng):
                                          r"\(vocab_size\) are read one per position\."):
         TransformerClassifier(**TINY, vocab_size="auto", patch_size=4).fit(
             rng.integers(1, 9, (40, 30)), rng.integers(0, 2, size=40))
+    with pytest.raises(ValueError, match=r"patch_embedding='conv' needs numeric input; token "
+                                         r"ids \(vocab_size\) go through their embedding\."):
+        TransformerClassifier(**TINY, vocab_size="auto", patch_embedding="conv").fit(
+            rng.integers(1, 9, (40, 30)), rng.integers(0, 2, size=40))
+
+
+def test_batch_norm_of_the_convolutions_ignores_padding_in_training():
+    from sklearn_dl.modules.transformer import MaskedBatchNorm
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 6, 3)
+    padding = torch.tensor([[False] * 6, [False] * 4 + [True] * 2])
+    norm = MaskedBatchNorm(3, momentum=1.0)
+    out = norm(x.masked_fill(padding.unsqueeze(2), 1e3), padding)
+    real = x[~padding]  # the 10 unpadded steps
+    expected = (real - real.mean(0)) / torch.sqrt(real.var(0, correction=0) + norm.eps)
+    torch.testing.assert_close(out[~padding], expected)
+    # The running statistics are those of the unpadded steps (variance unbiased, as torch's).
+    torch.testing.assert_close(norm.running_mean, real.mean(0))
+    torch.testing.assert_close(norm.running_var, real.var(0))
 
 
 def test_patched_estimator_predicts_padded_and_ragged_sequences_identically(rng, tmp_path):
@@ -495,7 +532,8 @@ def test_plot_attention_labels_patches_with_their_steps(rng):
     from sklearn_dl.utils import plot_attention
 
     X = _signal(rng, 40, 20)
-    model = TransformerClassifier(**{**TINY, "max_iter": 1}).fit(X, rng.integers(0, 2, 40))
+    model = TransformerClassifier(**{**TINY, "max_iter": 1}, pooling="cls").fit(
+        X, rng.integers(0, 2, 40))
     ax = plot_attention(model, X[:1])
     assert [label.get_text() for label in ax.get_xticklabels()] == [
         "[CLS]", "0-7", "8-15", "16-19"]

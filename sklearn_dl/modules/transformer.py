@@ -85,6 +85,77 @@ def patches(steps, padding, size):
             padding.view(batch, -1, size).all(dim=2))
 
 
+class MaskedBatchNorm(nn.BatchNorm1d):
+    """Batch normalisation of (batch, steps, features) over the unpadded steps only.
+
+    In training, each feature is normalised by the mean and variance of its
+    values at the unpadded steps of the batch (padding neither counts nor
+    moves the running statistics); in evaluation, by the running statistics,
+    an affine map of each value alone, which padding cannot change.
+    """
+
+    def forward(self, x, padding):
+        if self.training:
+            keep = (~padding).unsqueeze(2).to(x.dtype)
+            count = keep.sum(dim=(0, 1))
+            mean = (x * keep).sum(dim=(0, 1)) / count
+            variance = ((x - mean) ** 2 * keep).sum(dim=(0, 1)) / count
+            with torch.no_grad():
+                unbiased = variance * count / (count - 1).clamp(min=1)
+                self.running_mean.lerp_(mean.to(self.running_mean.dtype), self.momentum)
+                self.running_var.lerp_(unbiased.to(self.running_var.dtype), self.momentum)
+                self.num_batches_tracked += 1
+        else:
+            mean, variance = self.running_mean, self.running_var
+        return (x - mean) * torch.rsqrt(variance + self.eps) * self.weight + self.bias
+
+
+class ConvPatchEmbedding(nn.Module):
+    """Steps -> one vector per patch, through convolutions over the steps.
+
+    Two blocks ``convolution (kernel 8, then 5; same length) -> batch norm ->
+    GELU`` read the steps at full resolution, as the fully convolutional
+    network of time-series classification does, then each patch of
+    ``patch_size`` steps is averaged into one vector and mapped linearly to
+    ``d_model``. Padding is zero between the blocks, so a real step near the
+    end of a padded sequence reads what it reads at the end of the same
+    sequence alone (the convolution's zero padding).
+    """
+
+    def __init__(self, features, d_model, patch_size, kernel_sizes=(8, 5)):
+        super().__init__()
+        self.patch_size = int(patch_size)
+        self.kernel_sizes = tuple(kernel_sizes)
+        widths = [features] + [d_model] * len(self.kernel_sizes)
+        # A convolution as a linear map of each step's window: the same matrix
+        # product per step as the projection of linear patches.
+        self.convolutions = nn.ModuleList(
+            nn.Linear(width * kernel, out, bias=False)
+            for width, out, kernel in zip(widths, widths[1:], self.kernel_sizes))
+        self.norms = nn.ModuleList(MaskedBatchNorm(out) for out in widths[1:])
+        self.activation = nn.GELU()
+        self.projection = nn.Linear(d_model, d_model)
+
+    def forward(self, steps, padding):
+        x, real = steps, (~padding).unsqueeze(2)
+        for convolution, norm, kernel in zip(self.convolutions, self.norms, self.kernel_sizes):
+            padded = nn.functional.pad(x, (0, 0, (kernel - 1) // 2, kernel // 2))
+            windows = padded.unfold(1, kernel, 1).reshape(*x.shape[:2], -1)
+            x = self.activation(norm(convolution(windows), padding)) * real
+        x, padding = patches(x, padding, self.patch_size)
+        x = x.view(*x.shape[:2], self.patch_size, -1).mean(dim=2)
+        return self.projection(x), padding
+
+
+def _at_least(steps, padding, length):
+    """Steps and padding extended with padding to at least ``length`` steps."""
+    extra = length - steps.shape[1]
+    if extra <= 0:
+        return steps, padding
+    return (nn.functional.pad(steps, (0, 0, 0, extra)),
+            nn.functional.pad(padding, (0, extra), value=True))
+
+
 def sinusoidal_positions(max_len, d_model):
     """The fixed position code of Vaswani et al.: sines and cosines of geometric frequencies."""
     position = torch.arange(max_len, dtype=torch.float64).unsqueeze(1)
@@ -130,23 +201,35 @@ class TransformerEncoder(nn.Module):
         Numeric input only: each position's vector is a linear map of
         ``patch_size`` consecutive steps (a patch, as in PatchTST) instead of
         one; 1 reads each step alone.
+    patch_embedding : {'linear', 'conv'}
+        Numeric input only: how a patch becomes a vector. ``'linear'``: a
+        linear map of its steps; ``'conv'``: a :class:`ConvPatchEmbedding`
+        (convolutions over the steps, then the mean of each patch).
     """
 
     def __init__(self, features, d_model=64, n_heads=4, num_layers=2, dim_feedforward=128,
                  dropout=0.1, max_len=512, position="sinusoidal", class_token=False,
-                 causal=False, vocab_size=None, embedding_dim=None, patch_size=1):
+                 causal=False, vocab_size=None, embedding_dim=None, patch_size=1,
+                 patch_embedding="linear"):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} must be a multiple of n_heads={n_heads}.")
         if patch_size > 1 and vocab_size:
             raise ValueError("patch_size > 1 needs numeric input, not token ids.")
+        if patch_embedding == "conv" and vocab_size:
+            raise ValueError("patch_embedding='conv' needs numeric input, not token ids.")
         self.max_len = int(max_len)
         self.causal = causal
         self.patch_size = int(patch_size)
         self.input = SequenceInput(features, vocab_size, embedding_dim or d_model)
         width = self.input.output_dim * self.patch_size
-        self.projection = (nn.Identity() if width == d_model and vocab_size
-                           else nn.Linear(width, d_model))
+        if patch_embedding == "conv":
+            self.projection = ConvPatchEmbedding(self.input.output_dim, d_model, self.patch_size)
+        elif width == d_model and vocab_size:
+            self.projection = nn.Identity()
+        else:
+            self.projection = nn.Linear(width, d_model)
+        self.convolutional = patch_embedding == "conv"
         positions = max(self.max_len, _MIN_STEPS)
         if position == "learned":
             self.positions = nn.Parameter(torch.randn(positions, d_model) * 0.02)
@@ -171,13 +254,19 @@ class TransformerEncoder(nn.Module):
         length = steps.shape[1]
         if length > self.max_len:
             raise ValueError(f"Sequences of {length} steps exceed max_len={self.max_len}.")
-        if self.patch_size > 1:
-            steps, padding = patches(steps, padding, self.patch_size)
-            length = steps.shape[1]
-        if length < _MIN_STEPS:
-            steps = nn.functional.pad(steps, (0, 0, 0, _MIN_STEPS - length))
-            padding = nn.functional.pad(padding, (0, _MIN_STEPS - length), value=True)
-        x = self.projection(steps) + self.positions[:steps.shape[1]].to(steps.dtype)
+        if self.convolutional:
+            # The convolutions' products run over at least _MIN_STEPS steps of each sequence.
+            steps, padding = _at_least(steps, padding, _MIN_STEPS)
+            vectors, padding = self.projection(steps, padding)
+            length = math.ceil(length / self.patch_size)
+            vectors, padding = _at_least(vectors, padding, _MIN_STEPS)
+        else:
+            if self.patch_size > 1:
+                steps, padding = patches(steps, padding, self.patch_size)
+                length = steps.shape[1]
+            steps, padding = _at_least(steps, padding, _MIN_STEPS)
+            vectors = self.projection(steps)
+        x = vectors + self.positions[:vectors.shape[1]].to(vectors.dtype)
         if self.class_token is not None:
             x = torch.cat([self.class_token.to(x.dtype).expand(len(x), -1, -1), x], dim=1)
             padding = torch.cat([padding.new_zeros(len(x), 1), padding], dim=1)
@@ -196,8 +285,8 @@ class TransformerEncoder(nn.Module):
             x, weights = block(x, blocked, need_weights)
             if need_weights:
                 all_weights.append(weights.masked_fill(padding[:, None, :, None], 0.0))
-        # Drop the steps added to reach _MIN_STEPS.
-        end = x.shape[1] - steps.shape[1] + length
+        # Drop the positions added to reach _MIN_STEPS.
+        end = x.shape[1] - vectors.shape[1] + length
         return (self.norm(x[:, :end]), padding[:, :end],
                 [weights[..., :end, :end] for weights in all_weights] if need_weights else None)
 
@@ -241,6 +330,10 @@ class TransformerNet(nn.Module):
         Numeric input: steps per position (a patch of consecutive steps,
         mapped linearly to one vector); attention then runs over
         ``ceil(timesteps / patch_size)`` positions.
+    patch_embedding : {'linear', 'conv'}, default='linear'
+        Numeric input: a patch's vector is a linear map of its steps, or the
+        mean of two convolution blocks' outputs over its steps
+        (:class:`ConvPatchEmbedding`).
 
     Examples
     --------
@@ -254,24 +347,30 @@ class TransformerNet(nn.Module):
     >>> patched = TransformerNet(features=1, n_outputs=3, d_model=16, patch_size=8).eval()
     >>> [w.shape for w in patched.attention_weights(torch.zeros(1, 150))][0]  # 19 patches
     torch.Size([1, 4, 20, 20])
+    >>> convolutional = TransformerNet(features=1, n_outputs=3, d_model=16, patch_size=8,
+    ...                                patch_embedding="conv").eval()
+    >>> convolutional(torch.zeros(4, 150)).shape
+    torch.Size([4, 3])
     """
 
     def __init__(self, features, n_outputs, d_model=64, n_heads=4, num_layers=2,
                  dim_feedforward=128, dropout=0.1, pooling="cls", max_len=512,
-                 position="sinusoidal", vocab_size=None, embedding_dim=None, patch_size=1):
+                 position="sinusoidal", vocab_size=None, embedding_dim=None, patch_size=1,
+                 patch_embedding="linear"):
         super().__init__()
         self.pooling = pooling
         self.encoder = TransformerEncoder(
             features, d_model=d_model, n_heads=n_heads, num_layers=num_layers,
             dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
             position=position, class_token=pooling == "cls", vocab_size=vocab_size,
-            embedding_dim=embedding_dim, patch_size=patch_size)
+            embedding_dim=embedding_dim, patch_size=patch_size, patch_embedding=patch_embedding)
         self.dropout = Dropout(dropout)
         self.head = nn.Linear(d_model, n_outputs)
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 nn.init.xavier_uniform_(module.weight)
-                nn.init.zeros_(module.bias)
+                if module.bias is not None:
+                    nn.init.zeros_(module.bias)
 
     def forward(self, X):
         x, padding, _ = self.encoder(X)
