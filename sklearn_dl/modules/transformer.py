@@ -203,7 +203,7 @@ class TransformerEncoder(nn.Module):
         one; 1 reads each step alone.
     patch_embedding : {'linear', 'conv'}
         Numeric input only: how a patch becomes a vector. ``'linear'``: a
-        linear map of its steps; ``'conv'``: a :class:`ConvPatchEmbedding`
+        linear map of its steps; ``'conv'``: a ``ConvPatchEmbedding``
         (convolutions over the steps, then the mean of each patch).
     """
 
@@ -333,7 +333,7 @@ class TransformerNet(nn.Module):
     patch_embedding : {'linear', 'conv'}, default='linear'
         Numeric input: a patch's vector is a linear map of its steps, or the
         mean of two convolution blocks' outputs over its steps
-        (:class:`ConvPatchEmbedding`).
+        (``ConvPatchEmbedding``).
 
     Examples
     --------

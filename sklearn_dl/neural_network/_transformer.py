@@ -97,7 +97,7 @@ _ARCHITECTURE_DOC = """\
         fitted its training series but generalised poorly (the panel's UCR
         sets, worst of 3 seeds, linear patches against convolutions:
         GunPoint 0.967 against 0.980, ArrowHead 0.634 against 0.680,
-        OSULeaf 0.579 against {osuleaf}; ItalyPowerDemand 0.952 against
+        OSULeaf 0.579 against 0.744; ItalyPowerDemand 0.952 against
         0.942). Padding is zero between the blocks, so a padded sequence
         still predicts bit for bit as the same sequence alone.
 
@@ -326,7 +326,8 @@ def _transformer_training_doc(doc):
         For fewer than 100 signals read in patches (``patch_size_ > 1``)
         the same number of batches is made of equal sizes: 36 series make
         two batches of 18 rather than one of 32 and one of 4, whose step is
-        noisy (ArrowHead, worst of seeds 0 to 5: 0.623 against 0.577;
+        noisy (with linear patches, ArrowHead, worst of seeds 0 to 5: 0.623
+        against 0.577;
         GunPoint 0.953 against 0.960; OSULeaf's 200 series lost 2 points
         with them and keep batches of 32). An int is used as is.""",
     ).replace(
