@@ -436,3 +436,25 @@ def test_plateau_message_is_sklearns(early_stopping, quantity):
     stopping = dict(model.net_.callbacks_)["sklearn_stopping"]
     assert stopping.stop_message_ == (f"{quantity} did not improve more than tol=10.000000 "
                                       "for 2 consecutive epochs. Stopping.")
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_half_squared_error_mean_is_torchs_bit_for_bit(dtype):
+    """The direct kernel call gives F.mse_loss's value and gradients exactly."""
+    import torch.nn.functional as F
+
+    from sklearn_dl.modules.losses import HalfSquaredError
+
+    generator = torch.Generator().manual_seed(0)
+    target = torch.randn(37, 3, generator=generator, dtype=dtype)
+    raw_direct = torch.randn(37, 3, generator=generator, dtype=dtype, requires_grad=True)
+    raw_torch = raw_direct.detach().clone().requires_grad_(True)
+    direct = HalfSquaredError().mean(raw_direct, target)
+    reference = 0.5 * F.mse_loss(raw_torch, target)
+    direct.backward()
+    reference.backward()
+    assert torch.equal(direct, reference)
+    assert torch.equal(raw_direct.grad, raw_torch.grad)
+    # Shapes that disagree take torch's function, with its warning.
+    with pytest.warns(UserWarning, match="different to the input size"):
+        HalfSquaredError().mean(raw_direct.detach(), target[:, :1])

@@ -13,6 +13,10 @@ import torch.nn.functional as F
 from torch import nn
 
 
+# torch's code for reduction='mean'.
+_MEAN = torch.nn._reduction.get_enum("mean")
+
+
 class PerSampleLoss(nn.Module):
     """A loss with one value per sample and a fast unweighted mean."""
 
@@ -55,6 +59,11 @@ class HalfSquaredError(PerSampleLoss):
         return 0.5 * (raw - target).square().mean(dim=1)
 
     def mean(self, raw, target):
+        if type(raw) is torch.Tensor and type(target) is torch.Tensor and raw.shape == target.shape:
+            # F.mse_loss's own kernel, without its Python-level checks and the
+            # broadcast views it makes of operands whose shapes agree already:
+            # the same values and gradients, two autograd nodes fewer per batch.
+            return 0.5 * torch._C._nn.mse_loss(raw, target, _MEAN)
         return 0.5 * F.mse_loss(raw, target)
 
 
