@@ -1023,6 +1023,25 @@ class _FusedAdamStep:
         self.kernel = (torch._fused_adamw_ if self.group.get("decoupled_weight_decay")
                        or isinstance(optimizer, torch.optim.AdamW) else torch._fused_adam_)
         self._state = None
+        self._ahead = False  # the state was made ahead of the first step, not yet stepped
+
+    def make_state_ahead(self):
+        """Make the state of the first step now; whether it was made.
+
+        What the first step would make (zero moments, step counts of 0): the
+        steps are the same, and the divergence guard's first snapshot then
+        holds the state that every later one holds, so that those are
+        written into it rather than made afresh. A snapshot of a state made
+        ahead stands for an optimiser that has not stepped: restored, it is
+        no state (see :meth:`SklearnStopping._restore`).
+        """
+        optimizer = self.optimizer
+        if optimizer.state or not all(param.requires_grad for param in self.params):
+            return False
+        self._make_state(optimizer)
+        self._state = None
+        self._ahead = bool(optimizer.state)
+        return self._ahead
 
     @classmethod
     def for_optimizer(cls, optimizer):
@@ -1056,9 +1075,17 @@ class _FusedAdamStep:
                 self._make_state(optimizer)
             self._state = state = self._read_state(optimizer)
         if state is None or any(grad is None for grad in grads):
+            if self._ahead:
+                # torch's step makes no state for a parameter without a
+                # gradient: neither does a state made ahead.
+                for param, grad in zip(self.params, grads):
+                    if grad is None:
+                        optimizer.state.pop(param, None)
+            self._ahead = False
             optimizer.step()
             self._state = self._read_state(optimizer)
             return
+        self._ahead = False
         group = self.group
         beta1, beta2 = group["betas"]
         with _NoGrad():
@@ -1304,6 +1331,10 @@ class SklearnStopping(Callback):
             self._module_state = net.module_.state_dict(keep_vars=True)
         optimizer = net.optimizer_
         lean = getattr(net, "_epoch", None) is not None and net._epoch.optimizers is not None
+        ahead = (lean and into is None and not optimizer.state
+                 and net.autocast_dtype != torch.float16  # a scaler may skip steps
+                 and any(direct is not None and direct.optimizer is optimizer
+                         and direct.make_state_ahead() for direct in net._epoch.direct_steps))
         sources = [*self._module_state.values(),
                    *itertools.chain.from_iterable(map(dict.values, optimizer.state.values()))]
         if (into is not None and into[3] is not None and len(into[2]) == len(sources)
@@ -1314,7 +1345,7 @@ class SklearnStopping(Callback):
                         torch.cat(views, out=buffer)
                 else:
                     torch._foreach_copy_(into[3], sources)
-            if lean and into[5] == self._lr_changes:
+            if lean and into[5] == self._lr_changes and "ahead" not in into[1]:
                 return into
             # The hyper-parameters (a learning rate a schedule changed) are read afresh.
             param_groups = [{**{key: value for key, value in group.items() if key != "params"},
@@ -1341,8 +1372,10 @@ class SklearnStopping(Callback):
         module_copy = {key: copy_of[id(value)] for key, value in self._module_state.items()}
         state_copy = {index: {key: copy_of[id(value)] for key, value in state.items()}
                       for index, state in optimizer_state["state"].items()}
-        return (module_copy, {"state": state_copy, "param_groups": param_groups},
-                sources, copies, filled, self._lr_changes)
+        optimizer_copy = {"state": state_copy, "param_groups": param_groups}
+        if ahead:
+            optimizer_copy["ahead"] = True
+        return (module_copy, optimizer_copy, sources, copies, filled, self._lr_changes)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         loss = net.history[-1]["train_loss"]
@@ -1398,11 +1431,13 @@ class SklearnStopping(Callback):
         module_state, optimizer_state = state[:2]
         net.module_.load_state_dict(module_state)
         # The optimiser adopts tensors of its own, not the snapshot's (views
-        # of a buffer that later snapshots write into).
+        # of a buffer that later snapshots write into). A state made ahead of
+        # the first step stands for none.
         net.optimizer_.load_state_dict({
-            "state": {index: {key: value.clone() if isinstance(value, torch.Tensor) else value
-                              for key, value in values.items()}
-                      for index, values in optimizer_state["state"].items()},
+            "state": {} if optimizer_state.get("ahead") else {
+                index: {key: value.clone() if isinstance(value, torch.Tensor) else value
+                        for key, value in values.items()}
+                for index, values in optimizer_state["state"].items()},
             "param_groups": optimizer_state["param_groups"]})
 
     def _on_divergence(self, net, loss, dataset_train):

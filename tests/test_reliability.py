@@ -199,17 +199,21 @@ def test_fast_epoch_checks_the_weights_not_only_the_loss():
 
 
 @pytest.mark.parametrize("solver", [{}, {"solver": "sgd", "learning_rate": "invscaling"}])
-def test_fast_epoch_restores_the_optimiser_state_of_the_kept_epoch(solver):
+@pytest.mark.parametrize("at", [5, 6])
+def test_fast_epoch_restores_the_optimiser_state_of_the_kept_epoch(solver, at):
     # The lean loop's snapshots are views of one flat buffer: a restore gives
     # the optimiser the kept epoch's state, bit for bit, in tensors of its own,
     # and the learning rate it had (invscaling changes it at every epoch).
-    # From the fourth epoch on, a snapshot is written into the one of two epochs before.
+    # From the third epoch on, a snapshot is written into the one of two epochs
+    # before: diverging at epoch 5 restores the buffers of the first epoch's
+    # snapshot (whose Adam state was made ahead of the first step), at epoch 6
+    # those of the second's.
     X, y = make_regression(100, 5, random_state=0)
-    params = {"module": _BiasBecomesInfinite, "module__at": 6, "batch_size": 100, "tol": 0,
+    params = {"module": _BiasBecomesInfinite, "module__at": at, "batch_size": 100, "tol": 0,
               "random_state": 0, **solver}
-    reference = _quiet_fit(TorchRegressor(**params, max_iter=5), X, y)
+    reference = _quiet_fit(TorchRegressor(**params, max_iter=at - 1), X, y)
     model = _quiet_fit(TorchRegressor(**params, max_iter=10, on_divergence="stop"), X, y)
-    assert model.n_iter_ == 5
+    assert model.n_iter_ == at - 1
     kept, expected = (estimator.net_.optimizer_.state_dict()["state"]
                       for estimator in (model, reference))
     assert kept.keys() == expected.keys()

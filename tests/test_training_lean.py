@@ -458,3 +458,49 @@ def test_half_squared_error_mean_is_torchs_bit_for_bit(dtype):
     # Shapes that disagree take torch's function, with its warning.
     with pytest.warns(UserWarning, match="different to the input size"):
         HalfSquaredError().mean(raw_direct.detach(), target[:, :1])
+
+
+def test_state_made_ahead_steps_as_torchs_first_step():
+    """Adam's state made before the first step: the same steps, no state where torch makes none."""
+    (reference, direct_module), (torch_optimizer, optimizer) = _adam_pair(torch.optim.Adam)
+    direct = _training._FusedAdamStep.for_optimizer(optimizer)
+    assert direct.make_state_ahead()
+    assert not direct.make_state_ahead()  # made already
+    X = torch.randn(16, 5, generator=torch.Generator().manual_seed(1))
+    for step in range(3):
+        for module, opt in ((reference, torch_optimizer), (direct_module, optimizer)):
+            opt.zero_grad()
+            module(X).square().mean().backward()
+            if step == 0:  # the output bias has no gradient at the first step
+                module[2].bias.grad = None
+        torch_optimizer.step()
+        direct.step()
+        assert optimizer.state_dict()["state"].keys() == torch_optimizer.state_dict()["state"].keys()
+    for expected, got in zip(reference.parameters(), direct_module.parameters()):
+        assert torch.equal(expected, got)
+    for expected, got in zip(torch_optimizer.state.values(), optimizer.state.values()):
+        assert all(torch.equal(expected[key], got[key]) for key in expected)
+
+
+def test_first_epoch_interrupted_keeps_initial_weights_and_no_optimiser_state(monkeypatch,
+                                                                              lean_calls):
+    """Ctrl-C after the first step: as if no epoch had begun, though the state was made ahead."""
+    X, y = _classification()
+    train_step = _training.TrainingNet.train_step
+
+    def interrupted_after_step(net, batch, **kwargs):
+        train_step(net, batch, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_training.TrainingNet, "train_step", interrupted_after_step)
+    with pytest.warns(UserWarning, match="interrupted"):
+        model = MLPClassifier(max_iter=5, random_state=0, warm_start=True).fit(X, y)
+    assert len(lean_calls) == 1 and model.n_iter_ == 0 and model.loss_curve_ == []
+    assert model.net_.optimizer_.state_dict()["state"] == {}
+    monkeypatch.setattr(_training.TrainingNet, "train_step", train_step)
+    # Training on from there is a fresh fit, bit for bit.
+    continued = _fit(model.set_params(max_iter=3), X, y)
+    fresh = _fit(MLPClassifier(max_iter=3, random_state=0), X, y)
+    assert continued.loss_curve_ == fresh.loss_curve_
+    for got, expected in zip(continued.module_.parameters(), fresh.module_.parameters()):
+        assert torch.equal(got, expected)
