@@ -96,10 +96,13 @@ class MaskedBatchNorm(nn.BatchNorm1d):
 
     def forward(self, x, padding):
         if self.training:
-            keep = (~padding).unsqueeze(2).to(x.dtype)
-            count = keep.sum(dim=(0, 1))
-            mean = (x * keep).sum(dim=(0, 1)) / count
-            variance = ((x - mean) ** 2 * keep).sum(dim=(0, 1)) / count
+            # Statistics in float32 at least, also under mixed precision; a batch
+            # of padding only (empty sequences) counts as one step of zeros.
+            values = x.to(torch.promote_types(x.dtype, torch.float32))
+            keep = (~padding).unsqueeze(2).to(values.dtype)
+            count = keep.sum(dim=(0, 1)).clamp(min=1)
+            mean = (values * keep).sum(dim=(0, 1)) / count
+            variance = ((values - mean) ** 2 * keep).sum(dim=(0, 1)) / count
             with torch.no_grad():
                 unbiased = variance * count / (count - 1).clamp(min=1)
                 self.running_mean.lerp_(mean.to(self.running_mean.dtype), self.momentum)
