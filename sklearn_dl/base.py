@@ -693,6 +693,7 @@ def _plain_X_y(estimator, X, y, reset):
 
 
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+_FLOAT64_EPS = np.finfo(np.float64).eps
 
 
 def _target_type(y, labels=None):
@@ -901,11 +902,18 @@ class TorchRegressorMixin(RegressorMixin):
         # overflow float64 (an infinite scale, then infinite predictions).
         _, exponent = np.frexp(np.abs(targets).max(axis=0))
         unit = np.ldexp(1.0, exponent)
-        mean = np.average(targets / unit, axis=0, weights=sample_weight)
-        scale = np.sqrt(np.average((targets / unit - mean) ** 2, axis=0, weights=sample_weight))
+        scaled = targets / unit
+        # np.average(..., axis=0, weights=sample_weight)'s own operations, in
+        # its order, without its argument checks (twice a small network's epoch).
+        weights = np.asarray(sample_weight, dtype=np.float64).reshape(-1, 1)
+        total = weights.sum(axis=0)
+        if not total.all():  # np.average's error
+            np.average(scaled, axis=0, weights=sample_weight)
+        mean = np.multiply(scaled, weights).sum(axis=0) / total
+        scale = np.sqrt(np.multiply((scaled - mean) ** 2, weights).sum(axis=0) / total)
         mean, scale = mean * unit, scale * unit
         # A constant target keeps its scale; dividing by zero would help no one.
-        return mean, np.where(scale > np.finfo(np.float64).eps * np.abs(mean).clip(1), scale, 1.0)
+        return mean, np.where(scale > _FLOAT64_EPS * np.abs(mean).clip(1), scale, 1.0)
 
     def _make_criterion(self):
         return HalfPoissonDeviance() if self.out_activation_ == "exp" else HalfSquaredError()

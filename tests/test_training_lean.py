@@ -504,3 +504,28 @@ def test_first_epoch_interrupted_keeps_initial_weights_and_no_optimiser_state(mo
     assert continued.loss_curve_ == fresh.loss_curve_
     for got, expected in zip(continued.module_.parameters(), fresh.module_.parameters()):
         assert torch.equal(got, expected)
+
+
+def test_target_standardization_is_np_average_bit_for_bit():
+    """The regressors' target mean and scale: np.average's values exactly."""
+    from sklearn_dl.base import TorchRegressorMixin
+
+    def reference(targets, weights):
+        _, exponent = np.frexp(np.abs(targets).max(axis=0))
+        unit = np.ldexp(1.0, exponent)
+        mean = np.average(targets / unit, axis=0, weights=weights)
+        scale = np.sqrt(np.average((targets / unit - mean) ** 2, axis=0, weights=weights))
+        mean, scale = mean * unit, scale * unit
+        return mean, np.where(scale > np.finfo(np.float64).eps * np.abs(mean).clip(1), scale, 1.0)
+
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        n, k = int(rng.integers(1, 500)), int(rng.integers(1, 4))
+        magnitude = 10.0 ** rng.uniform(-300, 300)
+        targets = rng.normal(size=(n, k)) * magnitude + rng.normal() * magnitude
+        weights = np.ones(n) if trial % 2 else rng.uniform(0, 3, n)
+        got = TorchRegressorMixin._target_standardization(targets, weights, enabled=True)
+        for got_part, expected_part in zip(got, reference(targets, weights)):
+            assert np.array_equal(got_part, expected_part)
+    with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
+        TorchRegressorMixin._target_standardization(np.ones((3, 1)), np.zeros(3), enabled=True)
