@@ -40,6 +40,18 @@ from skorch.utils import TeeGenerator, to_device
 from sklearn_dl.utils._torch import one_thread
 
 
+_CONSTANTS = {}
+
+
+def _constant_like(value, tensor):
+    """A 0-d tensor holding ``value`` in ``tensor``'s dtype and device, made once."""
+    key = (value, tensor.dtype, tensor.device)
+    constant = _CONSTANTS.get(key)
+    if constant is None:
+        constant = _CONSTANTS[key] = torch.tensor(value, dtype=tensor.dtype, device=tensor.device)
+    return constant
+
+
 class _NoGrad:
     """``torch.no_grad()`` as a context manager, without its decorator machinery.
 
@@ -936,14 +948,29 @@ class TrainingNet(NeuralNet):
         # (checked here, since even a no-op cast costs a tensor operation).
         if y_pred.dtype != Xi.dtype:
             y_pred = y_pred.to(Xi.dtype)
-        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         scaler = self._gradient_scaler()
+        parts = getattr(self.criterion_, "mean_parts", None)
+        if (parts is not None and scaler is None and yi[1] is None
+                and type(self).get_loss is TrainingNet.get_loss):
+            # The mean loss is a constant times a loss of torch's (half the
+            # squared error): backward starts from the constant, which is the
+            # gradient the product's node would pass on, one node fewer.
+            base, factor = parts(y_pred, yi[0])
+            base.backward(_constant_like(factor, base))
+            with _NoGrad():
+                loss = factor * base
+            return self._with_penalty(loss, y_pred, Xi, yi)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
         if scaler is None:
             loss.backward()
         else:
             scaler.scale(loss).backward()
             for name in self._optimizers:
                 scaler.unscale_(getattr(self, name + "_"))
+        return self._with_penalty(loss, y_pred, Xi, yi)
+
+    def _with_penalty(self, loss, y_pred, Xi, yi):
+        """The step's result, with sklearn's L2 gradient added (see :meth:`train_step_single`)."""
         if not self.l2_penalty:
             return {"loss": loss, "y_pred": y_pred}
         weight = yi[1]

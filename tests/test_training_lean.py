@@ -529,3 +529,22 @@ def test_target_standardization_is_np_average_bit_for_bit():
             assert np.array_equal(got_part, expected_part)
     with pytest.raises(ZeroDivisionError, match="Weights sum to zero"):
         TorchRegressorMixin._target_standardization(np.ones((3, 1)), np.zeros(3), enabled=True)
+
+
+@pytest.mark.parametrize("solver", ["adam", "lbfgs"])
+def test_half_squared_error_step_from_its_factor_is_the_products_step(solver, monkeypatch):
+    """Backward started from the loss's factor of 0.5: the same fit as through the product."""
+    from sklearn_dl.modules.losses import HalfSquaredError
+
+    X, y = _regression()
+    calls = []
+    mean_parts = HalfSquaredError.mean_parts
+    monkeypatch.setattr(HalfSquaredError, "mean_parts",
+                        lambda loss, raw, target: calls.append(1) or mean_parts(loss, raw, target))
+    direct = _fit(MLPRegressor(solver=solver, max_iter=6, random_state=0), X, y)
+    assert calls
+    monkeypatch.delattr(HalfSquaredError, "mean_parts")
+    product = _fit(MLPRegressor(solver=solver, max_iter=6, random_state=0), X, y)
+    assert direct.loss_curve_ == product.loss_curve_
+    for got, expected in zip(direct.module_.parameters(), product.module_.parameters()):
+        assert torch.equal(got, expected)

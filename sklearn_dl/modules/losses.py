@@ -58,6 +58,13 @@ class HalfSquaredError(PerSampleLoss):
     def forward(self, raw, target):
         return 0.5 * (raw - target).square().mean(dim=1)
 
+    def mean_parts(self, raw, target):
+        """``(base, factor)`` with :meth:`mean` ``== factor * base``: the mean
+        squared error and 0.5, for a training step to start backward from."""
+        if type(raw) is torch.Tensor and type(target) is torch.Tensor and raw.shape == target.shape:
+            return torch._C._nn.mse_loss(raw, target, _MEAN), 0.5
+        return F.mse_loss(raw, target), 0.5
+
     def mean(self, raw, target):
         if type(raw) is torch.Tensor and type(target) is torch.Tensor and raw.shape == target.shape:
             # F.mse_loss's own kernel, without its Python-level checks and the
