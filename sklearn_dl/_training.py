@@ -942,8 +942,11 @@ class TrainingNet(NeuralNet):
         """
         self._set_training(True)
         Xi, yi = batch
-        with autocasting(self.autocast_dtype, self.device):
+        if self.autocast_dtype is None:
             y_pred = self.infer(Xi, **fit_params)
+        else:
+            with autocasting(self.autocast_dtype, self.device):
+                y_pred = self.infer(Xi, **fit_params)
         # The loss is always computed in float32 or float64, outside autocast
         # (checked here, since even a no-op cast costs a tensor operation).
         if y_pred.dtype != Xi.dtype:

@@ -548,3 +548,29 @@ def test_half_squared_error_step_from_its_factor_is_the_products_step(solver, mo
     assert direct.loss_curve_ == product.loss_curve_
     for got, expected in zip(direct.module_.parameters(), product.module_.parameters()):
         assert torch.equal(got, expected)
+
+
+@pytest.mark.parametrize("n_outputs", [1, 3])
+@pytest.mark.parametrize("kind", ["sigmoid", "softmax"])
+def test_log_loss_means_are_torchs_bit_for_bit(kind, n_outputs):
+    """The direct kernel calls give torch's functional losses and gradients exactly."""
+    import torch.nn.functional as F
+
+    from sklearn_dl.modules.losses import SigmoidCrossEntropy, SoftmaxCrossEntropy
+
+    generator = torch.Generator().manual_seed(0)
+    raw = torch.randn(41, n_outputs, generator=generator, requires_grad=True)
+    reference_raw = raw.detach().clone().requires_grad_(True)
+    if kind == "sigmoid":
+        target = torch.randint(0, 2, (41, n_outputs), generator=generator).float()
+        got = SigmoidCrossEntropy().mean(raw, target)
+        expected = F.binary_cross_entropy_with_logits(reference_raw, target)
+        expected = expected if n_outputs == 1 else expected * n_outputs
+    else:
+        target = torch.randint(0, n_outputs, (41,), generator=generator)
+        got = SoftmaxCrossEntropy().mean(raw, target)
+        expected = F.cross_entropy(reference_raw, target)
+    got.backward()
+    expected.backward()
+    assert torch.equal(got, expected)
+    assert torch.equal(raw.grad, reference_raw.grad)

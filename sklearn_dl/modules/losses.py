@@ -35,6 +35,10 @@ class SoftmaxCrossEntropy(PerSampleLoss):
         return F.cross_entropy(raw, target, reduction="none")
 
     def mean(self, raw, target):
+        if type(raw) is torch.Tensor and type(target) is torch.Tensor:
+            # What F.cross_entropy calls, without its Python-level dispatch
+            # (ignore_index -100 and no label smoothing, its defaults).
+            return torch._C._nn.cross_entropy_loss(raw, target, None, _MEAN, -100, 0.0)
         return F.cross_entropy(raw, target)
 
 
@@ -48,7 +52,12 @@ class SigmoidCrossEntropy(PerSampleLoss):
         # The mean over samples of a sum over labels is the mean over all
         # entries times the number of labels (a multiplication only worth its
         # cost when there are several).
-        loss = F.binary_cross_entropy_with_logits(raw, target)
+        if type(raw) is torch.Tensor and type(target) is torch.Tensor and raw.shape == target.shape:
+            # What F.binary_cross_entropy_with_logits calls, without its
+            # Python-level dispatch and checks.
+            loss = torch.binary_cross_entropy_with_logits(raw, target, None, None, _MEAN)
+        else:
+            loss = F.binary_cross_entropy_with_logits(raw, target)
         return loss if raw.shape[1] == 1 else loss * raw.shape[1]
 
 
