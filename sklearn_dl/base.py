@@ -268,17 +268,22 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 # As sklearn's coefs_ take the training data's dtype, predictions
                 # are float32 when both the training and the new data are.
                 self._input_dtype = X.dtype.name
+            ones = None
             if sample_weight is None and type(X) is np.ndarray and X.ndim:
                 # What sklearn's check makes of None, without its namespace look-ups.
-                sample_weight = np.ones(X.shape[0], dtype=np.float64)
+                sample_weight = ones = np.ones(X.shape[0], dtype=np.float64)
             else:
                 sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
             targets, sample_weight = self._encode_targets(y, sample_weight, first_call, classes)
             self._check_representable(X, "X")
-            self._check_representable(targets, "y", "; the targets are standardised first "
-                                      "with standardize_target=True" if is_regressor(self)
-                                      else "")
-            self._check_representable(sample_weight, "sample_weight")
+            # A classifier's targets are class indices or 0 / 1 labels, and
+            # weights made as ones are ones: both always representable.
+            if not is_classifier(self):
+                self._check_representable(targets, "y", "; the targets are standardised first "
+                                          "with standardize_target=True" if is_regressor(self)
+                                          else "")
+            if sample_weight is not ones:
+                self._check_representable(sample_weight, "sample_weight")
             self._train(X, targets, y, sample_weight, first_call, incremental)
         except BaseException:
             if first_call:
