@@ -98,14 +98,15 @@ _PARAM_NAMES = {}
 _MADE_CONSTRAINTS = {}
 _VALID_VALUES = {}
 _MAX_VALID_VALUES = 64
-_KEYED_TYPES = (type(None), bool, int, float, str)
+# torch.device: immutable, hashable, and any instance is a valid device.
+_KEYED_TYPES = (type(None), bool, int, float, str, torch.device)
 
 
 def _values_key(params):
     """A hashable key of parameter values, exact in type and value, or None.
 
-    Only plain values (None, bools, numbers, strings, and tuples of them)
-    have one: whether a value meets a constraint depends on its type as well
+    Only plain values (None, bools, numbers, strings, torch devices, and
+    tuples of them) have one: whether a value meets a constraint depends on its type as well
     (``True == 1``), which the key holds for each value.
     """
     key = []

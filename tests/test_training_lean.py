@@ -333,6 +333,14 @@ def test_parameter_values_found_valid_are_told_apart_by_type():
         MLPClassifier((4,), max_iter=1, shuffle=True, batch_size=20.0).fit(X, y)
     assert _values_key({"a": (4,)}) != _values_key({"a": (4.0,)})
     assert _values_key({"a": np.float64(1.0)}) is None  # not a plain value: checked each time
+    # A torch.device is immutable and always valid: remembered, told apart by value.
+    cpu = _values_key({"device": torch.device("cpu")})
+    assert cpu is not None and cpu != _values_key({"device": "cpu"})
+    assert cpu != _values_key({"device": torch.device("cuda")})
+    model = MLPClassifier((4,), max_iter=1, device=torch.device("cpu"))
+    _fit(model, X, y)
+    with pytest.raises(InvalidParameterError, match="'alpha' parameter .* Got -1"):
+        model.set_params(alpha=-1).fit(X, y)
 
 
 def test_plain_arrays_are_validated_as_sklearn_validates_them():
