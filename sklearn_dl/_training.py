@@ -25,6 +25,7 @@ import os
 import re
 import sys
 import threading
+import typing
 import warnings
 
 import numpy as np
@@ -1353,9 +1354,7 @@ class SklearnStopping(Callback):
         each filled by one ``torch.cat`` (less than half the time of a copy
         per tensor on a small network), and the hyper-parameters are read
         afresh only when a learning-rate schedule changed them. Elsewhere
-        the copy is one ``torch._foreach_copy_``. A snapshot is (module
-        state, optimiser state, the tensors it copied, their copies, the
-        flat buffers or None, the count of learning-rate changes it has).
+        the copy is one ``torch._foreach_copy_``. Returns a :class:`_Snapshot`.
         """
         if self._module_state is None:
             self._module_state = net.module_.state_dict(keep_vars=True)
@@ -1367,23 +1366,24 @@ class SklearnStopping(Callback):
                          and direct.make_state_ahead() for direct in net._epoch.direct_steps))
         sources = [*self._module_state.values(),
                    *itertools.chain.from_iterable(map(dict.values, optimizer.state.values()))]
-        if (into is not None and into[3] is not None and len(into[2]) == len(sources)
-                and all(map(operator.is_, into[2], sources))):
+        if (into is not None and into.copies is not None and len(into.sources) == len(sources)
+                and all(map(operator.is_, into.sources, sources))):
             with _NoGrad():
-                if lean and into[4] is not None:
-                    for views, buffer in into[4]:
+                if lean and into.buffers is not None:
+                    for views, buffer in into.buffers:
                         torch.cat(views, out=buffer)
                 else:
-                    torch._foreach_copy_(into[3], sources)
-            if lean and into[5] == self._lr_changes and "ahead" not in into[1]:
+                    torch._foreach_copy_(into.copies, sources)
+            if lean and into.lr_changes == self._lr_changes and "ahead" not in into.optimizer:
                 return into
             # The hyper-parameters (a learning rate a schedule changed) are read afresh.
             param_groups = [{**{key: value for key, value in group.items() if key != "params"},
                              "params": old["params"]}
                             for group, old in zip(optimizer.param_groups,
-                                                  into[1]["param_groups"])]
-            return (into[0], {"state": into[1]["state"], "param_groups": param_groups},
-                    *into[2:5], self._lr_changes)
+                                                  into.optimizer["param_groups"])]
+            return into._replace(
+                optimizer={"state": into.optimizer["state"], "param_groups": param_groups},
+                lr_changes=self._lr_changes)
         optimizer_state = optimizer.state_dict()
         param_groups = optimizer_state["param_groups"]
         tensors = all(isinstance(tensor, torch.Tensor) for tensor in sources)
@@ -1391,12 +1391,12 @@ class SklearnStopping(Callback):
         if flat is None:
             module_copy, state_copy = _snapshot(
                 (self._module_state, optimizer_state["state"]),
-                None if into is None else (into[0], into[1]["state"]))
+                None if into is None else (into.module, into.optimizer["state"]))
             copies = [*module_copy.values(),
                       *(value for state in state_copy.values() for value in state.values())]
-            return (module_copy, {"state": state_copy, "param_groups": param_groups},
-                    sources if tensors else None, copies if tensors else None, None,
-                    self._lr_changes)
+            return _Snapshot(module_copy, {"state": state_copy, "param_groups": param_groups},
+                             sources if tensors else None, copies if tensors else None, None,
+                             self._lr_changes)
         copies, filled = flat
         copy_of = dict(zip(map(id, sources), copies))
         module_copy = {key: copy_of[id(value)] for key, value in self._module_state.items()}
@@ -1405,7 +1405,8 @@ class SklearnStopping(Callback):
         optimizer_copy = {"state": state_copy, "param_groups": param_groups}
         if ahead:
             optimizer_copy["ahead"] = True
-        return (module_copy, optimizer_copy, sources, copies, filled, self._lr_changes)
+        return _Snapshot(module_copy, optimizer_copy, sources, copies, filled,
+                         self._lr_changes)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         loss = net.history[-1]["train_loss"]
@@ -1458,7 +1459,7 @@ class SklearnStopping(Callback):
 
     @staticmethod
     def _restore(net, state):
-        module_state, optimizer_state = state[:2]
+        module_state, optimizer_state = state.module, state.optimizer
         net.module_.load_state_dict(module_state)
         # The optimiser adopts tensors of its own, not the snapshot's (views
         # of a buffer that later snapshots write into). A state made ahead of
@@ -1549,6 +1550,17 @@ class SklearnStopping(Callback):
 
 
 _LEAN_CALLBACKS.add(SklearnStopping)
+
+
+class _Snapshot(typing.NamedTuple):
+    """One epoch's copy of the training state, kept by the divergence guard."""
+
+    module: dict  # the module's state dict, copied
+    optimizer: dict  # the optimiser's state dict, its tensors copied
+    sources: list  # the tensors copied (the module's, then the optimiser's), or None
+    copies: list  # their copies, in the same order, or None
+    buffers: list  # (views, flat buffer) pairs that fill the copies in the lean loop, or None
+    lr_changes: int  # learning-rate changes counted when the snapshot was taken
 
 
 def _snapshot(tree, into=None):
