@@ -16,7 +16,7 @@ mkdir -p "$out"
 python=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1 PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD
 cores=$(nproc)
-steps=${STEPS:-gpu_tests benchmarks linear ucr suite}  # a subset: STEPS="gpu_tests ucr"
+steps=${STEPS:-gpu_tests mlp linear cnn_lstm default ucr suite}  # a subset: STEPS="gpu_tests ucr"
 
 step() {  # step NAME SECONDS COMMAND...: run COMMAND with a time limit, log to OUTPUT_DIR/NAME.log
     local name=$1 seconds=$2
@@ -35,10 +35,16 @@ step() {  # step NAME SECONDS COMMAND...: run COMMAND with a time limit, log to 
 
 TAIL=8 step gpu_tests "${GPU_TESTS_S:-150}" "$python" -m pytest -q -p no:cacheprovider -p no:benchmark -n 4 \
     -W "ignore::DeprecationWarning" tests/test_gpu.py tests/test_linear_model.py tests/test_training_options.py -k "gpu or cuda or GPU"
-TAIL=30 step benchmarks "${BENCH_S:-150}" "$python" benchmarks/run.py --device cuda --no-memory \
-    --full --repeat 1 --threads "$cores" --only default,mlp,cnn,lstm
-TAIL=12 step linear "${LINEAR_S:-120}" "$python" benchmarks/run.py --device cuda --no-memory \
-    --full --repeat 1 --threads "$cores" --only linear
+# The named cases first (the MLP at 1M rows against sklearn on the CPU), so a
+# short lease still gets them; each group is its own step with its own time box.
+bench() {  # bench STEP SECONDS GROUPS
+    TAIL=${TAIL:-20} step "$1" "$2" "$python" benchmarks/run.py --device cuda --no-memory \
+        --full --repeat 1 --threads "$cores" --only "$3"
+}
+bench mlp "${MLP_S:-200}" mlp
+bench linear "${LINEAR_S:-120}" linear
+bench cnn_lstm "${CNN_LSTM_S:-120}" cnn,lstm
+bench default "${DEFAULT_S:-150}" default
 TAIL=40 step ucr "${UCR_S:-150}" "$python" benchmarks/defaults.py \
     --only "OSULeaf CNN,ArrowHead CNN,GunPoint Transformer,ArrowHead Transformer,OSULeaf Transformer"
 # -v names each failure as it happens, so a run stopped by its time limit still says which.
