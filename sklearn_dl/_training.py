@@ -505,6 +505,12 @@ class _BatchRecords:
         return values, finite
 
 
+def _n_rows(data):
+    """``len(data)``, read from the shape of a tensor: a tensor's len() goes
+    through torch's Python-level checks, several times per batch."""
+    return data.shape[0] if isinstance(data, torch.Tensor) else len(data)
+
+
 def penalized_parameters(module):
     """The weight matrices and kernels that ``alpha`` penalises (no biases, no norms)."""
     return [param for param in module.parameters() if param.requires_grad and param.ndim > 1]
@@ -789,15 +795,13 @@ class TrainingNet(NeuralNet):
         self._epoch.defer_penalty = not self._epoch.uses_lbfgs
         records = _BatchRecords()
         for batch in iterator:
-            # A tensor's len() goes through torch's Python-level checks.
-            rows = batch[0].shape[0] if isinstance(batch[0], torch.Tensor) else len(batch[0])
-            records.add(step_fn(batch, **fit_params), rows)
+            records.add(step_fn(batch, **fit_params), _n_rows(batch[0]))
         # The divergence guard's check of the weights comes with the losses.
         norms = [] if training and self._epoch.penalized_index is not None else None
         values, finite = records.values(self._epoch.parameters if training else (), norms)
         if training:
             self._epoch.finite_parameters = finite
-        if norms and self._epoch.penalized_index is not None:
+        if norms:  # only asked for where the L2 term can reuse them
             self._epoch.penalized_norms = (
                 [norms[index] for index in self._epoch.penalized_index],
                 [param._version for param in self._epoch.penalized_parameters])
@@ -981,7 +985,7 @@ class TrainingNet(NeuralNet):
         if weight is not None:
             scale = self.l2_penalty / _total_weight(weight)
         else:
-            scale = self.l2_penalty / (Xi.shape[0] if isinstance(Xi, torch.Tensor) else len(Xi))
+            scale = self.l2_penalty / _n_rows(Xi)
         params = self._epoch.penalized_parameters
         with _NoGrad():
             grads = [param.grad for param in params]
@@ -1006,9 +1010,8 @@ class TrainingNet(NeuralNet):
         # criterion) apart, to map them to the CPU on a machine without a
         # GPU; left in the state, ``module`` would be pickled a second time
         # as plain device tensors, which no CPU-only machine can load.
-        same_module = self.__dict__.get("module") is self.__dict__.get("module_")
         state = super().__getstate__()
-        if same_module and "module_" in self.__dict__:
+        if "module_" in self.__dict__ and self.__dict__.get("module") is self.module_:
             state["module"] = _SAME_AS_MODULE_
         # Rebuilt on demand: a compiled graph does not pickle, and the scaler
         # may hold device tensors.
