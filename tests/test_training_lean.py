@@ -582,3 +582,43 @@ def test_log_loss_means_are_torchs_bit_for_bit(kind, n_outputs):
     expected.backward()
     assert torch.equal(got, expected)
     assert torch.equal(raw.grad, reference_raw.grad)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(weight_init="xavier"),
+    dict(weight_init="xavier", activation="logistic", hidden_layer_sizes=(7, 5)),
+    dict(weight_init="he", activation="tanh", batch_norm=True, dropout=0.2),
+    dict(weight_init="xavier", hidden_layer_sizes=()),
+    dict(weight_init="xavier", dtype=torch.float64),
+])
+def test_mlp_draws_its_scheme_as_after_torchs_initialisation(kwargs):
+    """Skipping torch's initialisation draws the same weights, and leaves the generator as it."""
+    from sklearn_dl.modules import MLP, initialize_weights
+
+    kwargs = dict(kwargs)
+    weight_init, dtype = kwargs.pop("weight_init"), kwargs.pop("dtype", torch.float32)
+    hidden = kwargs.pop("hidden_layer_sizes", (9,))
+    activation = kwargs.get("activation", "relu")
+    built = []
+    default_dtype = torch.get_default_dtype()
+    for skip in (False, True):
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            torch.set_default_dtype(dtype)
+            try:
+                module = (MLP(6, hidden, 3, weight_init=weight_init, **kwargs) if skip
+                          else initialize_weights(MLP(6, hidden, 3, **kwargs), weight_init,
+                                                  activation))
+            finally:
+                torch.set_default_dtype(default_dtype)
+            built.append((module, torch.rand(4)))
+    (reference, reference_next), (module, module_next) = built
+    assert repr(module) == repr(reference)
+    assert torch.equal(module_next, reference_next)  # the generator is where torch's left it
+    for (name, got), (_, expected) in zip(module.state_dict().items(),
+                                          reference.state_dict().items()):
+        assert torch.equal(got, expected) and got.dtype == expected.dtype, name
+        assert not got.is_floating_point() or got.dtype == dtype, name
+    plain = torch.nn.Linear(2, 3)
+    for layer in module.linear_layers():
+        assert type(layer) is torch.nn.Linear and vars(layer).keys() == vars(plain).keys()

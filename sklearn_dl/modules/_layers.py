@@ -47,24 +47,80 @@ def initialize_weights(module, weight_init, activation):
     if weight_init == "default":
         return module
     for layer in module.modules():
-        if not isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d)):
-            continue
-        weight = layer.weight
-        fan_out, fan_in = weight.shape[0], math.prod(weight.shape[1:])
-        if weight_init == "xavier":
-            factor = 2.0 if activation == "logistic" else 6.0
-            bound = math.sqrt(factor / (fan_in + fan_out))
-            # What nn.init.uniform_ does (the same draws), without its
-            # dispatch checks: a tenth of a small network's set-up.
-            with torch.no_grad():
-                weight.uniform_(-bound, bound)
-                if layer.bias is not None:
-                    layer.bias.uniform_(-bound, bound)
-        else:
-            nn.init.kaiming_normal_(weight, nonlinearity=_GAIN_NONLINEARITY[activation])
-            if layer.bias is not None:
-                nn.init.zeros_(layer.bias)
+        if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            _initialize_layer(layer, weight_init, activation)
     return module
+
+
+def _initialize_layer(layer, weight_init, activation):
+    """Draw one linear or convolutional layer's weights and biases (see initialize_weights)."""
+    weight = layer.weight
+    fan_out, fan_in = weight.shape[0], math.prod(weight.shape[1:])
+    if weight_init == "xavier":
+        factor = 2.0 if activation == "logistic" else 6.0
+        bound = math.sqrt(factor / (fan_in + fan_out))
+        # What nn.init.uniform_ does (the same draws), without its
+        # dispatch checks: a tenth of a small network's set-up.
+        with torch.no_grad():
+            weight.uniform_(-bound, bound)
+            if layer.bias is not None:
+                layer.bias.uniform_(-bound, bound)
+    else:
+        nn.init.kaiming_normal_(weight, nonlinearity=_GAIN_NONLINEARITY[activation])
+        if layer.bias is not None:
+            nn.init.zeros_(layer.bias)
+
+
+def _skip_reset():
+    """Stands in for ``nn.Linear.reset_parameters`` while :func:`linear_layer` builds a layer."""
+
+
+def linear_layer(in_features, out_features, torch_init=True):
+    """An ``nn.Linear``, drawn by torch's initialisation or only as if it were.
+
+    With ``torch_init=False`` the layer is torch's own (its ``__init__``, the
+    same attributes and parameters) but its weights are not drawn from
+    torch's scheme: each parameter is filled by one ``uniform_`` draw, which
+    takes as many numbers from the generator as torch's initialisation
+    takes, and is left for the caller to initialise. A scheme drawn
+    afterwards (:func:`initialize_weights`) then gets the same numbers as
+    after torch's initialisation, without the cost of computing it (a
+    quarter of a small network's construction).
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    torch_init : bool, default=True
+        Whether to run torch's ``reset_parameters``.
+
+    Returns
+    -------
+    layer : torch.nn.Linear
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.modules._layers import linear_layer
+    >>> _ = torch.manual_seed(0)
+    >>> layer = linear_layer(3, 2, torch_init=False)
+    >>> after_ours = torch.rand(1)
+    >>> _ = torch.manual_seed(0)
+    >>> torch_layer = torch.nn.Linear(3, 2)
+    >>> torch.equal(after_ours, torch.rand(1)), type(layer) is torch.nn.Linear
+    (True, True)
+    """
+    if torch_init:
+        return nn.Linear(in_features, out_features)
+    layer = nn.Linear.__new__(nn.Linear)
+    # Shadows the class's method during torch's own __init__ (an instance
+    # attribute, outside the module's parameters and submodules).
+    object.__setattr__(layer, "reset_parameters", _skip_reset)
+    nn.Linear.__init__(layer, in_features, out_features)
+    object.__delattr__(layer, "reset_parameters")
+    with torch.no_grad():
+        layer.weight.uniform_()
+        layer.bias.uniform_()
+    return layer
 
 
 class Dropout(nn.Module):

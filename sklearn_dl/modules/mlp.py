@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from sklearn_dl.modules._layers import ACTIVATIONS, Dropout
+from sklearn_dl.modules._layers import ACTIVATIONS, Dropout, _initialize_layer, linear_layer
 
 
 class MLP(nn.Module):
@@ -25,6 +25,12 @@ class MLP(nn.Module):
         Probability of zeroing a hidden unit during training.
     batch_norm : bool
         Whether to normalise each hidden layer's pre-activations.
+    weight_init : {'default', 'xavier', 'he'}
+        ``'default'`` keeps PyTorch's initialisation; the others draw the
+        linear layers' weights as :func:`~sklearn_dl.modules.initialize_weights`
+        does, to the same values as ``initialize_weights(MLP(...), weight_init,
+        activation)`` from the same generator state, without drawing
+        PyTorch's first.
 
     Examples
     --------
@@ -35,20 +41,24 @@ class MLP(nn.Module):
     """
 
     def __init__(self, n_features, hidden_layer_sizes, n_outputs, activation="relu",
-                 dropout=0.0, batch_norm=False):
+                 dropout=0.0, batch_norm=False, weight_init="default"):
         super().__init__()
+        torch_init = weight_init == "default"
         blocks = []
         fan_in = n_features
         for width in hidden_layer_sizes:
-            blocks.append(nn.Linear(fan_in, width))
+            blocks.append(linear_layer(fan_in, width, torch_init))
             if batch_norm:
                 blocks.append(nn.BatchNorm1d(width))
             blocks.append(ACTIVATIONS[activation]())
             if dropout > 0:
                 blocks.append(Dropout(dropout))
             fan_in = width
-        blocks.append(nn.Linear(fan_in, n_outputs))
+        blocks.append(linear_layer(fan_in, n_outputs, torch_init))
         self.layers = nn.Sequential(*blocks)
+        if not torch_init:
+            for layer in self.linear_layers():
+                _initialize_layer(layer, weight_init, activation)
 
     def forward(self, X):
         return self.layers(X)

@@ -16,7 +16,7 @@ from sklearn_dl.base import (
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
-from sklearn_dl.modules import MLP, initialize_weights
+from sklearn_dl.modules import MLP
 
 
 class _BaseMLP(BaseTorchEstimator):
@@ -51,10 +51,9 @@ class _BaseMLP(BaseTorchEstimator):
         return X, y
 
     def _build_module(self, n_features, n_outputs):
-        module = MLP(n_features, self._hidden_layer_sizes(), n_outputs,
-                     activation=self.activation, dropout=self.dropout,
-                     batch_norm=self.batch_norm)
-        return initialize_weights(module, self.weight_init, self.activation)
+        return MLP(n_features, self._hidden_layer_sizes(), n_outputs,
+                   activation=self.activation, dropout=self.dropout,
+                   batch_norm=self.batch_norm, weight_init=self.weight_init)
 
     @property
     def coefs_(self):
