@@ -57,3 +57,18 @@ class SequenceInput(nn.Module):
         padding = torch.isnan(ids) | (ids == 0)
         ids = ids.nan_to_num(0.0).long().clamp(0, self.vocab_size)
         return self.embedding(ids), padding
+
+
+def masked_mean(vectors, padding):
+    """Mean of (batch, steps, width) vectors over the steps that are not padding.
+
+    Summed in order (``cumsum``): trailing padded zeros leave the sum exact, so
+    a sequence padded to any length gives the same bits.
+    """
+    keep = (~padding).unsqueeze(2).to(vectors.dtype)
+    return (vectors * keep).cumsum(dim=1)[:, -1] / keep.sum(dim=1)
+
+
+def masked_max(vectors, padding):
+    """Elementwise maximum of (batch, steps, width) vectors over the steps that are not padding."""
+    return vectors.masked_fill(padding.unsqueeze(2), -torch.inf).amax(dim=1)

@@ -2,16 +2,19 @@
 
 import torch
 from torch import nn
-from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence
+from torch.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 from sklearn_dl.modules._layers import Dropout
-from sklearn_dl.modules._sequence import SequenceInput
+from sklearn_dl.modules._sequence import SequenceInput, masked_max, masked_mean
 
 _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 
+# What the head reads: the final state, a pooling of the outputs over time, or both.
+POOLINGS = ("last", "mean", "max", "last_mean", "last_max", "last_mean_max")
+
 
 class RecurrentNet(nn.Module):
-    """A stacked LSTM or GRU read to its last step, then a linear head.
+    """A stacked LSTM or GRU read to its last step (or pooled over time), then a linear head.
 
     The input is a flat batch of shape ``(batch, timesteps * features)``
     (time-major: the features of step 0, then of step 1...), unflattened to
@@ -27,7 +30,9 @@ class RecurrentNet(nn.Module):
     :class:`SequenceInput`).
 
     The head reads the last layer's final hidden state (both directions'
-    when ``bidirectional``) and outputs raw scores, one per output.
+    when ``bidirectional``), or its outputs pooled over the steps
+    (``pooling``; padding never counts), and outputs raw scores, one per
+    output.
 
     Parameters
     ----------
@@ -48,6 +53,11 @@ class RecurrentNet(nn.Module):
     vocab_size, embedding_dim : int or None
         Token input: number of ids (padding id 0 included) and embedding
         width (None: ``hidden_size``); a ``vocab_size`` of None is numeric input.
+    pooling : {'last', 'mean', 'max', 'last_mean', 'last_max'}
+        What the head reads: ``'last'`` the final hidden state; ``'mean'`` /
+        ``'max'`` the last layer's outputs (both directions' at each step)
+        averaged / maximised over each sequence's own steps; ``'last_mean'``
+        / ``'last_max'`` the final state and that pooling side by side.
 
     Examples
     --------
@@ -56,11 +66,17 @@ class RecurrentNet(nn.Module):
     >>> net = RecurrentNet((5, 2), n_outputs=3, hidden_size=8)
     >>> net(torch.zeros(4, 10)).shape
     torch.Size([4, 3])
+    >>> RecurrentNet((5, 2), n_outputs=3, hidden_size=8, pooling="last_max").head
+    Linear(in_features=16, out_features=3, bias=True)
     """
 
     def __init__(self, input_shape, n_outputs, cell="lstm", hidden_size=64, num_layers=1,
-                 bidirectional=False, dropout=0.0, vocab_size=None, embedding_dim=None):
+                 bidirectional=False, dropout=0.0, vocab_size=None, embedding_dim=None,
+                 pooling="last"):
         super().__init__()
+        if pooling not in POOLINGS:
+            raise ValueError(f"pooling={pooling!r} is not one of {POOLINGS}.")
+        self.pooling = pooling
         self.input_shape = tuple(int(size) for size in input_shape)
         self.cell = cell
         self.hidden_size = hidden_size
@@ -75,7 +91,8 @@ class RecurrentNet(nn.Module):
                                     batch_first=True)
         self.n_directions = 2 if bidirectional else 1
         self.dropout = Dropout(dropout)
-        self.head = nn.Linear(self.n_directions * hidden_size, n_outputs)
+        width = self.n_directions * hidden_size
+        self.head = nn.Linear(len(pooling.split("_")) * width, n_outputs)
         self.reset_parameters()
 
     def reset_parameters(self):
@@ -103,16 +120,29 @@ class RecurrentNet(nn.Module):
 
     def forward(self, X):
         sequences, padding = self.input(X)
-        if padding.any():
+        packed = bool(padding.any())
+        if packed:
             # An all-padding sequence (an empty text) is read as one zero step.
             lengths = (~padding).sum(dim=1).clamp(min=1)
             sequences = pack_padded_sequence(sequences, lengths.cpu(), batch_first=True,
                                               enforce_sorted=False)
-        _, state = self.rnn(sequences)
-        hidden = state[0] if self.cell == "lstm" else state
-        # hidden: (num_layers * directions, batch, hidden_size); keep the last layer.
-        last = hidden[-self.n_directions:].transpose(0, 1).reshape(len(X), -1)
-        return self.head(self.dropout(last))
+        outputs, state = self.rnn(sequences)
+        parts = []
+        reads = self.pooling.split("_")
+        if "last" in reads:
+            hidden = state[0] if self.cell == "lstm" else state
+            # hidden: (num_layers * directions, batch, hidden_size); keep the last layer.
+            parts.append(hidden[-self.n_directions:].transpose(0, 1).reshape(len(X), -1))
+        if self.pooling != "last":
+            if packed:
+                steps = padding.shape[1]
+                outputs = pad_packed_sequence(outputs, batch_first=True, total_length=steps)[0]
+                # The steps that packing read: each sequence's own, and step 0 of an empty one.
+                padding = torch.arange(steps, device=lengths.device) >= lengths.unsqueeze(1)
+            parts.extend(pool(outputs, padding) for name, pool in
+                         (("mean", masked_mean), ("max", masked_max)) if name in reads)
+        pooled = parts[0] if len(parts) == 1 else torch.cat(parts, dim=1)
+        return self.head(self.dropout(pooled))
 
 
 class StackedRecurrent(nn.Module):

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from sklearn_dl.modules._layers import Dropout
-from sklearn_dl.modules._sequence import SequenceInput
+from sklearn_dl.modules._sequence import SequenceInput, masked_mean
 
 # BLAS computes products over fewer than about 5 rows by other paths than over
 # more: shorter sequences are padded to this many steps, so that padding to any
@@ -380,9 +380,7 @@ class TransformerNet(nn.Module):
         if self.pooling == "cls":
             pooled = x[:, 0]
         else:
-            keep = (~padding).unsqueeze(2).to(x.dtype)
-            # Summed in order (cumsum): trailing padded zeros leave the sum exact.
-            pooled = (x * keep).cumsum(dim=1)[:, -1] / keep.sum(dim=1)
+            pooled = masked_mean(x, padding)
         return self.head(self.dropout(pooled))
 
     def attention_weights(self, X):

@@ -14,6 +14,7 @@ from sklearn_dl.base import (
     TorchRegressorMixin,
 )
 from sklearn_dl.modules import RecurrentNet
+from sklearn_dl.modules.recurrent import POOLINGS
 from sklearn_dl.neural_network._sequence import (
     SEQUENCE_ATTRIBUTES_DOC,
     SEQUENCE_INPUT_DOC,
@@ -227,6 +228,7 @@ class _BaseRecurrent(_BaseSequence):
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "standardize_input": ["boolean"],
+        "pooling": [StrOptions(set(POOLINGS))],
         "n_iter_no_change": [*_BaseSequence._parameter_constraints["n_iter_no_change"],
                              StrOptions({"auto"})],
     }
@@ -296,7 +298,8 @@ class _BaseRecurrent(_BaseSequence):
                             hidden_size=self.hidden_size, num_layers=self.num_layers,
                             bidirectional=self.bidirectional, dropout=self.dropout,
                             vocab_size=self.vocab_size_,
-                            embedding_dim=self.embedding_dim or self.hidden_size)
+                            embedding_dim=self.embedding_dim or self.hidden_size,
+                            pooling=self.pooling)
 
 
 class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
@@ -372,6 +375,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         *,
         bidirectional=True,
         dropout=0.0,
+        pooling="last",
         input_shape=None,
         standardize_input=True,
         one_hot_input="auto",
@@ -411,6 +415,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.pooling = pooling
         self.input_shape = input_shape
         self.standardize_input = standardize_input
         self.one_hot_input = one_hot_input
@@ -542,6 +547,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         *,
         bidirectional=False,
         dropout=0.0,
+        pooling="last",
         input_shape=None,
         standardize_input=True,
         vocab_size=None,
@@ -580,6 +586,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.pooling = pooling
         self.input_shape = input_shape
         self.standardize_input = standardize_input
         self.vocab_size = vocab_size
