@@ -53,11 +53,12 @@ class RecurrentNet(nn.Module):
     vocab_size, embedding_dim : int or None
         Token input: number of ids (padding id 0 included) and embedding
         width (None: ``hidden_size``); a ``vocab_size`` of None is numeric input.
-    pooling : {'last', 'mean', 'max', 'last_mean', 'last_max'}
+    pooling : {'last', 'mean', 'max', 'last_mean', 'last_max', 'last_mean_max'}
         What the head reads: ``'last'`` the final hidden state; ``'mean'`` /
         ``'max'`` the last layer's outputs (both directions' at each step)
         averaged / maximised over each sequence's own steps; ``'last_mean'``
-        / ``'last_max'`` the final state and that pooling side by side.
+        / ``'last_max'`` / ``'last_mean_max'`` the final state and those
+        poolings side by side.
 
     Examples
     --------
