@@ -12,8 +12,8 @@ far less than wall time). Goal: ratio to the bare loop <= 1.10.
 Signals (``--signal``): the same comparison on 2,000 smooth two-channel
 signals of 400 steps, which the estimator reads in patches of 8 steps through
 convolutions (``patch_size='auto'``, ``patch_embedding='auto'``), so every
-contender trains the module with ``patch_size=8, patch_embedding='conv'`` and
-mean pooling.
+contender trains the module with ``patch_size=8, patch_embedding='conv'``,
+mean pooling and random shifts of up to 20 steps (``augmentation='auto'``).
 
 Long range (``--long-range``): one step of a 200-step sequence is marked and
 the label is the sign of that step's value; the marked step lies in the first
@@ -39,7 +39,7 @@ from sklearn.exceptions import ConvergenceWarning
 from skorch import NeuralNetBinaryClassifier
 from skorch.callbacks import GradientNormClipping
 
-from sklearn_dl.modules import TransformerNet
+from sklearn_dl.modules import BatchAugmentation, TransformerNet
 from sklearn_dl.neural_network import LSTMClassifier, TransformerClassifier
 
 ALPHA, LR, BATCH, CLIP = 1e-4, 1e-3, 200, 1.0
@@ -69,10 +69,12 @@ def signal_task(n_samples, timesteps, seed):
 
 def module(timesteps, patch_size):
     # The estimator's default architecture: signals read in patches go through
-    # convolutions (patch_embedding='auto') and are pooled by the mean (pooling='auto').
+    # convolutions (patch_embedding='auto'), are pooled by the mean (pooling='auto')
+    # and shifted by up to 5 % of their steps in training (augmentation='auto').
     if patch_size > 1:
         return TransformerNet(2, 1, max_len=timesteps, patch_size=patch_size,
-                              patch_embedding="conv", pooling="mean")
+                              patch_embedding="conv", pooling="mean",
+                              augmentation=BatchAugmentation(shift=timesteps // 20))
     return TransformerNet(2, 1, max_len=timesteps)
 
 
@@ -108,6 +110,7 @@ def estimator_fit(X, y, epochs, patch_size, seed=0):
         model.fit(X, y)
     assert model.n_iter_ == epochs and model.patch_size_ == patch_size
     assert model.patch_embedding_ == ("conv" if patch_size > 1 else "linear")
+    assert model.augmentation_ == ({"shift": X.shape[1] // 20} if patch_size > 1 else None)
     return model
 
 

@@ -455,6 +455,8 @@ def test_auto_patch_size_groups_the_steps_of_signals_only(rng):
     fit = {**TINY, "max_iter": 1}
     signal = TransformerClassifier(**fit).fit(_signal(rng, 40, 30), y)
     assert signal.patch_size_ == 8 and signal.patch_embedding_ == "conv"
+    # Signals are shifted by up to 5 % of their steps in training: 30 // 20.
+    assert signal.augmentation_ == {"shift": 1}
     assert signal.module_.encoder.projection.patch_size == 8
     # 30 steps make 4 positions, pooled by their mean (no class token).
     assert signal.module_.pooling == "mean"
@@ -472,8 +474,11 @@ def test_auto_patch_size_groups_the_steps_of_signals_only(rng):
         model = TransformerClassifier(**fit).fit(X, y)
         assert (model.patch_size_, model.patch_embedding_, model.module_.pooling) == (
             1, "linear", "cls"), name
+        assert model.augmentation_ is None and model.module_.augmentation is None, name
     tokens = TransformerClassifier(**fit, vocab_size="auto").fit(rng.integers(1, 9, (40, 30)), y)
     assert tokens.patch_size_ == 1 and tokens.patch_embedding_ == "linear"
+    assert tokens.augmentation_ is None
+    assert linear.augmentation_ is None
     assert TransformerRegressor(**fit).fit(_signal(rng, 40, 30), y).patch_size_ == 8
     # A given size is kept, for any numeric input.
     assert TransformerClassifier(**fit, patch_size=3).fit(others["noise"], y).patch_size_ == 3
@@ -537,3 +542,48 @@ def test_plot_attention_labels_patches_with_their_steps(rng):
     ax = plot_attention(model, X[:1])
     assert [label.get_text() for label in ax.get_xticklabels()] == [
         "[CLS]", "0-7", "8-15", "16-19"]
+
+
+def test_augmentation_shifts_training_batches_only_and_keeps_padding_at_the_end(rng):
+    from sklearn_dl.modules import BatchAugmentation
+
+    torch.manual_seed(0)
+    net = TransformerNet(2, 3, d_model=16, n_heads=2, patch_size=4, patch_embedding="conv",
+                         pooling="mean", augmentation=BatchAugmentation(shift=3))
+    plain = TransformerNet(2, 3, d_model=16, n_heads=2, patch_size=4, patch_embedding="conv",
+                           pooling="mean")
+    plain.load_state_dict(net.state_dict())
+    X = torch.randn(5, 20 * 2)
+    X[0, 2 * 12:] = float("nan")  # 12 steps, then padding
+    net.eval(), plain.eval()
+    with torch.no_grad():
+        assert torch.equal(net(X), plain(X))
+    # In training, the steps are translated by up to 3 either way, edge values
+    # repeated: the padding of a sequence stays one block at its end.
+    net.augmentation.generator = torch.Generator().manual_seed(0)
+    shifted = net.augmentation.train()(X.unflatten(1, (20, 2)).movedim(2, 1))
+    real = ~shifted[0].isnan().any(dim=0)
+    assert real.all() or (real.int().diff() <= 0).all()
+    assert 9 <= int(real.sum()) <= 15 and not real.all()
+    with pytest.raises(ValueError, match="augmentation needs numeric input, not token ids."):
+        TransformerNet(1, 2, vocab_size=10, augmentation=BatchAugmentation(shift=1))
+
+
+def test_augmentation_is_validated_and_kept_as_given(rng):
+    X, y = _signal(rng, 40, 30), rng.integers(0, 2, size=40)
+    fit = {**TINY, "max_iter": 1}
+    model = TransformerClassifier(**fit, augmentation={"shift": 2, "scale": 0.1}).fit(X, y)
+    assert model.augmentation_ == {"shift": 2, "scale": 0.1}
+    assert (model.module_.augmentation.shift, model.module_.augmentation.scale) == (2, 0.1)
+    assert TransformerClassifier(**fit, augmentation=None).fit(X, y).module_.augmentation is None
+    # Flips would move the padding to the front, noise reads a series' spread.
+    with pytest.raises(ValueError, match=r"Unknown augmentation \['flip'\]; the keys are "
+                                         r"\['shift', 'scale'\]\."):
+        TransformerClassifier(**fit, augmentation={"flip": True}).fit(X, y)
+    with pytest.raises(ValueError, match=r"augmentation\['shift'\] must be an int >= 0, "
+                                         r"got -1\."):
+        TransformerRegressor(**fit, augmentation={"shift": -1}).fit(X, y)
+    with pytest.raises(ValueError, match=r"augmentation needs numeric input; token ids "
+                                         r"\(vocab_size\) are not augmented\."):
+        TransformerClassifier(**fit, vocab_size="auto", augmentation={"shift": 1}).fit(
+            rng.integers(1, 9, (40, 30)), y)

@@ -337,6 +337,11 @@ class TransformerNet(nn.Module):
         Numeric input: a patch's vector is a linear map of its steps, or the
         mean of two convolution blocks' outputs over its steps
         (``ConvPatchEmbedding``).
+    augmentation : torch.nn.Module or None, default=None
+        Numeric input: applied in training mode to the batch as
+        ``(batch, features, timesteps)``, e.g. a
+        :class:`~sklearn_dl.modules.BatchAugmentation` with a ``shift``
+        (whose edge-replicating translation keeps NaN padding at the end).
 
     Examples
     --------
@@ -359,9 +364,13 @@ class TransformerNet(nn.Module):
     def __init__(self, features, n_outputs, d_model=64, n_heads=4, num_layers=2,
                  dim_feedforward=128, dropout=0.1, pooling="cls", max_len=512,
                  position="sinusoidal", vocab_size=None, embedding_dim=None, patch_size=1,
-                 patch_embedding="linear"):
+                 patch_embedding="linear", augmentation=None):
         super().__init__()
+        if augmentation is not None and vocab_size:
+            raise ValueError("augmentation needs numeric input, not token ids.")
         self.pooling = pooling
+        self.features = int(features)
+        self.augmentation = augmentation
         self.encoder = TransformerEncoder(
             features, d_model=d_model, n_heads=n_heads, num_layers=num_layers,
             dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
@@ -376,6 +385,9 @@ class TransformerNet(nn.Module):
                     nn.init.zeros_(module.bias)
 
     def forward(self, X):
+        if self.augmentation is not None and self.training:
+            steps = X.unflatten(1, (-1, self.features)).movedim(2, 1)
+            X = self.augmentation(steps).movedim(1, 2).flatten(1)
         x, padding, _ = self.encoder(X)
         if self.pooling == "cls":
             pooled = x[:, 0]

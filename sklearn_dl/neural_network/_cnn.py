@@ -49,6 +49,31 @@ def _is_auto(value):
     return isinstance(value, str) and value == "auto"
 
 
+def augmentation_module(params, keys=_AUGMENTATION_KEYS):
+    """The :class:`BatchAugmentation` of an ``augmentation`` dict, each value checked.
+
+    ``keys``: the perturbations the estimator allows, a subset of ``shift``,
+    ``flip``, ``noise`` and ``scale``.
+    """
+    unknown = set(params) - set(keys)
+    if unknown:
+        raise ValueError(f"Unknown augmentation {sorted(unknown)}; the keys are "
+                         f"{list(keys)}.")
+    params = dict(params)
+    shift = params.get("shift", 0)
+    if not isinstance(shift, Integral) or isinstance(shift, bool) or shift < 0:
+        raise ValueError(f"augmentation['shift'] must be an int >= 0, got {shift!r}.")
+    if not isinstance(params.get("flip", False), (bool, np.bool_)):
+        raise ValueError(f"augmentation['flip'] must be a bool, got {params['flip']!r}.")
+    if not _is_float_in(params.get("noise", 0.0), 0, np.inf):
+        raise ValueError(f"augmentation['noise'] must be a float >= 0, got "
+                         f"{params['noise']!r}.")
+    if not _is_float_in(params.get("scale", 0.0), 0, 1):
+        raise ValueError(f"augmentation['scale'] must be a float in [0, 1), got "
+                         f"{params['scale']!r}.")
+    return BatchAugmentation(**params)
+
+
 class _BaseCNN(BaseTorchEstimator):
     """Input handling, architecture and augmentation that both CNNs share.
 
@@ -246,23 +271,7 @@ class _BaseCNN(BaseTorchEstimator):
             if len(spatial) == 2:
                 return BatchAugmentation(shift=max(1, min(spatial) // 8))
             return BatchAugmentation(shift=max(1, spatial[0] // 10), scale=0.1, noise=0.05)
-        unknown = set(self.augmentation) - set(_AUGMENTATION_KEYS)
-        if unknown:
-            raise ValueError(f"Unknown augmentation {sorted(unknown)}; the keys are "
-                             f"{list(_AUGMENTATION_KEYS)}.")
-        params = dict(self.augmentation)
-        shift = params.get("shift", 0)
-        if not isinstance(shift, Integral) or isinstance(shift, bool) or shift < 0:
-            raise ValueError(f"augmentation['shift'] must be an int >= 0, got {shift!r}.")
-        if not isinstance(params.get("flip", False), (bool, np.bool_)):
-            raise ValueError(f"augmentation['flip'] must be a bool, got {params['flip']!r}.")
-        if not _is_float_in(params.get("noise", 0.0), 0, np.inf):
-            raise ValueError(f"augmentation['noise'] must be a float >= 0, got "
-                             f"{params['noise']!r}.")
-        if not _is_float_in(params.get("scale", 0.0), 0, 1):
-            raise ValueError(f"augmentation['scale'] must be a float in [0, 1), got "
-                             f"{params['scale']!r}.")
-        return BatchAugmentation(**params)
+        return augmentation_module(self.augmentation)
 
     def _after_training(self, net, train, device):
         """Recompute the batch-norm statistics over the training set with the final weights.

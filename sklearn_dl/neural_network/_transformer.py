@@ -18,6 +18,7 @@ from sklearn_dl.base import (
     TorchRegressorMixin,
 )
 from sklearn_dl.modules import TransformerNet
+from sklearn_dl.neural_network._cnn import augmentation_module
 from sklearn_dl.neural_network._sequence import (
     SEQUENCE_ATTRIBUTES_DOC,
     SEQUENCE_INPUT_DOC,
@@ -102,6 +103,26 @@ _ARCHITECTURE_DOC = """\
         between the blocks, so a padded sequence still predicts bit for bit
         as the same sequence alone.
 
+    augmentation : 'auto', dict or None, default='auto'
+        Random perturbations of each training batch (never of predictions),
+        as :class:`CNNClassifier`'s ``augmentation``, restricted to what
+        keeps padding at the end: ``"shift"`` (int: a translation by up to
+        that many steps either way, the series extended by its edge values)
+        and ``"scale"`` (float in [0, 1): each series multiplied by a factor
+        drawn in ``[1 - scale, 1 + scale]``). ``'auto'`` is ``{"shift":
+        max(1, timesteps // 20)}`` for a signal read through convolutions
+        (``patch_embedding_='conv'``) and None otherwise; the fitted value
+        is ``augmentation_``. The convolutions and the mean over positions
+        find a shape wherever it lies, but the position code lets attention
+        learn where the shapes of a few dozen training series happen to
+        lie: every seed fitted its training set, and ArrowHead's 36 series
+        generalised poorly. Shifts of 5 % of the series (UCR sets, worst of
+        3 seeds, without against with): ArrowHead 0.680 against 0.794,
+        GunPoint 0.980 against 0.980, ItalyPowerDemand 0.942 against 0.939,
+        OSULeaf 0.744 against 0.843; shifts of 10 % cost GunPoint 2.7 points, and amplitude
+        scaling with noise (the CNN's ``'auto'``) cost ArrowHead. None
+        trains on the series as given.
+
     input_shape : tuple of int (timesteps, features) or None, default=None
         How to read a 2-D X of shape (n_samples, timesteps * features): each
         row holds step 0's features, then step 1's... None reads a 2-D X of
@@ -160,6 +181,11 @@ _ARCHITECTURE_DOC = (_ARCHITECTURE_DOC.replace("{patch}", str(_AUTO_PATCH))
                      .replace("{min_steps}", str(_MIN_PATCHED_STEPS))
                      .replace("{smooth}", str(_SIGNAL_AUTOCORRELATION)))
 
+# augmentation='auto': random shifts by up to timesteps // _AUTO_SHIFT_DIVISOR steps
+# for signals; only the perturbations that keep NaN padding at the end.
+_AUTO_SHIFT_DIVISOR = 20
+_AUGMENTATION_KEYS = ("shift", "scale")
+
 # batch_size='auto': batches of equal sizes for signals in patches below this many samples.
 _EQUAL_BATCHES_BELOW = 100
 
@@ -197,6 +223,7 @@ class _BaseTransformer(_BaseSequence):
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
         "patch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "patch_embedding": [StrOptions({"auto", "linear", "conv"})],
+        "augmentation": [StrOptions({"auto"}), dict, None],
         "n_iter_no_change": [*_BaseSequence._parameter_constraints["n_iter_no_change"],
                              StrOptions({"auto"})],
     }
@@ -219,6 +246,7 @@ class _BaseTransformer(_BaseSequence):
             self._fit_input_codes(X)
             self.patch_size_ = self._fitted_patch_size(X)
             self.patch_embedding_ = self._fitted_patch_embedding()
+            self.augmentation_ = self._fitted_augmentation()
         super()._train(self._with_indicators(X), targets, y, sample_weight, first_call,
                        incremental)
 
@@ -249,6 +277,20 @@ class _BaseTransformer(_BaseSequence):
             return self.patch_embedding
         return "conv" if self.patch_size_ > 1 else "linear"
 
+    def _fitted_augmentation(self):
+        """``augmentation_``: the given dict (checked), or 'auto''s: shifts for signals."""
+        if self.augmentation is None:
+            return None
+        if isinstance(self.augmentation, str):  # 'auto'
+            if self.patch_size_ > 1 and self.patch_embedding_ == "conv":
+                return {"shift": max(1, self.input_shape_[0] // _AUTO_SHIFT_DIVISOR)}
+            return None
+        if self.vocab_size_ is not None:
+            raise ValueError("augmentation needs numeric input; token ids (vocab_size) are "
+                             "not augmented.")
+        augmentation_module(self.augmentation, _AUGMENTATION_KEYS)  # checks every value
+        return dict(self.augmentation)
+
     def _stopping_rule(self, n_samples):
         if self.n_iter_no_change != "auto":
             return super()._stopping_rule(n_samples)
@@ -270,7 +312,12 @@ class _BaseTransformer(_BaseSequence):
             dropout=self.dropout, pooling=self._pooling(), max_len=max_len,
             position=self.position, vocab_size=self.vocab_size_,
             embedding_dim=self.embedding_dim or self.d_model, patch_size=self.patch_size_,
-            patch_embedding=self.patch_embedding_)
+            patch_embedding=self.patch_embedding_, augmentation=self._augmentation_module())
+
+    def _augmentation_module(self):
+        augmentation = getattr(self, "augmentation_", None)
+        return (None if augmentation is None
+                else augmentation_module(augmentation, _AUGMENTATION_KEYS))
 
     def _pooling(self):
         """``pooling``, with ``'auto'`` resolved: the mean for token ids and convolutions."""
@@ -386,6 +433,10 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         How a patch becomes a vector (``patch_embedding``, or what
         ``'auto'`` chose).
 
+    augmentation_ : dict or None
+        The perturbations of the training batches (``augmentation``, or
+        what ``'auto'`` chose).
+
     input_categories_ : list of (ndarray or None), one per input feature
         The codes of each feature fed one-hot as well (``one_hot_input``),
         None for a feature fed as a number only.
@@ -432,6 +483,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         max_len=None,
         patch_size="auto",
         patch_embedding="auto",
+        augmentation="auto",
         input_shape=None,
         one_hot_input="auto",
         vocab_size=None,
@@ -475,6 +527,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         self.max_len = max_len
         self.patch_size = patch_size
         self.patch_embedding = patch_embedding
+        self.augmentation = augmentation
         self.input_shape = input_shape
         self.one_hot_input = one_hot_input
         self.vocab_size = vocab_size
@@ -562,6 +615,10 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
         How a patch becomes a vector (``patch_embedding``, or what
         ``'auto'`` chose).
 
+    augmentation_ : dict or None
+        The perturbations of the training batches (``augmentation``, or
+        what ``'auto'`` chose).
+
 {TRAINING_ATTRIBUTES_DOC}
 
     See Also
@@ -600,6 +657,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
         max_len=None,
         patch_size="auto",
         patch_embedding="auto",
+        augmentation="auto",
         input_shape=None,
         vocab_size=None,
         embedding_dim=None,
@@ -642,6 +700,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
         self.max_len = max_len
         self.patch_size = patch_size
         self.patch_embedding = patch_embedding
+        self.augmentation = augmentation
         self.input_shape = input_shape
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
