@@ -186,6 +186,19 @@ _ARCHITECTURE_DOC = (_ARCHITECTURE_DOC.replace("{patch}", str(_AUTO_PATCH))
 _AUTO_SHIFT_DIVISOR = 20
 _AUGMENTATION_KEYS = ("shift", "scale")
 
+# The fitted attributes of the choices that 'auto' makes, in both estimators' docstrings.
+_FITTED_CHOICES_DOC = """\
+    patch_size_ : int
+        Steps per position (``patch_size``, or what ``'auto'`` chose).
+
+    patch_embedding_ : {'linear', 'conv'}
+        How a patch becomes a vector (``patch_embedding``, or what
+        ``'auto'`` chose).
+
+    augmentation_ : dict or None
+        The perturbations of the training batches (``augmentation``, or
+        what ``'auto'`` chose)."""
+
 # batch_size='auto': batches of equal sizes for signals in patches below this many samples.
 _EQUAL_BATCHES_BELOW = 100
 
@@ -426,16 +439,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
 
 {SEQUENCE_ATTRIBUTES_DOC}
 
-    patch_size_ : int
-        Steps per position (``patch_size``, or what ``'auto'`` chose).
-
-    patch_embedding_ : {'linear', 'conv'}
-        How a patch becomes a vector (``patch_embedding``, or what
-        ``'auto'`` chose).
-
-    augmentation_ : dict or None
-        The perturbations of the training batches (``augmentation``, or
-        what ``'auto'`` chose).
+{_FITTED_CHOICES_DOC}
 
     input_categories_ : list of (ndarray or None), one per input feature
         The codes of each feature fed one-hot as well (``one_hot_input``),
@@ -608,16 +612,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
     ----------
 {SEQUENCE_ATTRIBUTES_DOC}
 
-    patch_size_ : int
-        Steps per position (``patch_size``, or what ``'auto'`` chose).
-
-    patch_embedding_ : {'linear', 'conv'}
-        How a patch becomes a vector (``patch_embedding``, or what
-        ``'auto'`` chose).
-
-    augmentation_ : dict or None
-        The perturbations of the training batches (``augmentation``, or
-        what ``'auto'`` chose).
+{_FITTED_CHOICES_DOC}
 
 {TRAINING_ATTRIBUTES_DOC}
 
