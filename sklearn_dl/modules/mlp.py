@@ -2,7 +2,7 @@
 
 from torch import nn
 
-from sklearn_dl.modules._layers import ACTIVATIONS, Dropout, _initialize_layer, linear_layer
+from sklearn_dl.modules._layers import ACTIVATIONS, Dropout, initialize_weights, linear_layer
 
 
 class MLP(nn.Module):
@@ -56,9 +56,7 @@ class MLP(nn.Module):
             fan_in = width
         blocks.append(linear_layer(fan_in, n_outputs, torch_init))
         self.layers = nn.Sequential(*blocks)
-        if not torch_init:
-            for layer in self.linear_layers():
-                _initialize_layer(layer, weight_init, activation)
+        initialize_weights(self, weight_init, activation)
 
     def forward(self, X):
         return self.layers(X)
