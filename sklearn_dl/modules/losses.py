@@ -17,6 +17,12 @@ from torch import nn
 _MEAN = torch.nn._reduction.get_enum("mean")
 
 
+def _plain_and_alike(raw, target):
+    """Whether both are plain tensors (no subclass to dispatch to) of the same shape:
+    where torch's loss kernels can be called without the functional wrappers' checks."""
+    return type(raw) is torch.Tensor and type(target) is torch.Tensor and raw.shape == target.shape
+
+
 class PerSampleLoss(nn.Module):
     """A loss with one value per sample and a fast unweighted mean."""
 
@@ -52,7 +58,7 @@ class SigmoidCrossEntropy(PerSampleLoss):
         # The mean over samples of a sum over labels is the mean over all
         # entries times the number of labels (a multiplication only worth its
         # cost when there are several).
-        if type(raw) is torch.Tensor and type(target) is torch.Tensor and raw.shape == target.shape:
+        if _plain_and_alike(raw, target):
             # What F.binary_cross_entropy_with_logits calls, without its
             # Python-level dispatch and checks.
             loss = torch.binary_cross_entropy_with_logits(raw, target, None, None, _MEAN)
@@ -70,15 +76,16 @@ class HalfSquaredError(PerSampleLoss):
     def mean_parts(self, raw, target):
         """``(base, factor)`` with :meth:`mean` ``== factor * base``: the mean
         squared error and 0.5, for a training step to start backward from."""
-        if type(raw) is torch.Tensor and type(target) is torch.Tensor and raw.shape == target.shape:
+        if _plain_and_alike(raw, target):
+            # F.mse_loss's own kernel, without its Python-level checks and the
+            # broadcast views it makes of operands whose shapes agree already:
+            # the same values and gradients, two autograd nodes fewer per batch.
             return torch._C._nn.mse_loss(raw, target, _MEAN), 0.5
         return F.mse_loss(raw, target), 0.5
 
     def mean(self, raw, target):
-        if type(raw) is torch.Tensor and type(target) is torch.Tensor and raw.shape == target.shape:
-            # F.mse_loss's own kernel, without its Python-level checks and the
-            # broadcast views it makes of operands whose shapes agree already:
-            # the same values and gradients, two autograd nodes fewer per batch.
+        # The product that mean_parts leaves to the training step.
+        if _plain_and_alike(raw, target):
             return 0.5 * torch._C._nn.mse_loss(raw, target, _MEAN)
         return 0.5 * F.mse_loss(raw, target)
 
