@@ -24,12 +24,14 @@ def parse_args(description):
     return args
 
 
-def best_times(contenders, repeat):
+def best_times(contenders, repeat, report=None):
     """Run each ``name -> callable`` ``repeat`` times, interleaved; return the best seconds.
 
     The order alternates between forward and reverse at every round, so no
     contender always runs right after the same other one (e.g. right after
-    sklearn, whose BLAS threads may still be spinning).
+    sklearn, whose BLAS threads may still be spinning). ``report(name,
+    seconds)``, if given, is called after each run, so a run stopped by a time
+    limit still leaves the times it took.
     """
     best = {name: float("inf") for name in contenders}
     for round_ in range(repeat):
@@ -40,7 +42,10 @@ def best_times(contenders, repeat):
             run()
             if torch.cuda.is_available():
                 torch.cuda.synchronize()
-            best[name] = min(best[name], time.perf_counter() - start)
+            seconds = time.perf_counter() - start
+            best[name] = min(best[name], seconds)
+            if report is not None:
+                report(name, seconds)
     return best
 
 

@@ -43,6 +43,7 @@ sequences).
 
     python benchmarks/run.py [--quick | --full] [--sizes 10k,100k] [--only default,mlp,linear,cnn,lstm]
                              [--repeat 3] [--threads 1] [--device cuda] [--markdown]
+                             [--contenders sklearn,skorch,bare]
                              [--no-memory | --no-timing]
 """
 
@@ -79,6 +80,7 @@ DEFAULT_EPOCHS = 10  # the default CNN and LSTM
 SIZES = {"default": (100, 1000, 10_000, 100_000),
          "mlp": (10_000, 100_000, 1_000_000), "linear": (10_000, 100_000, 1_000_000),
          "cnn": (1797, 17970), "lstm": (10_000,), "predict_memory": (10_000_000,)}
+CONTENDERS = ("sklearn", "skorch", "bare")
 COLUMNS = ("estimator", "data", "fit s", "fit / sklearn", "fit / skorch", "fit / bare",
            "predict x sklearn", "predict x bare", "peak MB", "x (X+model)")
 LEGEND = """\
@@ -214,15 +216,20 @@ def bare_predict(module, X, device, classifier):
     return torch.cat(outputs).cpu().numpy()
 
 
-def time_case(case, device, repeat):
-    """Fit and predict times of each contender, interleaved; best of ``repeat``."""
+def time_case(case, device, repeat, contenders=CONTENDERS):
+    """Fit and predict times of each contender, interleaved; best of ``repeat``.
+
+    ``contenders``: which of sklearn, skorch and bare run beside ours. Each
+    fit's time goes to stderr as it ends, so a run stopped by a time limit
+    (a GPU lease, say) still shows the fits it finished.
+    """
     X, y = case.data(case.n_samples)
     trainers = {"ours": lambda X, y: case.ours().fit(X, y)}
-    if case.sklearn:
+    if case.sklearn and "sklearn" in contenders:
         trainers["sklearn"] = lambda X, y: case.sklearn().fit(X, y)
-    if case.skorch:
+    if case.skorch and "skorch" in contenders:
         trainers["skorch"] = case.skorch
-    if case.bare:
+    if case.bare and "bare" in contenders:
         trainers["bare"] = case.bare
     fitted = {}
 
@@ -230,9 +237,9 @@ def time_case(case, device, repeat):
         fitted[name] = trainers[name](X, y)
 
     predictors = {"ours": lambda X: fitted["ours"].predict(X)}
-    if case.sklearn:
+    if "sklearn" in trainers:
         predictors["sklearn"] = lambda X: fitted["sklearn"].predict(X)
-    if case.bare:
+    if "bare" in trainers:
         predictors["bare"] = lambda X: bare_predict(fitted["bare"], X, device, case.classifier)
     warm_up_rows = min(WARM_UP_ROWS, len(X) // 2)
 
@@ -241,8 +248,12 @@ def time_case(case, device, repeat):
         fit(name, X[:warm_up_rows], y[:warm_up_rows])
     for predict in predictors.values():
         predict(X[:warm_up_rows])
+    def report(name, seconds):
+        print(f"    {case.name}, {case.data_label}: {name} fit {seconds:.3g} s",
+              file=sys.stderr, flush=True)
+
     fit_times = best_times({name: functools.partial(fit, name, X, y) for name in trainers},
-                           repeat)
+                           repeat, report)
     # Prediction is cheap next to training: more repeats for steadier ratios.
     predict_times = best_times(
         {name: functools.partial(predict, X) for name, predict in predictors.items()},
@@ -384,6 +395,10 @@ def parse_args(argv=None):
                         help="torch and BLAS threads for every contender (default 1: a shared "
                              "machine gives steadier ratios)")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS),
+                        help="comma-separated contenders beside ours among "
+                             f"{','.join(CONTENDERS)} (default: all; e.g. sklearn,bare to leave "
+                             "skorch's long fits out of a time-boxed run)")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
     columns = parser.add_mutually_exclusive_group()
     columns.add_argument("--no-memory", action="store_true", help="skip the peak memory columns")
@@ -395,6 +410,10 @@ def parse_args(argv=None):
     unknown = set(args.only) - set(KINDS)
     if unknown:
         parser.error(f"unknown benchmark(s) {sorted(unknown)}; choose among {list(KINDS)}")
+    args.contenders = tuple(name.strip() for name in args.contenders.split(",") if name.strip())
+    unknown = set(args.contenders) - set(CONTENDERS)
+    if unknown:
+        parser.error(f"unknown contender(s) {sorted(unknown)}; choose among {list(CONTENDERS)}")
     if args.quick:
         args.repeat = 1
     return args
@@ -428,7 +447,7 @@ def main(argv=None):
             case = make_case(key, device)
             row = {"estimator": case.name, "data": case.data_label}
             if not (case.predict_only or args.no_timing):
-                row.update(time_case(case, device, args.repeat))
+                row.update(time_case(case, device, args.repeat, args.contenders))
             if case.memory and not args.no_memory:
                 row.update(peak_memory(key, device, args.threads))
             rows.append(row)

@@ -55,3 +55,24 @@ def test_quick_default_networks_suite_has_sklearn_and_bare_ratios():
             assert math.isfinite(value) and value > 0, (name, column, value)
         # No memory columns for these small cases.
         assert [row["peak MB"], row["x (X+model)"]] == ["—"] * 2
+
+
+def test_contenders_leave_the_others_out_and_each_fit_is_logged_as_it_ends():
+    # A time-boxed run (a GPU lease) leaves skorch out and keeps the fits it finished.
+    result = subprocess.run(
+        [sys.executable, str(RUN), "--quick", "--only", "mlp", "--sizes", "300",
+         "--contenders", "bare", "--no-memory", "--markdown"],
+        capture_output=True, text=True, timeout=1800, check=True)  # a hang guard only
+    lines = [line for line in result.stdout.splitlines() if line.startswith("|")]
+    rows = [dict(zip(COLUMNS, [cell.strip() for cell in line.strip("|").split("|")]))
+            for line in lines[2:]]
+    assert [row["estimator"] for row in rows] == ["MLPClassifier", "MLPRegressor"]
+    for row in rows:
+        assert row["fit / sklearn"] == row["fit / skorch"] == row["predict x sklearn"] == "—"
+        assert float(row["fit / bare"]) > 0 and float(row["predict x bare"]) > 0
+    logged = [line.split(": ")[-1].split(" fit ")[0] for line in result.stderr.splitlines()
+              if " fit " in line and line.startswith("    ")]
+    assert logged == ["ours", "bare"] * 2
+    refused = subprocess.run([sys.executable, str(RUN), "--contenders", "keras"],
+                             capture_output=True, text=True, timeout=1800)
+    assert refused.returncode != 0 and "unknown contender(s) ['keras']" in refused.stderr
