@@ -218,6 +218,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
 
     def _validate_X(self, X, reset):
         """Validate X (and set ``n_features_in_`` when ``reset``); return an array."""
+        if (not reset and type(self)._input_check_params is BaseTorchEstimator._input_check_params
+                and _plain_X(self, X)):
+            return X  # what validate_data returns for it, without its data-frame checks
         return validate_data(self, X, reset=reset, **self._input_check_params())
 
     def _validate_X_y(self, X, y, reset):
@@ -680,15 +683,24 @@ def _plain_X_y(estimator, X, y, reset):
     lists, sparse matrices, other dtypes, a NaN, a wrong shape) goes through
     ``validate_data``, which converts it or words the error.
     """
-    if (type(X) is not np.ndarray or type(y) is not np.ndarray or X.ndim != 2
-            or X.dtype not in _PLAIN_DTYPES or y.ndim not in (1, 2) or y.dtype.kind not in "biuf"
-            or not X.size or not y.size or y.shape[0] != X.shape[0]):
+    if (type(X) is not np.ndarray or type(y) is not np.ndarray or y.ndim not in (1, 2)
+            or y.dtype.kind not in "biuf" or not y.size or y.shape[0] != len(X)):
         return False
-    with np.errstate(over="ignore", invalid="ignore"):
-        for values in (X, y) if y.dtype.kind == "f" else (X,):
-            # A finite sum means finite values; a sum that overflows is checked by sklearn.
-            if not np.isfinite(np.add.reduce(values, axis=None)):
-                return False
+    if y.dtype.kind == "f" and not _finite_sum(y):
+        return False
+    return _plain_X(estimator, X, reset)
+
+
+def _plain_X(estimator, X, reset=False):
+    """Whether ``validate_data`` would hand back tabular ``X`` unchanged (see ``_plain_X_y``).
+
+    In prediction (``reset=False``) the estimator must have been fitted on
+    as many features and without feature names, so sklearn's validation
+    would neither raise nor warn.
+    """
+    if (type(X) is not np.ndarray or X.ndim != 2 or X.dtype not in _PLAIN_DTYPES
+            or not X.size or not _finite_sum(X)):
+        return False
     if reset:
         estimator.n_features_in_ = X.shape[1]
         if hasattr(estimator, "feature_names_in_"):
@@ -696,6 +708,12 @@ def _plain_X_y(estimator, X, y, reset):
         return True
     return (getattr(estimator, "n_features_in_", None) == X.shape[1]
             and not hasattr(estimator, "feature_names_in_"))
+
+
+def _finite_sum(values):
+    """A finite sum means finite values; a sum that overflows is left to sklearn's check."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(np.add.reduce(values, axis=None)))
 
 
 _PLAIN_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))

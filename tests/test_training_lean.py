@@ -372,6 +372,42 @@ def test_plain_arrays_are_validated_as_sklearn_validates_them():
         MLPRegressor(max_iter=1).fit(huge, X[:, 0])
 
 
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_plain_arrays_are_predicted_as_after_sklearns_validation(Estimator, monkeypatch):
+    """Prediction skips validate_data for a plain array only where it would change nothing."""
+    import pandas as pd
+
+    import sklearn_dl.base
+
+    X, y = make_classification(n_samples=40, n_features=4, random_state=0)
+    model = _fit(Estimator(hidden_layer_sizes=(4,), max_iter=2, random_state=0), X, y)
+    calls = []
+    original = sklearn_dl.base.validate_data
+    monkeypatch.setattr(sklearn_dl.base, "validate_data",
+                        lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
+    expected = model.predict(X.tolist())  # a list: validate_data converts it
+    assert calls == [1]
+    for plain in (X, X.astype(np.float32), np.asfortranarray(X)):
+        np.testing.assert_array_equal(model.predict(plain), expected)
+    assert calls == [1]  # none of them went through validate_data
+    # Anything sklearn would refuse or warn about still goes through its checks.
+    with pytest.raises(ValueError, match=f"X has 3 features, but {Estimator.__name__} is "
+                                         "expecting 4"):
+        model.predict(X[:, :3])
+    for bad in (np.nan, np.inf):
+        X_bad = X.copy()
+        X_bad[3, 1] = bad
+        with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
+            model.predict(X_bad)
+    with pytest.warns(UserWarning, match="X has feature names, but"):
+        model.predict(pd.DataFrame(X, columns=list("abcd")))
+    named = _fit(Estimator(hidden_layer_sizes=(4,), max_iter=2, random_state=0),
+                 pd.DataFrame(X, columns=list("abcd")), y)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        named.predict(X)
+    assert len(calls) == 7  # the named model's fit included
+
+
 def _net_layout(net):
     """What skorch's initialize sets up on a net, comparable across nets."""
     return {
