@@ -1019,6 +1019,8 @@ class TrainingNet(NeuralNet):
         state.pop("_grad_scaler", None)
         # Made again by every fit, and a GPU's generator would not load on a CPU.
         state["random_generator"] = None
+        if "global_generator" in state:
+            state["global_generator"] = None
         return state
 
     def __setstate__(self, state):
@@ -1030,6 +1032,12 @@ class TrainingNet(NeuralNet):
             super().__setstate__(state)
         if isinstance(self.__dict__.get("module"), str) and self.module == _SAME_AS_MODULE_:
             self.module = self.module_
+        if "module_" in self.__dict__:
+            # Unpickled weights lie in separate storages; cuDNN's recurrences want
+            # them in one buffer (else they copy them at every call, and warn).
+            for layer in self.module_.modules():
+                if isinstance(layer, torch.nn.RNNBase):
+                    layer.flatten_parameters()
 
 
 # Stands for ``module_`` in a pickled net whose ``module`` is that same instance.

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 import torch
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
@@ -103,7 +103,12 @@ def test_random_layers_pickle_and_continue(data):
     # A continuation gets a fresh generator of its own: the same one for both.
     model.partial_fit(X, y)
     loaded.partial_fit(X, y)
-    assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    if next(model.module_.parameters()).is_cuda:
+        # cuDNN's LSTM gradients may sum in a varying order (docs/gpu.md): the last
+        # bits of one epoch differ; other dropout masks would move the outputs far more.
+        assert_allclose(loaded.predict_proba(X), model.predict_proba(X), rtol=1e-4)
+    else:
+        assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
 # -- divergence ------------------------------------------------------------------------
