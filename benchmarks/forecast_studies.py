@@ -161,7 +161,8 @@ PANEL = {"nile": (10, False, False), "sunspots": (11, False, False), "elnino": (
 
 # LSTMRegressor parameters tried as its defaults by the ``network`` study:
 # "default" is today's (learning_rate_init=0.01, alpha=0.01), "former" the
-# values before it, the others changes of the former.
+# values before it, the others changes of the former; "gate_init=chrono" is
+# today's with the chrono initialisation (a memory of up to the 24-step window).
 _FORMER = {"learning_rate_init": 0.001, "alpha": 0.0001}
 NETWORK_CANDIDATES = {
     "former": _FORMER,
@@ -170,6 +171,7 @@ NETWORK_CANDIDATES = {
     "hidden=16": {**_FORMER, "hidden_size": 16},
     "lr=0.01+hidden=16": {**_FORMER, "learning_rate_init": 0.01, "hidden_size": 16},
     "lr=0.003": {**_FORMER, "learning_rate_init": 0.003},
+    "gate_init=chrono": {"gate_init": "chrono"},
 }
 
 

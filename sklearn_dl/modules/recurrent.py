@@ -12,6 +12,9 @@ _CELLS = {"lstm": nn.LSTM, "gru": nn.GRU}
 # What the head reads: the final state, a pooling of the outputs over time, or both.
 POOLINGS = ("last", "mean", "max", "last_mean", "last_max", "last_mean_max")
 
+# How the gate biases start: a forget-gate bias of 1, or drawn for the sequence length.
+GATE_INITS = ("unit_forget", "chrono")
+
 
 class RecurrentNet(nn.Module):
     """A stacked LSTM or GRU read to its last step (or pooled over time), then a linear head.
@@ -59,6 +62,17 @@ class RecurrentNet(nn.Module):
         averaged / maximised over each sequence's own steps; ``'last_mean'``
         / ``'last_max'`` / ``'last_mean_max'`` the final state and those
         poolings side by side.
+    gate_init : {'unit_forget', 'chrono'}
+        The gate biases at initialisation. ``'unit_forget'``: an LSTM's
+        forget-gate bias 1, every other bias 0 (a GRU's all 0).
+        ``'chrono'``: the chrono initialisation of Tallec and Ollivier
+        (2018), with ``T_max`` the number of timesteps of ``input_shape``:
+        an LSTM's forget-gate bias ``log(u)`` with ``u`` uniform in
+        ``[1, T_max - 1]``, drawn per unit, and its input-gate bias the
+        opposite; a GRU's update-gate bias ``log(u)`` (PyTorch's update gate
+        keeps the previous state). Each unit then starts with a memory
+        (``1 / (1 - forget gate)``) of 2 to ``T_max`` steps. The biases are drawn after every
+        weight, so both schemes draw the same weights.
 
     Examples
     --------
@@ -69,15 +83,24 @@ class RecurrentNet(nn.Module):
     torch.Size([4, 3])
     >>> RecurrentNet((5, 2), n_outputs=3, hidden_size=8, pooling="last_max").head
     Linear(in_features=16, out_features=3, bias=True)
+    >>> lstm = RecurrentNet((200, 2), n_outputs=2, hidden_size=8, gate_init="chrono").rnn
+    >>> forget = lstm.bias_ih_l0[8:16]
+    >>> bool(forget.min() >= 0 and forget.max() <= torch.log(torch.tensor(199.0)))
+    True
+    >>> torch.equal(lstm.bias_ih_l0[:8], -forget)
+    True
     """
 
     def __init__(self, input_shape, n_outputs, cell="lstm", hidden_size=64, num_layers=1,
                  bidirectional=False, dropout=0.0, vocab_size=None, embedding_dim=None,
-                 pooling="last"):
+                 pooling="last", gate_init="unit_forget"):
         super().__init__()
         if pooling not in POOLINGS:
             raise ValueError(f"pooling={pooling!r} is not one of {POOLINGS}.")
+        if gate_init not in GATE_INITS:
+            raise ValueError(f"gate_init={gate_init!r} is not one of {GATE_INITS}.")
         self.pooling = pooling
+        self.gate_init = gate_init
         self.input_shape = tuple(int(size) for size in input_shape)
         self.cell = cell
         self.hidden_size = hidden_size
@@ -97,11 +120,13 @@ class RecurrentNet(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        """Glorot input weights, orthogonal recurrent weights, LSTM forget-gate bias 1.
+        """Glorot input weights, orthogonal recurrent weights, gate biases by ``gate_init``.
 
         The usual recurrent initialisation: orthogonal recurrent matrices keep
         the state's norm through time, and a forget-gate bias of 1 makes an
         untrained LSTM remember by default, so long-range gradients survive.
+        ``'chrono'`` draws the biases last, so the weights are those of
+        ``'unit_forget'``.
         """
         hidden_size = self.hidden_size
         for name, param in self.rnn.named_parameters():
@@ -118,6 +143,26 @@ class RecurrentNet(nn.Module):
                     param.data[hidden_size:2 * hidden_size] = 1.0
         nn.init.xavier_uniform_(self.head.weight)
         nn.init.zeros_(self.head.bias)
+        if self.gate_init == "chrono":
+            self._chrono_biases()
+
+    @torch.no_grad()
+    def _chrono_biases(self):
+        """Tallec and Ollivier's chrono initialisation, ``T_max`` the number of timesteps.
+
+        PyTorch adds ``bias_ih`` and ``bias_hh``: the whole bias goes into
+        ``bias_ih`` and ``bias_hh`` stays 0. Gate order: LSTM i, f, g, o; GRU
+        r, z, n, where z (the update gate) weighs the previous state.
+        """
+        hidden_size = self.hidden_size
+        # log(u), u uniform in [1, T_max - 1]: a memory 1 / (1 - sigmoid(log u)) = 1 + u.
+        high = max(self.input_shape[0] - 1, 1)
+        for name, param in self.rnn.named_parameters():
+            if name.rsplit(".", 1)[-1].startswith("bias_ih"):
+                keep = torch.empty_like(param[:hidden_size]).uniform_(1, high).log_()
+                param[hidden_size:2 * hidden_size] = keep
+                if self.cell == "lstm":
+                    param[:hidden_size] = -keep
 
     def forward(self, X):
         sequences, padding = self.input(X)

@@ -14,7 +14,7 @@ from sklearn_dl.base import (
     TorchRegressorMixin,
 )
 from sklearn_dl.modules import RecurrentNet
-from sklearn_dl.modules.recurrent import POOLINGS
+from sklearn_dl.modules.recurrent import GATE_INITS, POOLINGS
 from sklearn_dl.neural_network._sequence import (
     SEQUENCE_ATTRIBUTES_DOC,
     SEQUENCE_INPUT_DOC,
@@ -54,6 +54,24 @@ _RECURRENT_PARAMETERS_DOC = """\
         the default: every pooling tried lost more than a point on some other
         sequence task (``'last_mean'``: the parity of codes 0.966 against
         0.978, 40 motion series 0.925 against 0.950).
+
+    gate_init : {'unit_forget', 'chrono'}, default='unit_forget'
+        The gate biases the network starts from (the weights are the same:
+        Glorot input weights, orthogonal recurrent ones). ``'unit_forget'``:
+        an LSTM's forget-gate bias 1 and every other bias 0 (a GRU's all 0),
+        a memory of about 4 steps at the start. ``'chrono'``: the chrono
+        initialisation of Tallec and Ollivier (2018, "Can recurrent neural
+        networks warp time?"), with ``T_max`` the number of timesteps of the
+        training data (the longest sequence): each unit's forget-gate bias is
+        ``log(u)``, ``u`` uniform in ``[1, T_max - 1]``, and its input-gate
+        bias the opposite (a GRU's update-gate bias ``log(u)``), so the units
+        start with memories spread from 2 to ``T_max`` steps, drawn from the
+        ``random_state`` stream. It helps where a value must be carried
+        across many steps: the sign of one marked step of 200 (500 training
+        sequences, worst of 3 seeds) is read at 0.958 with ``'chrono'`` and
+        0.470 (chance) with ``'unit_forget'``; the parity of codes 1.000
+        against 0.978. ``'unit_forget'`` stays the default: on 40 motion
+        series (UEA BasicMotions) ``'chrono'`` scored 0.900 against 0.950.
 
     input_shape : tuple of int (timesteps, features) or None, default=None
         How to read a 2-D X of shape (n_samples, timesteps * features): each
@@ -243,6 +261,7 @@ class _BaseRecurrent(_BaseSequence):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "standardize_input": ["boolean"],
         "pooling": [StrOptions(set(POOLINGS))],
+        "gate_init": [StrOptions(set(GATE_INITS))],
         "n_iter_no_change": [*_BaseSequence._parameter_constraints["n_iter_no_change"],
                              StrOptions({"auto"})],
     }
@@ -313,7 +332,7 @@ class _BaseRecurrent(_BaseSequence):
                             bidirectional=self.bidirectional, dropout=self.dropout,
                             vocab_size=self.vocab_size_,
                             embedding_dim=self.embedding_dim or self.hidden_size,
-                            pooling=self.pooling)
+                            pooling=self.pooling, gate_init=self.gate_init)
 
 
 class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
@@ -390,6 +409,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         bidirectional=True,
         dropout=0.0,
         pooling="last",
+        gate_init="unit_forget",
         input_shape=None,
         standardize_input=True,
         one_hot_input="auto",
@@ -430,6 +450,7 @@ class LSTMClassifier(TorchClassifierMixin, _BaseRecurrent):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.pooling = pooling
+        self.gate_init = gate_init
         self.input_shape = input_shape
         self.standardize_input = standardize_input
         self.one_hot_input = one_hot_input
@@ -562,6 +583,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         bidirectional=False,
         dropout=0.0,
         pooling="last",
+        gate_init="unit_forget",
         input_shape=None,
         standardize_input=True,
         vocab_size=None,
@@ -601,6 +623,7 @@ class LSTMRegressor(TorchRegressorMixin, _BaseRecurrent):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.pooling = pooling
+        self.gate_init = gate_init
         self.input_shape = input_shape
         self.standardize_input = standardize_input
         self.vocab_size = vocab_size
