@@ -170,6 +170,14 @@ class RecurrentNet(nn.Module):
         if packed:
             # An all-padding sequence (an empty text) is read as one zero step.
             lengths = (~padding).sum(dim=1).clamp(min=1)
+            # Steps that no sequence reads are dropped: a padded sequence alone
+            # then runs the very kernels of the sequence unpadded, the same bits
+            # on any device (the CPU's and cuDNN's packed kernels differ from
+            # their dense ones in the last bits).
+            longest = int(lengths.max())
+            sequences, padding = sequences[:, :longest], padding[:, :longest]
+            packed = bool(padding.any())
+        if packed:
             sequences = pack_padded_sequence(sequences, lengths.cpu(), batch_first=True,
                                               enforce_sorted=False)
         outputs, state = self.rnn(sequences)
