@@ -247,10 +247,15 @@ def test_coefs_in_place_edits_change_the_network(Classifier):
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = Classifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit(X_iris,
                                                                                     y_iris)
-    for coef in model.coefs_:
-        coef[:] = 0
-    for intercept in model.intercepts_:
-        intercept[:] = 0
+    coefs, intercepts = model.coefs_, model.intercepts_
+    for array in (*coefs, *intercepts):
+        array[:] = 0
+    module = getattr(model, "module_", None)
+    if module is not None and next(module.parameters()).device.type != "cpu":
+        # On a GPU coefs_ are copies (numpy cannot view device memory), as their
+        # docstring says: in-place edits change the network once assigned back.
+        assert not np.allclose(model.predict_proba(X_iris[:3]), 1 / 3)
+        model.coefs_, model.intercepts_ = coefs, intercepts
     np.testing.assert_allclose(model.predict_proba(X_iris[:3]), 1 / 3)
     assert [coef.shape for coef in model.coefs_] == [(4, 5), (5, 3)]
     assert [intercept.shape for intercept in model.intercepts_] == [(5,), (3,)]
