@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import sklearn.linear_model as sk
+import torch
 from sklearn.datasets import load_diabetes, load_iris, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.preprocessing import scale
 
 import sklearn_dl.linear_model as ours
+from sklearn_dl.utils import resolve_device
 
 PAIRS = [
     (ours.LinearRegression, sk.LinearRegression),
@@ -442,6 +444,11 @@ def test_sparse_regression_equals_dense(container, fit_intercept):
 def test_sparse_classification_equals_dense(container, dtype):
     X, y = _sparse_problem(classification=True)
     X = X.astype(dtype)
+    # In float32, 'lbfgs' stops where rounding hides the loss's progress: kernels
+    # that sum in another order (a GPU's for sparse X, gathers and index additions)
+    # stop it an iteration apart. Forced on the CPU, that route measured 1.9e-3 on
+    # the coefficients and 3.2e-4 on the probabilities, here.
+    same_kernels = dtype == np.float64 or resolve_device("auto").type == "cpu"
     for solver, params in [("lbfgs", {}), ("newton", {}), ("gd", {}),
                            ("proximal", {"l1_ratio": 0.5})]:
         dense = ours.LogisticRegression(solver=solver, tol=1e-6, max_iter=5000, **params)
@@ -449,9 +456,10 @@ def test_sparse_classification_equals_dense(container, dtype):
         dense.fit(X.toarray(), y)
         sparse.fit(container(X), y)
         assert sparse.coef_.dtype == dtype
-        np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-3)
+        loose = solver == "lbfgs" and not same_kernels
+        np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=5e-3 if loose else 1e-3)
         np.testing.assert_allclose(sparse.predict_proba(container(X)),
-                                   dense.predict_proba(X.toarray()), atol=1e-4)
+                                   dense.predict_proba(X.toarray()), atol=1e-3 if loose else 1e-4)
     reference = sk.LogisticRegression(tol=1e-8).fit(container(X), y)
     model = ours.LogisticRegression(tol=1e-8).fit(container(X), y)
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-3)
@@ -463,6 +471,50 @@ def test_sparse_classification_equals_dense(container, dtype):
         np.testing.assert_allclose(sparse.fit(container(X), labels).coef_,
                                    dense.fit(X.toarray(), labels).coef_, atol=1e-5)
         assert sparse.n_iter_[0] == dense.n_iter_[0]
+
+
+@pytest.mark.parametrize("container", [sp.csr_matrix, sp.csc_matrix])
+def test_sparse_products_without_sparse_kernels_give_the_same_fits(monkeypatch, container):
+    # On a GPU, sparse X is multiplied by gathers and index additions, not by
+    # torch's sparse kernels (SparseDesign.sparse_kernels): the first GPU run found
+    # the sparse fits through cuSPARSE off their dense twins where the same fits
+    # on dense X agreed. That route, forced here on the CPU, gives the fits and
+    # predictions of the sparse kernels to rounding.
+    from sklearn_dl.linear_model import _objectives
+
+    X, y = _sparse_problem(classification=False)
+    X = container(X)
+    labels = np.digitize(X @ np.linspace(-1, 1, X.shape[1]), [-0.3, 0.3])
+    weights = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
+    cases = [(ours.LinearRegression(), y), (ours.LinearRegression(fit_intercept=False), y),
+             (ours.Ridge(alpha=0.3), y), (ours.Ridge(solver="lbfgs", tol=1e-10), y),
+             (ours.LogisticRegression(solver="newton", tol=1e-10), labels),
+             (ours.LogisticRegression(tol=1e-10), labels),
+             (ours.LogisticRegression(solver="sgd", max_iter=5, random_state=0), labels)]
+
+    def fitted():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # sgd: 5 epochs
+            return [model.fit(X, target, sample_weight=weights) for model, target in cases]
+
+    def outputs(model, X):
+        return getattr(model, "decision_function", model.predict)(X)
+
+    with_kernels = [(model.coef_.copy(), model.intercept_, outputs(model, X))
+                    for model in fitted()]
+    monkeypatch.setattr(_objectives, "_sparse_kernels", lambda device: False)
+    for (coef, intercept, output), model in zip(with_kernels, fitted()):
+        np.testing.assert_allclose(model.coef_, coef, rtol=1e-7, atol=1e-9, err_msg=repr(model))
+        np.testing.assert_allclose(model.intercept_, intercept, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(outputs(model, X), output, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(outputs(model, X), outputs(model, X.toarray()),
+                                   rtol=1e-12, atol=1e-12)
+    design = _objectives.SparseDesign(*(_objectives.csr_tensor(
+        torch.from_numpy(matrix.indptr), torch.from_numpy(matrix.indices),
+        torch.from_numpy(matrix.data), matrix.shape) for matrix in (X.tocsr(), X.T.tocsr())))
+    dense = X.toarray()
+    np.testing.assert_allclose(design.weighted_gram(torch.from_numpy(weights)).numpy(),
+                               dense.T @ (dense * weights[:, None]), rtol=1e-12, atol=1e-12)
 
 
 def test_sparse_sgd_and_partial_fit():

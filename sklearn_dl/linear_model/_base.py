@@ -362,7 +362,7 @@ class CenteredData:
         X64 = self._sparse_X64
         weights = (self.Y.new_ones(self.n_samples, dtype=torch.float64) if self.weights is None
                    else self.weights.double())
-        XtX = (X64.columns @ X64.scale_rows(weights)).to_dense()
+        XtX = X64.weighted_gram(weights)
         XtY = times((weights[:, None] * self.Y.double()).T, X64).T
         XtX -= self._total * torch.outer(self.X_offset64, self.X_offset64)
         XtY -= self._total * torch.outer(self.X_offset64, self.Y_offset64)

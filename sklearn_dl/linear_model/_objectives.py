@@ -227,7 +227,7 @@ class _LinearObjective:
             X1 = self.augmented_X()
             return X1.T @ (X1 * weights[:, None])
         X = self.X
-        gram = (X.columns @ X.scale_rows(weights)).to_dense()
+        gram = X.weighted_gram(weights)
         if not self.fit_intercept:
             return gram
         column = times(weights[None], X)
@@ -385,14 +385,33 @@ class SparseDesign:
     The objectives only need ``X @ v`` and ``X^T @ u``; torch multiplies a
     CSR tensor by a dense one quickly but has no fast product for the
     transposed (CSC) layout, so the transpose is kept in CSR form too, at the
-    cost of a second copy of the non-zero values. ``X`` is never densified.
+    cost of a second copy of the non-zero values. ``X`` is never densified
+    (without sparse kernels, see :attr:`sparse_kernels`, the Gram matrix is
+    accumulated over dense blocks of rows, a bounded amount at a time).
     Rows taken by indexing (SGD's mini-batches) come without the transpose:
     ``X^T @ u`` then scatters the products of the stored values.
     """
 
+    # Rows per dense block of :meth:`weighted_gram` without sparse kernels: about 8 MB of
+    # float64 whatever the width.
+    _BLOCK_VALUES = 2**20
+
     def __init__(self, rows, columns):
         self.rows, self.columns = rows, columns
         self.shape, self.dtype, self.device = rows.shape, rows.dtype, rows.device
+        self._row_of_value = None
+
+    @property
+    def sparse_kernels(self):
+        """Whether the products go through torch's sparse kernels.
+
+        On a CPU they do. Elsewhere (cuSPARSE on a GPU) the products are
+        formed from the stored values with gathers and ``index_add_``, the
+        kernels of dense tensors: the first run on a GPU found the sparse fits
+        off their dense twins by more than the CPU's rounding, while the same
+        fits on dense X agreed.
+        """
+        return _sparse_kernels(self.device)
 
     def new_zeros(self, *size):
         return torch.zeros(*size, dtype=self.dtype, device=self.device)
@@ -413,8 +432,26 @@ class SparseDesign:
 
     def row_of_value(self):
         """The row index of every stored value of ``X``."""
-        return torch.repeat_interleave(torch.arange(self.shape[0], device=self.device),
-                                       self.rows.crow_indices().diff())
+        if self._row_of_value is None:
+            self._row_of_value = torch.repeat_interleave(
+                torch.arange(self.shape[0], device=self.device),
+                self.rows.crow_indices().diff())
+        return self._row_of_value
+
+    def weighted_gram(self, weights):
+        """``X^T diag(weights) X``, dense, of shape (n_features, n_features)."""
+        if self.sparse_kernels:
+            return (self.columns @ self.scale_rows(weights)).to_dense()
+        n_samples, n_features = self.shape
+        gram = weights.new_zeros(n_features, n_features)
+        block = max(1, self._BLOCK_VALUES // max(n_features, 1))
+        for start in range(0, n_samples, block):
+            rows = self[start:start + block]
+            dense = weights.new_zeros(rows.shape).index_put_(
+                (rows.row_of_value(), rows.rows.col_indices().long()),
+                rows.rows.values().to(weights.dtype), accumulate=True)
+            gram.addmm_(dense.T, dense * weights[start:start + block, None])
+        return gram
 
     def __getitem__(self, index):
         """The rows of ``X`` at ``index`` (a slice or a tensor of row numbers)."""
@@ -453,8 +490,17 @@ def csr_tensor(crow_indices, col_indices, values, size):
                                        check_invariants=False)
 
 
+def _sparse_kernels(device):
+    """Whether products with a sparse ``X`` on ``device`` use torch's sparse kernels."""
+    return device.type == "cpu"
+
+
 def times_transpose(matrix, X):
     """``matrix @ X.T`` for a dense or :class:`SparseDesign` ``X``."""
+    if isinstance(X, SparseDesign) and not X.sparse_kernels:
+        products = matrix[:, X.rows.col_indices().long()] * X.rows.values()
+        return matrix.new_zeros(matrix.shape[0], X.shape[0]).index_add_(
+            1, X.row_of_value(), products)
     if isinstance(X, SparseDesign):
         return (X.rows @ matrix.T).T.contiguous()
     return matrix @ X.T
@@ -462,7 +508,7 @@ def times_transpose(matrix, X):
 
 def times(matrix, X):
     """``matrix @ X`` for a dense or :class:`SparseDesign` ``X``."""
-    if isinstance(X, SparseDesign) and X.columns is None:
+    if isinstance(X, SparseDesign) and (X.columns is None or not X.sparse_kernels):
         products = matrix[:, X.row_of_value()] * X.rows.values()
         return matrix.new_zeros(matrix.shape[0], X.shape[1]).index_add_(
             1, X.rows.col_indices().long(), products)
