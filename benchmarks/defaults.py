@@ -6,9 +6,10 @@ the WORST score, next to a classical baseline and a naive one measured in
 the same run:
 
 * sequence classification on raw integer codes (order, counting, parity,
-  a dependency 50 and 200 steps back), and a retrieval across 200 steps (the
-  sign of the one marked step's value, at least 66 steps from either end):
-  ``LSTMClassifier`` against
+  a dependency 50 and 200 steps back), a retrieval across 200 steps (the
+  sign of the one marked step's value, at least 66 steps from either end)
+  and a matching across 200 steps (whether two marked steps 67 or more
+  apart have the same sign): ``LSTMClassifier`` against
   ``HistGradientBoostingClassifier`` on the flat sequences and the majority
   class;
 * time-series classification on the UCR / UEA sets bundled with ``aeon``:
