@@ -684,7 +684,7 @@ def _plain_X_y(estimator, X, y, reset):
     ``validate_data``, which converts it or words the error.
     """
     if (type(X) is not np.ndarray or type(y) is not np.ndarray or y.ndim not in (1, 2)
-            or y.dtype.kind not in "biuf" or not y.size or y.shape[0] != len(X)):
+            or y.dtype.kind not in "biuf" or not y.size or X.shape[:1] != y.shape[:1]):
         return False
     if y.dtype.kind == "f" and not _finite_sum(y):
         return False

@@ -366,6 +366,8 @@ def test_plain_arrays_are_validated_as_sklearn_validates_them():
         y_bad.fit(X, np.where(np.arange(40) == 5, np.nan, 1.0))
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         MLPClassifier(max_iter=1).fit(X, y[:-1])
+    with pytest.raises(ValueError, match="Expected 2D array, got scalar array instead"):
+        MLPRegressor(max_iter=1).fit(np.array(1.0), np.array([1.0]))
     # Finite values whose sum overflows are left to sklearn, which accepts them.
     huge = np.full((40, 4), 1e308)
     with pytest.raises(ValueError, match="beyond what precision='float32' represents"):
