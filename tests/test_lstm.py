@@ -291,6 +291,20 @@ def test_chrono_gate_init_draws_log_uniform_forget_biases_and_opposite_input_bia
         assert "bias" in name or torch.equal(value, expected), name
 
 
+@pytest.mark.parametrize("timesteps", [1, 2])
+def test_chrono_gate_init_of_one_or_two_steps_starts_with_zero_gate_biases(rng, timesteps):
+    # u ~ U[1, T_max - 1] is u = 1 for T_max = 2 (and T_max = 1, where the interval
+    # would be empty): b_f = log(1) = 0, a memory of 2 steps, never log(0) or NaN.
+    for cell in ("lstm", "gru"):
+        net = RecurrentNet((timesteps, 2), 2, cell=cell, hidden_size=4, gate_init="chrono")
+        for name, bias in net.rnn.named_parameters():
+            if "bias" in name:
+                assert not bias.any(), (cell, name)
+    X, y = rng.normal(size=(20, timesteps, 2)), np.arange(20) % 2
+    model = LSTMClassifier(hidden_size=4, max_iter=3, random_state=0).fit(X, y)
+    assert np.isfinite(model.predict_proba(X)).all()
+
+
 def test_chrono_gate_init_of_a_gru_sets_its_update_gate():
     with seeded(0, torch.device("cpu")):
         net = RecurrentNet((30, 2), 2, cell="gru", hidden_size=500, gate_init="chrono")

@@ -71,8 +71,9 @@ class RecurrentNet(nn.Module):
         ``[1, T_max - 1]``, drawn per unit, and its input-gate bias the
         opposite; a GRU's update-gate bias ``log(u)`` (PyTorch's update gate
         keeps the previous state). Each unit then starts with a memory
-        (``1 / (1 - forget gate)``) of 2 to ``T_max`` steps. The biases are drawn after every
-        weight, so both schemes draw the same weights.
+        (``1 / (1 - forget gate)``) of 2 to ``T_max`` steps (of 2 for one or
+        two timesteps: ``u = 1``, every bias 0). The biases are drawn after
+        every weight, so both schemes draw the same weights.
 
     Examples
     --------
@@ -156,6 +157,7 @@ class RecurrentNet(nn.Module):
         """
         hidden_size = self.hidden_size
         # log(u), u uniform in [1, T_max - 1]: a memory 1 / (1 - sigmoid(log u)) = 1 + u.
+        # One timestep would make the interval empty: u = 1 there, as for two.
         high = max(self.input_shape[0] - 1, 1)
         for name, param in self.rnn.named_parameters():
             if name.rsplit(".", 1)[-1].startswith("bias_ih"):
