@@ -517,6 +517,39 @@ def test_sparse_products_without_sparse_kernels_give_the_same_fits(monkeypatch, 
                                dense.T @ (dense * weights[:, None]), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_products_without_sparse_kernels_on_empty_rows(monkeypatch, dtype):
+    # The gather and index-addition route (a GPU's, forced here on the CPU) against
+    # dense products: rows with no stored value (rows 0, 13, 26 and 39: the first
+    # and the last among them) give zeros, and every dtype stays the design's.
+    from sklearn_dl.linear_model import _objectives
+
+    monkeypatch.setattr(_objectives, "_sparse_kernels", lambda device: False)
+    # The Gram matrix in blocks of 6 rows: 6 whole blocks and a last one of 4.
+    monkeypatch.setattr(_objectives.SparseDesign, "_BLOCK_VALUES", 6 * 7)
+    X = sp.random(40, 7, density=0.3, format="csr", random_state=0, dtype=dtype)
+    X = sp.csr_matrix(X.multiply((np.arange(40) % 13 != 0)[:, None]), dtype=dtype)
+    X.eliminate_zeros()
+    assert np.diff(X.indptr)[[0, -1]].tolist() == [0, 0] and X.nnz > 0
+    design = _objectives.SparseDesign(*(_objectives.csr_tensor(
+        torch.from_numpy(matrix.indptr), torch.from_numpy(matrix.indices),
+        torch.from_numpy(matrix.data), matrix.shape) for matrix in (X, X.T.tocsr())))
+    assert not design.sparse_kernels
+    dense, rng = X.toarray(), np.random.default_rng(0)
+    left, right = rng.normal(size=(3, 40)).astype(dtype), rng.normal(size=(3, 7)).astype(dtype)
+    weights = rng.uniform(0.5, 2.0, 40).astype(dtype)
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    for product, expected in [
+            (_objectives.times(torch.from_numpy(left), design), left @ dense),
+            (_objectives.times_transpose(torch.from_numpy(right), design), right @ dense.T),
+            (design.weighted_gram(torch.from_numpy(weights)),
+             dense.T @ (dense * weights[:, None])),
+            (_objectives.squared_row_norms(design), (dense ** 2).sum(axis=1))]:
+        assert product.dtype == torch.from_numpy(expected).dtype
+        np.testing.assert_allclose(product.numpy(), expected, rtol=rtol, atol=rtol)
+    assert not _objectives.times_transpose(torch.from_numpy(right), design)[:, ::13].any()
+
+
 def test_sparse_sgd_and_partial_fit():
     # Logistic regression: the same shuffling of the same rows, the same mini-batches.
     X, y = _sparse_problem(classification=True)
