@@ -23,6 +23,49 @@ from sklearn_dl.neural_network._sequence import (
     _BaseSequence,
 )
 
+# The two gate initialisations, described once; each estimator's entry lists its
+# default first, then the other, then why.
+_GATE_INIT_DOCS = {
+    "unit_forget": """\
+        ``'unit_forget'``: an LSTM's forget-gate bias 1 and every other bias 0
+        (a GRU's all 0), a memory of about 4 steps at the start""",
+    "chrono": """\
+        ``'chrono'``: the chrono initialisation of Tallec and Ollivier (2018,
+        "Can recurrent neural networks warp time?"), with ``T_max`` the number
+        of timesteps of the training data (the longest sequence): each unit's
+        forget-gate bias is ``log(u)``, ``u`` uniform in ``[1, T_max - 1]``,
+        and its input-gate bias the opposite (a GRU's update-gate bias
+        ``log(u)``), so the units start with memories spread from 2 to
+        ``T_max`` steps, drawn from the ``random_state`` stream""",
+}
+
+
+def _gate_init_doc(default, why, other_note=""):
+    """The ``gate_init`` entry of an estimator whose default is ``default``."""
+    other = next(name for name in _GATE_INIT_DOCS if name != default)
+    return (f"    gate_init : {{'{default}', '{other}'}}, default='{default}'\n"
+            "        The gate biases the network starts from (the weights are the same:\n"
+            "        Glorot input weights, orthogonal recurrent ones).\n"
+            f"{_GATE_INIT_DOCS[default]}.\n{_GATE_INIT_DOCS[other]}{other_note}.\n{why}\n")
+
+
+_REGRESSOR_GATE_INIT_DOC = _gate_init_doc("unit_forget", """\
+        It helps where a value must be carried across many steps, which is why
+        it is :class:`LSTMClassifier`'s default. ``'unit_forget'`` is the
+        regressor's: on 6 short series forecast recursively from 24-step
+        windows, ``'chrono'`` made 4 of the 6 forecasts worse (worst of 3
+        seeds).""")
+
+_CLASSIFIER_GATE_INIT_DOC = _gate_init_doc("chrono", """\
+        ``'chrono'`` is the default because a value carried across many steps
+        is found where the unit forget gate stays at chance: the sign of one
+        marked step of 200 (500 training sequences) is read at 0.958 at worst
+        over seeds 0 to 9 against 0.470; over the same 10 seeds the worst of
+        40 motion series (UEA BasicMotions) is 0.900 against 0.700, the parity
+        of 10 codes 0.998 against 0.948, and the order of codes 0.994 against
+        0.998.""", other_note=""",
+        the classifier's former default and :class:`LSTMRegressor`'s""")
+
 _RECURRENT_PARAMETERS_DOC = """\
     cell : {'lstm', 'gru'}, default='lstm'
         The recurrent cell.
@@ -55,23 +98,7 @@ _RECURRENT_PARAMETERS_DOC = """\
         sequence task (``'last_mean'``: the parity of codes 0.966 against
         0.978, 40 motion series 0.925 against 0.950).
 
-    gate_init : {'unit_forget', 'chrono'}, default='unit_forget'
-        The gate biases the network starts from (the weights are the same:
-        Glorot input weights, orthogonal recurrent ones). ``'unit_forget'``:
-        an LSTM's forget-gate bias 1 and every other bias 0 (a GRU's all 0),
-        a memory of about 4 steps at the start. ``'chrono'``: the chrono
-        initialisation of Tallec and Ollivier (2018, "Can recurrent neural
-        networks warp time?"), with ``T_max`` the number of timesteps of the
-        training data (the longest sequence): each unit's forget-gate bias is
-        ``log(u)``, ``u`` uniform in ``[1, T_max - 1]``, and its input-gate
-        bias the opposite (a GRU's update-gate bias ``log(u)``), so the units
-        start with memories spread from 2 to ``T_max`` steps, drawn from the
-        ``random_state`` stream. It helps where a value must be carried
-        across many steps, which is why it is :class:`LSTMClassifier`'s
-        default. ``'unit_forget'`` is the regressor's: on 6 short series
-        forecast recursively from 24-step windows, ``'chrono'`` made 4 of the
-        6 forecasts worse (worst of 3 seeds).
-
+""" + _REGRESSOR_GATE_INIT_DOC + """
     input_shape : tuple of int (timesteps, features) or None, default=None
         How to read a 2-D X of shape (n_samples, timesteps * features): each
         row holds step 0's features, then step 1's... None reads a 2-D X of
@@ -141,29 +168,7 @@ _GRADIENT_CLIPPING_DOC = """\
 
 # The classifier's parameters and defaults that differ from the regressor's.
 _CLASSIFIER_PARAMETERS_DOC = _RECURRENT_PARAMETERS_DOC.replace(
-    _RECURRENT_PARAMETERS_DOC[_RECURRENT_PARAMETERS_DOC.index("    gate_init :"):
-                              _RECURRENT_PARAMETERS_DOC.index("    input_shape :")],
-    """    gate_init : {'chrono', 'unit_forget'}, default='chrono'
-        The gate biases the network starts from (the weights are the same:
-        Glorot input weights, orthogonal recurrent ones). ``'chrono'``: the
-        chrono initialisation of Tallec and Ollivier (2018, "Can recurrent
-        neural networks warp time?"), with ``T_max`` the number of timesteps
-        of the training data (the longest sequence): each unit's forget-gate
-        bias is ``log(u)``, ``u`` uniform in ``[1, T_max - 1]``, and its
-        input-gate bias the opposite (a GRU's update-gate bias ``log(u)``),
-        so the units start with memories spread from 2 to ``T_max`` steps,
-        drawn from the ``random_state`` stream. ``'unit_forget'``: an LSTM's
-        forget-gate bias 1 and every other bias 0 (a GRU's all 0), a memory
-        of about 4 steps at the start, the classifier's former default and
-        :class:`LSTMRegressor`'s. ``'chrono'`` is the default because a
-        value carried across many steps is found where the unit forget gate
-        stays at chance: the sign of one marked step of 200 (500 training
-        sequences) is read at 0.958 at worst over seeds 0 to 9 against 0.470;
-        over the same 10 seeds the worst of 40 motion series (UEA
-        BasicMotions) is 0.900 against 0.700, the parity of 10 codes 0.998
-        against 0.948, and the order of codes 0.994 against 0.998.
-
-""",
+    _REGRESSOR_GATE_INIT_DOC, _CLASSIFIER_GATE_INIT_DOC,
 ).replace(
     """    hidden_size : int, default=64
         Width of the recurrent state (per direction).""",
