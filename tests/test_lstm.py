@@ -335,6 +335,32 @@ def test_chrono_gate_init_reads_its_memory_range_from_the_data_reproducibly(rng)
                               model.module_.rnn.bias_ih_l0.detach().numpy())
 
 
+@pytest.mark.parametrize("continue_with", ["partial_fit", "warm_start", "ragged"])
+def test_chrono_biases_are_drawn_once_per_network(rng, continue_with):
+    # partial_fit and warm_start train the network already built: its chrono biases
+    # move by the optimiser's steps only (a tiny learning rate here), never drawn
+    # again, even where later sequences are shorter than T_max.
+    X, y = rng.normal(size=(30, 40, 2)), np.arange(30) % 2
+    params = {"hidden_size": 8, "max_iter": 1, "learning_rate_init": 1e-9, "random_state": 0}
+    if continue_with == "warm_start":
+        model = LSTMClassifier(warm_start=True, **params).fit(X, y)
+    else:
+        model = LSTMClassifier(**params).partial_fit(X, y, classes=[0, 1])
+    module, drawn = model.module_, model.module_.rnn.bias_ih_l0.detach().clone()
+    forget = drawn[8:16]
+    assert forget.max() > np.log(10)  # T_max = 40: memories beyond the former 1 + e
+    for seed in (1, 2):
+        model.set_params(random_state=seed)
+        if continue_with == "warm_start":
+            model.fit(X, y)
+        elif continue_with == "ragged":
+            model.partial_fit([sequence[:5] for sequence in X], y)
+        else:
+            model.partial_fit(X, y)
+    assert model.module_ is module
+    torch.testing.assert_close(model.module_.rnn.bias_ih_l0.detach(), drawn, rtol=0, atol=1e-6)
+
+
 def test_the_default_chrono_gate_init_reads_a_marked_step_far_from_either_end():
     # The pooling test's task (200 sequences of 120 steps, the marked step 40 to 80
     # steps from either end), read from the final states. Measured (seeds 0, 1, 2):
