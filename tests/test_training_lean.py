@@ -389,9 +389,18 @@ def test_plain_arrays_are_predicted_as_after_sklearns_validation(Estimator, monk
                         lambda *args, **kwargs: calls.append(1) or original(*args, **kwargs))
     expected = model.predict(X.tolist())  # a list: validate_data converts it
     assert calls == [1]
-    for plain in (X, X.astype(np.float32), np.asfortranarray(X)):
+    read_only = X.copy()
+    read_only.flags.writeable = False
+    for plain in (X, X.astype(np.float32), np.asfortranarray(X), read_only):
         np.testing.assert_array_equal(model.predict(plain), expected)
     assert calls == [1]  # none of them went through validate_data
+    # Other dtypes are converted by validate_data, to the same predictions.
+    np.testing.assert_array_equal(model.predict(X.astype(">f8")), expected)
+    np.testing.assert_array_equal(model.predict(X.astype(np.float16)),
+                                  model.predict(X.astype(np.float16).astype(np.float32)))
+    assert len(calls) == 3
+    with pytest.raises(ValueError, match=r"Found array with 0 sample\(s\)"):
+        model.predict(X[:0])
     # Anything sklearn would refuse or warn about still goes through its checks.
     with pytest.raises(ValueError, match=f"X has 3 features, but {Estimator.__name__} is "
                                          "expecting 4"):
@@ -407,7 +416,7 @@ def test_plain_arrays_are_predicted_as_after_sklearns_validation(Estimator, monk
                  pd.DataFrame(X, columns=list("abcd")), y)
     with pytest.warns(UserWarning, match="X does not have valid feature names"):
         named.predict(X)
-    assert len(calls) == 7  # the named model's fit included
+    assert len(calls) == 10  # the named model's fit included
 
 
 def _net_layout(net):
