@@ -343,6 +343,14 @@ def test_parameter_values_found_valid_are_told_apart_by_type():
         model.set_params(alpha=-1).fit(X, y)
 
 
+def _with_one_non_finite_value(X):
+    """Copies of X with one NaN, then with one infinity."""
+    for bad in (np.nan, np.inf):
+        X_bad = X.copy()
+        X_bad[3, 1] = bad
+        yield X_bad
+
+
 def test_plain_arrays_are_validated_as_sklearn_validates_them():
     import pandas as pd
 
@@ -356,9 +364,7 @@ def test_plain_arrays_are_validated_as_sklearn_validates_them():
     assert model.n_features_in_ == 4 and not hasattr(model, "feature_names_in_")
     with pytest.raises(ValueError, match="X has 3 features, but MLPClassifier is expecting 4"):
         model.partial_fit(X[:, :3], y)
-    for bad in (np.nan, np.inf):
-        X_bad = X.copy()
-        X_bad[3, 1] = bad
+    for X_bad in _with_one_non_finite_value(X):
         with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
             MLPClassifier(max_iter=1).fit(X_bad, y)
     y_bad = MLPRegressor(max_iter=1)
@@ -405,9 +411,7 @@ def test_plain_arrays_are_predicted_as_after_sklearns_validation(Estimator, monk
     with pytest.raises(ValueError, match=f"X has 3 features, but {Estimator.__name__} is "
                                          "expecting 4"):
         model.predict(X[:, :3])
-    for bad in (np.nan, np.inf):
-        X_bad = X.copy()
-        X_bad[3, 1] = bad
+    for X_bad in _with_one_non_finite_value(X):
         with pytest.raises(ValueError, match="Input X contains (NaN|infinity)"):
             model.predict(X_bad)
     with pytest.warns(UserWarning, match="X has feature names, but"):
