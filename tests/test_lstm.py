@@ -388,6 +388,27 @@ def test_ragged_training_sequences(rng):
     assert model.score(X, y) > 0.9
 
 
+def test_ragged_sequences_padded_to_input_shape_let_longer_ones_be_predicted(rng):
+    X = [rng.normal(size=(length, 2)) for length in rng.integers(3, 9, size=80)]
+    y = np.array([sequence[-1, 0] > 0 for sequence in X]).astype(int)
+    longer = [rng.normal(size=(11, 2)), rng.normal(size=(4, 2))]
+    plain = LSTMClassifier(gate_init="unit_forget", **FAST).fit(X, y)
+    assert plain.input_shape_ == (8, 2)
+    with pytest.raises(ValueError, match=r"X has a sequence of 11 timesteps but LSTMClassifier "
+                                         r"was fitted on sequences of at most 8\. To predict "
+                                         r"longer ones, fit with input_shape="):
+        plain.predict(longer)
+    padded = LSTMClassifier(gate_init="unit_forget", input_shape=(12, 2), **FAST).fit(X, y)
+    assert padded.input_shape_ == (12, 2)
+    # Padding is masked: the same network as without it, bit for bit.
+    np.testing.assert_array_equal(padded.predict_proba(X), plain.predict_proba(X))
+    assert padded.predict_proba(longer).shape == (2, 2)
+    with pytest.raises(ValueError, match="X has a sequence of 13 timesteps but input_shape "
+                                         "allows 12"):
+        LSTMClassifier(input_shape=(12, 2), **FAST).fit(X + [rng.normal(size=(13, 2))],
+                                                        np.r_[y, 0])
+
+
 @pytest.mark.parametrize("bad, message", [
     ([[1.0, np.nan, 2.0, 3.0]], "NaN outside of padding"),
     ([[np.nan, np.nan, np.nan, np.nan]], "NaN outside of padding"),

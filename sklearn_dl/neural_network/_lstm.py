@@ -106,7 +106,11 @@ _RECURRENT_PARAMETERS_DOC = """\
         How to read a 2-D X of shape (n_samples, timesteps * features): each
         row holds step 0's features, then step 1's... None reads a 2-D X of
         shape (n_samples, T) as univariate sequences of length T. A 3-D X
-        (n_samples, timesteps, features) carries its own shape.
+        (n_samples, timesteps, features) carries its own shape. A ragged X (a
+        list of sequences of different lengths) is padded to its longest
+        sequence in ``fit``, or to these timesteps when set: predicting
+        sequences longer than the training ones needs them set to the longest
+        length to expect.
 
     standardize_input : bool, default=True
         Standardise each input feature (channel) to zero mean and unit

@@ -187,8 +187,14 @@ class _BaseSequence(BaseTorchEstimator):
         names and sklearn's messages about the number of features still apply.
         """
         expected = None if reset else self.input_shape_
-        if isinstance(X, (list, tuple)):
-            X = _pad_ragged(X, expected[0] if expected else None) if _is_ragged(X) else np.asarray(X)
+        if isinstance(X, (list, tuple)) and _is_ragged(X):
+            # In fit, input_shape's timesteps (if set) is the length ragged
+            # sequences are padded to, so longer ones can be predicted later.
+            declared = self.input_shape[0] if reset and self.input_shape is not None else None
+            X = _pad_ragged(X, expected[0] if expected else declared, type(self).__name__,
+                            fitted=not reset)
+        elif isinstance(X, (list, tuple)):
+            X = np.asarray(X)
         if getattr(X, "ndim", None) != 3:
             return X, None
         if reset and self.input_shape is not None and X.shape[1:] != tuple(self.input_shape):
@@ -317,15 +323,25 @@ def _is_ragged(X):
     return len(lengths) > 1 and None not in lengths
 
 
-def _pad_ragged(X, timesteps):
-    """List of (length,) or (length, features) arrays -> NaN-padded 3-D array."""
+def _pad_ragged(X, timesteps, name, fitted):
+    """List of (length,) or (length, features) arrays -> NaN-padded 3-D array.
+
+    Padded to ``timesteps`` (the fitted length, or ``input_shape``'s in
+    ``fit``), or to the longest sequence when None.
+    """
     sequences = [np.asarray(sequence, dtype=np.float64) for sequence in X]
     sequences = [s.reshape(-1, 1) if s.ndim == 1 else s for s in sequences]
     longest = max(len(s) for s in sequences)
     timesteps = timesteps or longest
     if longest > timesteps:
-        raise ValueError(f"X has a sequence of {longest} timesteps but the estimator was "
-                         f"fitted on sequences of at most {timesteps}.")
+        if fitted:
+            raise ValueError(
+                f"X has a sequence of {longest} timesteps but {name} was fitted on sequences "
+                f"of at most {timesteps}. To predict longer ones, fit with input_shape="
+                f"(timesteps, features) set to the longest length to expect: the training "
+                f"sequences are then padded to it (padding is masked).")
+        raise ValueError(f"X has a sequence of {longest} timesteps but input_shape allows "
+                         f"{timesteps}.")
     if len({s.shape[1:] for s in sequences}) > 1 or sequences[0].ndim != 2:
         raise ValueError("Every sequence of a ragged X must have the same number of features; "
                          f"got shapes {sorted({s.shape for s in sequences})}.")

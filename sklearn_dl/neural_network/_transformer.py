@@ -127,7 +127,11 @@ _ARCHITECTURE_DOC = """\
         How to read a 2-D X of shape (n_samples, timesteps * features): each
         row holds step 0's features, then step 1's... None reads a 2-D X of
         shape (n_samples, T) as univariate sequences (or token ids) of length
-        T. A 3-D X (n_samples, timesteps, features) carries its own shape."""
+        T. A 3-D X (n_samples, timesteps, features) carries its own shape. A
+        ragged X (a list of sequences of different lengths) is padded to its
+        longest sequence in ``fit``, or to these timesteps when set:
+        predicting sequences longer than the training ones needs them set to
+        the longest length to expect."""
 
 _EMBEDDING_DOC = """\
     embedding_dim : int or None, default=None
