@@ -52,6 +52,9 @@ def _lstm_space(estimator):
         "hidden_size": IntDistribution(8, 256, log=True),
         "num_layers": IntDistribution(1, 3),
         "cell": CategoricalDistribution(["lstm", "gru"]),
+        # The classifier's default and the regressor's: each wins on some tasks
+        # (docs/defaults.md), so the search tries both.
+        "gate_init": CategoricalDistribution(["chrono", "unit_forget"]),
         **_training_space(estimator),
     }
     if hasattr(estimator, "one_hot_input"):
