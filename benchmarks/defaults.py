@@ -229,6 +229,43 @@ def ucr_task(name, model, params=None):
     return run
 
 
+def load_ragged_ucr(name, split):
+    """The sequences, each of shape (length, channels), and labels of a set of unequal lengths.
+
+    Read with aeon's own loader from the data it bundles (no download).
+    """
+    from aeon.datasets import load_classification
+
+    X, y = load_classification(name, split=split.lower())
+    return [np.asarray(series, dtype=float).T for series in X], np.asarray(y)
+
+
+def ragged_ucr_task(name, model):
+    """A set of sequences of unequal lengths (UEA JapaneseVowels) as a ragged list.
+
+    The estimators get ``input_shape=(longest, channels)``, the longest
+    sequence of either split: a user sets the longest length to expect, and
+    the training sequences are padded to it (masked). The 1-NN baseline reads
+    each sequence padded to that length by repeating its last step.
+    """
+    def run(seed):
+        X_train, y_train = load_ragged_ucr(name, "TRAIN")
+        X_test, y_test = load_ragged_ucr(name, "TEST")
+        longest = max(len(sequence) for sequence in X_train + X_test)
+        channels = X_train[0].shape[1]
+
+        def flat(X):
+            return np.stack([np.pad(sequence, [(0, longest - len(sequence)), (0, 0)],
+                                    mode="edge").ravel() for sequence in X])
+
+        baseline = KNeighborsClassifier(1).fit(flat(X_train), y_train).score(flat(X_test), y_test)
+        naive = np.mean(y_test == max(set(y_train), key=list(y_train).count))
+        Estimator = TransformerClassifier if model == "Transformer" else LSTMClassifier
+        estimator = Estimator(random_state=seed, input_shape=(longest, channels))
+        return _classify(estimator, X_train, y_train, X_test, y_test, baseline, naive)
+    return run
+
+
 def _classify(estimator, X_train, y_train, X_test, y_test, baseline, naive):
     start = time.perf_counter()
     estimator.fit(X_train, y_train)
@@ -359,6 +396,9 @@ TASKS = {
     "BasicMotions LSTM tuned": ("UEA, tuned LSTM", "accuracy", True, "1-NN",
                                 ucr_task("BasicMotions", "LSTM", TUNED_LSTM["BasicMotions"])),
     "BasicMotions CNN": ("UEA, CNN", "accuracy", True, "1-NN", ucr_task("BasicMotions", "CNN")),
+    # UEA, 9 speakers, 12 channels, utterances of 7 to 29 steps (a ragged list).
+    "JapaneseVowels LSTM": ("UEA, LSTM", "accuracy", True, "1-NN",
+                            ragged_ucr_task("JapaneseVowels", "LSTM")),
     # The default Transformer on the sequence and signal tasks, against the best
     # of the LSTM and CNN rows of the same task (see ``compare_transformer``).
     "order Transformer": ("sequence, Transformer", "accuracy", True, "HGB",
@@ -379,6 +419,8 @@ TASKS = {
     "matching 200 Transformer": ("sequence, Transformer", "accuracy", True, "HGB",
                                  sequence_task(matching_task, 500, model="Transformer",
                                                timesteps=200)),
+    "JapaneseVowels Transformer": ("UEA, Transformer", "accuracy", True, "1-NN",
+                                   ragged_ucr_task("JapaneseVowels", "Transformer")),
     "GunPoint Transformer": ("UCR, Transformer", "accuracy", True, "1-NN",
                              ucr_task("GunPoint", "Transformer")),
     "ArrowHead Transformer": ("UCR, Transformer", "accuracy", True, "1-NN",
