@@ -550,6 +550,20 @@ def test_default_transformer_on_arrowhead_trains_on_equal_batches_of_shifted_ser
     assert model.score(X_test.transpose(0, 2, 1), y_test) >= 0.77
 
 
+def test_the_panel_reads_japanese_vowels_as_ragged_utterances():
+    spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    X, y = panel.load_ragged_ucr("JapaneseVowels", "TRAIN")
+    X_test, _ = panel.load_ragged_ucr("JapaneseVowels", "TEST")
+    assert len(X) == 270 and len(X_test) == 370 and len(set(y)) == 9
+    assert {sequence.shape[1] for sequence in X + X_test} == {12}
+    # The test set holds longer utterances than the training set: the panel's
+    # input_shape pads the training ones to them.
+    assert [min(map(len, X)), max(map(len, X)), max(map(len, X_test))] == [7, 26, 29]
+    assert np.isfinite(np.concatenate(X)).all()
+
+
 def test_the_panels_signals_are_read_in_patches_and_its_code_and_noise_steps_alone():
     spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
     panel = importlib.util.module_from_spec(spec)
