@@ -47,28 +47,24 @@ def initialize_weights(module, weight_init, activation):
     if weight_init == "default":
         return module
     for layer in module.modules():
-        if isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d)):
-            _initialize_layer(layer, weight_init, activation)
-    return module
-
-
-def _initialize_layer(layer, weight_init, activation):
-    """Draw one linear or convolutional layer's weights and biases (see initialize_weights)."""
-    weight = layer.weight
-    fan_out, fan_in = weight.shape[0], math.prod(weight.shape[1:])
-    if weight_init == "xavier":
-        factor = 2.0 if activation == "logistic" else 6.0
-        bound = math.sqrt(factor / (fan_in + fan_out))
-        # What nn.init.uniform_ does (the same draws), without its
-        # dispatch checks: a tenth of a small network's set-up.
-        with torch.no_grad():
-            weight.uniform_(-bound, bound)
+        if not isinstance(layer, (nn.Linear, nn.Conv1d, nn.Conv2d)):
+            continue
+        weight = layer.weight
+        fan_out, fan_in = weight.shape[0], math.prod(weight.shape[1:])
+        if weight_init == "xavier":
+            factor = 2.0 if activation == "logistic" else 6.0
+            bound = math.sqrt(factor / (fan_in + fan_out))
+            # What nn.init.uniform_ does (the same draws), without its
+            # dispatch checks: a tenth of a small network's set-up.
+            with torch.no_grad():
+                weight.uniform_(-bound, bound)
+                if layer.bias is not None:
+                    layer.bias.uniform_(-bound, bound)
+        else:
+            nn.init.kaiming_normal_(weight, nonlinearity=_GAIN_NONLINEARITY[activation])
             if layer.bias is not None:
-                layer.bias.uniform_(-bound, bound)
-    else:
-        nn.init.kaiming_normal_(weight, nonlinearity=_GAIN_NONLINEARITY[activation])
-        if layer.bias is not None:
-            nn.init.zeros_(layer.bias)
+                nn.init.zeros_(layer.bias)
+    return module
 
 
 def _skip_reset():
