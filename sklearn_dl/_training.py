@@ -1247,7 +1247,9 @@ class SklearnStopping(Callback):
     below the best by ``tol``; after more than ``n_iter_no_change`` epochs
     without that, training stops (or, with the ``adaptive`` learning rate, the
     rate is divided by 5 until it falls under 1e-6). With ``early_stopping``
-    the best weights are restored at the end. A non-finite training loss
+    the best weights are restored at the end; without it, with
+    ``keep_best_loss`` (an attribute set before each fit), those of the epoch
+    of this fit's lowest training loss. A non-finite training loss
     restores the previous epoch's weights and optimiser state, then raises
     :class:`DivergenceError` or, with ``on_divergence='stop'`` and a finite
     epoch to fall back on, drops the diverged epoch and stops training.
@@ -1293,6 +1295,8 @@ class SklearnStopping(Callback):
         self._older_state = None
         self._module_state = None
         self._best_state = None
+        self.keep_best_loss = False
+        self._fit_best_loss = np.inf
         return self
 
     def state_dict(self):
@@ -1306,6 +1310,7 @@ class SklearnStopping(Callback):
             "t": int(self.t_),
             "current_lr": float(self.current_lr_),
             "best_state": self._best_state,
+            "fit_best_loss": float(self._fit_best_loss),
         }
 
     def load_state_dict(self, state):
@@ -1318,11 +1323,13 @@ class SklearnStopping(Callback):
         self.t_ = state["t"]
         self.current_lr_ = state["current_lr"]
         self._best_state = state["best_state"]
+        self._fit_best_loss = state.get("fit_best_loss", np.inf)
 
     def set_validation(self, scorer):
         """Score the net after each epoch with ``scorer(net) -> (score, loss)``, or not."""
         self.validation_ = scorer
         self._best_state = None
+        self._fit_best_loss = np.inf
 
     def on_train_begin(self, net, **kwargs):
         self.stopped_ = False
@@ -1428,6 +1435,11 @@ class SklearnStopping(Callback):
             self._track_validation(net)
         else:
             self._track_loss(loss)
+            if self.keep_best_loss and loss < self._fit_best_loss:
+                # The weights at this epoch's end; its loss is the mean over
+                # its batches, taken while they moved (as Keras's checkpoint).
+                self._fit_best_loss = loss
+                self._best_state = _snapshot(net.module_.state_dict(), self._best_state)
         if self.max_fun is not None:
             self._check_lbfgs(net, loss)
             return

@@ -367,6 +367,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                                     sample_weight[valid_index.cpu().numpy()])
             if valid_index is not None else None
         )
+        stopping.keep_best_loss = (not incremental and valid_index is None
+                                   and self._keeps_best_weights())
         n_epochs_before = len(net.history)
         backup = _backup_callback(net)
         restored = 0
@@ -406,6 +408,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
 
     def _after_training(self, net, train, device):
         """Last step of ``fit`` on the training rows ``train`` (a TensorData); none here."""
+
+    def _keeps_best_weights(self):
+        """Whether ``fit`` without a validation set ends on its lowest training loss's weights."""
+        return False
 
     def _check_first_partial_fit(self, classes):
         """Classifiers need ``classes`` on the first ``partial_fit`` call."""

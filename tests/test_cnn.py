@@ -14,6 +14,7 @@ from sklearn.utils.estimator_checks import (
     check_sample_weight_equivalence_on_dense_data,
     check_sample_weight_equivalence_on_sparse_data,
 )
+from skorch.callbacks import Callback
 
 from sklearn_dl.utils.persistence import load, save
 from sklearn_dl.modules import BatchAugmentation, ConvNet
@@ -334,4 +335,79 @@ def test_save_and_load_without_pickle(digits, tmp_path):
     save(model, tmp_path / "cnn.safetensors")
     restored = load(tmp_path / "cnn.safetensors")
     assert restored.input_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
+# -- keep_best: the weights of the epoch of the lowest training loss ------------------
+
+
+class _RecordWeights(Callback):
+    """Each epoch's parameters at its end (the batch-norm buffers are recomputed after fit)."""
+
+    def initialize(self):
+        self.weights_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights_.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+def recorded_weights(model):
+    return dict(model.net_.callbacks_)["record"].weights_
+
+
+def assert_weights_equal(model, weights):
+    for parameter, expected in zip(model.net_.module_.parameters(), weights, strict=True):
+        torch.testing.assert_close(parameter.detach(), expected, rtol=0, atol=0)
+
+
+def bumpy_signals():
+    # Labels unrelated to X and a high rate for batches of 4 (the signals' 'auto'):
+    # the training loss goes up and down.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 1, 24)), np.arange(40) % 2
+    params = {"filters": (4,), "learning_rate_init": 0.05, "max_iter": 12,
+              "n_iter_no_change": 50, "random_state": 0}
+    return X, y, params
+
+
+@pytest.mark.parametrize("keep_best", [True, False])
+def test_keep_best_keeps_the_weights_of_the_epoch_of_the_lowest_training_loss(keep_best):
+    X, y, params = bumpy_signals()
+    model = fit_quietly(CNNClassifier(**params, keep_best=keep_best,
+                                      callbacks=[("record", _RecordWeights())]), X, y)
+    curve = model.loss_curve_
+    best = int(np.argmin(curve))
+    assert best < len(curve) - 1  # the last epoch is not the best: the choice matters
+    assert model.best_loss_ == curve[best] and model.loss_ == curve[-1]
+    # keep_best=False is the previous behaviour: the last epoch's weights, bit for bit.
+    assert_weights_equal(model, recorded_weights(model)[best if keep_best else -1])
+    # Keeping a copy of the best weights leaves the training itself untouched.
+    other = fit_quietly(CNNClassifier(**params, keep_best=not keep_best), X, y)
+    assert other.loss_curve_ == curve
+    # The batch-norm statistics come from the kept weights: the same predictions as a
+    # fit stopped at the best epoch.
+    stopped = fit_quietly(CNNClassifier(**{**params, "max_iter": best + 1}, keep_best=False),
+                          X, y)
+    if keep_best:
+        np.testing.assert_array_equal(model.predict_proba(X), stopped.predict_proba(X))
+
+
+def test_keep_best_rewinds_neither_partial_fit_nor_saved_models(tmp_path):
+    X, y, params = bumpy_signals()
+    model = CNNClassifier(**params, keep_best=True, callbacks=[("record", _RecordWeights())])
+    for _ in range(3):  # partial_fit is one epoch, and keeps its weights
+        model.partial_fit(X, y, classes=[0, 1])
+        assert model.n_iter_ == 1
+        assert_weights_equal(model, recorded_weights(model)[-1])
+    # warm_start: the best epoch of the new fit's own epochs.
+    fit_quietly(model.set_params(warm_start=True), X, y)
+    curve = model.loss_curve_
+    assert len(curve) == 15 == len(recorded_weights(model))
+    best = 3 + int(np.argmin(curve[3:]))
+    assert best < 14
+    assert_weights_equal(model, recorded_weights(model)[best])
+    save(model.set_params(callbacks=None), tmp_path / "cnn.safetensors")
+    restored = load(tmp_path / "cnn.safetensors")
+    assert restored.keep_best is True
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
