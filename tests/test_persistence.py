@@ -19,6 +19,7 @@ from sklearn import linear_model as sk_linear
 from sklearn.base import BaseEstimator
 from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
 from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline, make_union
 from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, StandardScaler
@@ -103,6 +104,26 @@ def test_save_load_round_trip_linear_models(name, tmp_path):
     restored = load(tmp_path / "linear.safetensors")
     assert type(restored) is estimators[name]
     np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
+def test_load_of_an_int_batch_size_is_silent_and_keeps_it(tmp_path):
+    # The file does not hold the training set's size: loading must not clip
+    # batch_size=32 to a one-row set (sklearn's clipping warning), and training
+    # on goes on with batches of 32.
+    X, y = load_iris(return_X_y=True)
+    model = MLPClassifier(hidden_layer_sizes=(8,), batch_size=32, max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    save(model, tmp_path / "model.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        restored = load(tmp_path / "model.safetensors")
+    assert restored.batch_size == 32
+    restored.partial_fit(X, y)
+    model.partial_fit(X, y)
+    assert restored.net_.batch_size == model.net_.batch_size == 32
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
