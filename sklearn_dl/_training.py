@@ -324,6 +324,24 @@ def _total_weight(weight):
     return torch.where(total > 0, total, torch.ones_like(total))
 
 
+class KeepFitHistory(Callback):
+    """Keep the fit's own history when a callback loads a saved one as training ends.
+
+    skorch's ``Checkpoint(load_best=True)`` loads, at the end of training, the
+    files it saved at its best epoch, the history among them: the weights are
+    then that epoch's, as asked, but ``n_iter_`` and ``loss_curve_`` would
+    describe a fit cut there, and the estimator would take the missing epochs
+    for an interruption. Placed after the user's callbacks, so that a history
+    loaded as training begins (``LoadInitState``) is the one kept.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.history_ = net.history
+
+    def on_train_end(self, net, **kwargs):
+        net.history = self.__dict__.pop("history_", net.history)
+
+
 def monitor_training_loss(callbacks):
     """Point the callbacks that monitor the validation loss at the training loss.
 

@@ -56,6 +56,7 @@ from sklearn_dl._training import (
     SparseRows,
     TensorData,
     TrainingNet,
+    KeepFitHistory,
     keeps_data_on_host,
     lbfgs_warning,
     monitor_training_loss,
@@ -522,6 +523,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         user_callbacks = copy.deepcopy(self.callbacks or [])
         callbacks.extend(user_callbacks if self._validates()
                          else monitor_training_loss(user_callbacks))
+        if user_callbacks:
+            callbacks.append(("keep_fit_history", KeepFitHistory()))
         net = TrainingNet(
             module=module,
             criterion=self._make_criterion(),

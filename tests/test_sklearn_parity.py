@@ -370,6 +370,27 @@ def test_checkpoint_without_validation_keeps_the_best_training_loss(tmp_path):
     model.net_.load_params(f_params=str(tmp_path / "params.pt"))
 
 
+def test_checkpoint_load_best_gives_the_best_weights_and_keeps_the_whole_fit(tmp_path):
+    # skorch's Checkpoint(load_best=True) loads its saved history with the best
+    # weights as training ends; the estimator keeps reporting the fit it ran.
+    params = dict(hidden_layer_sizes=(8,), learning_rate_init=0.5, max_iter=12, random_state=0)
+    callback = Checkpoint(monitor="train_loss_best", load_best=True, dirname=str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = MLPClassifier(callbacks=[callback], **params).fit(X_iris, y_iris)
+        plain = MLPClassifier(**params).fit(X_iris, y_iris)
+    assert model.n_iter_ == len(model.loss_curve_) == len(model.history_) == 12
+    assert model.loss_curve_ == plain.loss_curve_
+    best = int(np.argmin(model.loss_curve_)) + 1
+    assert best < 12  # the rate of 0.5 makes the last epoch not the best
+    at_best = MLPClassifier(**{**params, "max_iter": best})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        at_best.fit(X_iris, y_iris)
+    np.testing.assert_array_equal(model.predict_proba(X_iris), at_best.predict_proba(X_iris))
+
+
 # -- scikit-learn's own scenarios, side by side --------------------------------------
 
 FITTED_ATTRIBUTES = ["coefs_", "intercepts_", "n_layers_", "n_outputs_", "out_activation_",

@@ -143,7 +143,9 @@ def test_user_callback_receives_every_event(lean_calls):
     recorder = _Recorder()
     model = _fit(MLPClassifier((8,), max_iter=3, random_state=0, callbacks=[recorder]), X, y)
     assert not lean_calls
-    events = model.net_.callbacks_[-2][1].events  # the fit's copy, before print_log
+    # The fit's copy of the recorder.
+    (events,) = [callback.events for _, callback in model.net_.callbacks_
+                 if isinstance(callback, _Recorder)]
     batch = ["on_batch_begin", "on_grad_computed", "on_batch_end"]
     epoch = ["on_epoch_begin", *batch, *batch, "on_epoch_end"]
     assert events == ["on_train_begin", *epoch * 3, "on_train_end"]
