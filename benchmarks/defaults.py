@@ -30,11 +30,13 @@ the same run:
   ``MLPRegressor`` against sklearn's MLP and ``HistGradientBoosting``.
 
 Run ``python benchmarks/defaults.py`` (``--quick``: one seed; ``--only order,co2``;
-``--markdown`` for the docs). The data sets need ``statsmodels`` and ``aeon``
+``--markdown`` for the docs; ``--seeds 0,1,2,3`` for other seeds; ``--lstm
+alpha=0.003`` to measure a candidate default of ``LSTMClassifier`` on its rows). The data sets need ``statsmodels`` and ``aeon``
 (the ``bench`` extra); the UCR files are read straight from aeon's bundle.
 """
 
 import argparse
+import ast
 import importlib.resources
 import math
 import time
@@ -163,6 +165,10 @@ TUNED_LSTM = {
                      "gate_init": "unit_forget"},
 }
 
+# Parameters given to the default LSTMClassifier rows (not the tuned ones) by
+# ``--lstm``: a candidate for its defaults, measured on the same tasks and seeds.
+LSTM_PARAMS = {}
+
 
 def sequence_task(make, n_train, model="LSTM", params=None, **kwargs):
     def run(seed):
@@ -175,7 +181,7 @@ def sequence_task(make, n_train, model="LSTM", params=None, **kwargs):
             X_train.reshape(n_train, -1), y_train)
         naive = max(np.mean(y_test), 1 - np.mean(y_test))
         estimator = (TransformerClassifier(random_state=seed) if model == "Transformer"
-                     else LSTMClassifier(random_state=seed, **(params or {})))
+                     else LSTMClassifier(random_state=seed, **(params or LSTM_PARAMS)))
         return _classify(estimator, X_train, y_train, X_test, y_test,
                          baseline.score(X_test.reshape(len(X_test), -1), y_test), naive)
     return run
@@ -223,7 +229,7 @@ def ucr_task(name, model, params=None):
             data = flat_train, flat_test
         else:  # LSTM, Transformer: sequences of shape (length, channels)
             estimator = (TransformerClassifier(random_state=seed) if model == "Transformer"
-                         else LSTMClassifier(random_state=seed, **(params or {})))
+                         else LSTMClassifier(random_state=seed, **(params or LSTM_PARAMS)))
             data = X_train.transpose(0, 2, 1), X_test.transpose(0, 2, 1)
         return _classify(estimator, data[0], y_train, data[1], y_test, baseline, naive)
     return run
@@ -261,7 +267,8 @@ def ragged_ucr_task(name, model):
         baseline = KNeighborsClassifier(1).fit(flat(X_train), y_train).score(flat(X_test), y_test)
         naive = np.mean(y_test == max(set(y_train), key=list(y_train).count))
         Estimator = TransformerClassifier if model == "Transformer" else LSTMClassifier
-        estimator = Estimator(random_state=seed, input_shape=(longest, channels))
+        estimator = Estimator(random_state=seed, input_shape=(longest, channels),
+                              **(LSTM_PARAMS if model == "LSTM" else {}))
         return _classify(estimator, X_train, y_train, X_test, y_test, baseline, naive)
     return run
 
@@ -532,17 +539,36 @@ def print_table(rows, markdown, columns=None):
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths)))
 
 
+def _parameters(text):
+    """``'alpha=0.003,pooling=max'`` as a dict, each value a Python literal or else a string."""
+    parameters = {}
+    for item in filter(None, text.split(",")):
+        name, _, value = item.partition("=")
+        try:
+            parameters[name.strip()] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError):
+            parameters[name.strip()] = value.strip()
+    return parameters
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="one random_state instead of 3")
     parser.add_argument("--only", help=f"comma-separated tasks among {', '.join(TASKS)}")
     parser.add_argument("--markdown", action="store_true", help="print a markdown table")
+    parser.add_argument("--seeds", help="comma-separated random_state values instead of 0,1,2")
+    parser.add_argument("--lstm", help="parameters of the default LSTMClassifier rows, e.g. "
+                                       "alpha=0.003,hidden_size=32 (a candidate default)")
     args = parser.parse_args(argv)
+    LSTM_PARAMS.clear()
+    LSTM_PARAMS.update(_parameters(args.lstm or ""))
     names = list(TASKS) if args.only is None else [name.strip() for name in args.only.split(",")]
     unknown = sorted(set(names) - set(TASKS))
     if unknown:
         parser.error(f"unknown tasks {unknown}; the tasks are {list(TASKS)}")
     seeds = SEEDS[:1] if args.quick else SEEDS
+    if args.seeds:
+        seeds = tuple(int(seed) for seed in args.seeds.split(","))
     rows = []
     with warnings.catch_warnings():
         # Hitting max_iter is part of what the panel measures (see the epochs column).

@@ -658,3 +658,14 @@ def test_the_mlp_ucr_benchmark_prints_ours_and_sklearns_rows(monkeypatch, capsys
     for row in rows:
         assert row["published MLP"] == "0.966" and row["epochs"] == "200-200"
         assert row["warned"] == "1/1" and 0.95 <= float(row["worst"]) <= 1.0
+
+
+def test_the_panel_measures_a_candidate_lstm_default_on_other_seeds(capsys):
+    spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    assert panel._parameters("alpha=0.003,pooling=max,bidirectional=False") == {
+        "alpha": 0.003, "pooling": "max", "bidirectional": False}
+    rows = panel.main(["--only", "long-range 200", "--seeds", "3,4", "--lstm", "max_iter=2"])
+    assert rows[0]["epochs"] == 2
+    assert "Worst of random_state [3, 4]" in capsys.readouterr().out
