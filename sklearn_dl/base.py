@@ -350,6 +350,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 net = self._make_net(X.shape[1:], device, n_samples=len(train))
         else:
             net = self.net_
+            # The stopping rule of this call's parameters (read at every fit, as
+            # sklearn does) and data: a net that sklearn_dl.load rebuilt did not
+            # know its training set's size, and a warm start may bring another.
+            rule = {"tol": self.tol, **self._stopping_rule(len(train))}
+            for name, value in rule.items():
+                setattr(dict(net.callbacks_)["sklearn_stopping"], name, value)
         # Training draws only from generators of its own fit, never from torch's
         # global one, so fits in threads neither see each other nor touch it.
         net.shuffle_generator = torch.Generator().manual_seed(seed)

@@ -28,7 +28,7 @@ from sklearn.utils import get_tags
 import sklearn_dl
 from sklearn_dl import load, save
 from sklearn_dl.base import BaseTorchEstimator
-from sklearn_dl.neural_network import LSTMRegressor, MLPClassifier, MLPRegressor
+from sklearn_dl.neural_network import LSTMClassifier, LSTMRegressor, MLPClassifier, MLPRegressor
 from sklearn_dl.time_series import RecursiveForecaster, SlidingWindow
 from sklearn_dl.utils import all_estimators
 from sklearn_dl.utils._safe_types import loadable_classes
@@ -123,6 +123,28 @@ def test_load_of_an_int_batch_size_is_silent_and_keeps_it(tmp_path):
     restored.partial_fit(X, y)
     model.partial_fit(X, y)
     assert restored.net_.batch_size == model.net_.batch_size == 32
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
+def test_loaded_recurrent_net_stops_a_warm_start_where_the_original_does(tmp_path):
+    # The recurrent nets' patience is counted from the first epoch's loss and
+    # from the training set's size, which the file must let a warm start know.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 4, 1)).astype("float32")
+    y = (X[:, 1, 0] > 0).astype(int)
+    model = LSTMClassifier(hidden_size=4, learning_rate_init=0.05, max_iter=3, warm_start=True,
+                           random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    stopping = [dict(estimator.net_.callbacks_)["sklearn_stopping"]
+                for estimator in (model, restored)]
+    assert stopping[1].first_loss_ == stopping[0].first_loss_ is not None
+    for estimator in (model, restored):
+        estimator.set_params(max_iter=300).fit(X, y)
+    assert restored.n_iter_ == model.n_iter_ < 300
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
 
 

@@ -170,6 +170,22 @@ def test_warm_start_no_convergence(MLPEstimator, solver):
     assert model.n_iter_ == 20
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_warm_start_reads_the_stopping_parameters_again(solver):
+    # sklearn reads tol and n_iter_no_change at every fit: a warm start with a
+    # looser rule stops where sklearn's does, and its loss curve runs on.
+    fits = []
+    for Estimator in (sk.MLPClassifier, MLPClassifier):
+        model = Estimator(solver=solver, hidden_layer_sizes=(8,), max_iter=5, warm_start=True,
+                          random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X_iris, y_iris)
+        model.set_params(tol=10.0, n_iter_no_change=2, max_iter=50).fit(X_iris, y_iris)
+        fits.append((model.n_iter_, len(model.loss_curve_)))
+    assert fits[1] == fits[0] == (3, 8)
+
+
 # -- partial_fit -------------------------------------------------------------------
 
 

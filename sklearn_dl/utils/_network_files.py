@@ -118,6 +118,9 @@ def training_state(net):
     stopping = dict(net.callbacks_)["sklearn_stopping"].state_dict()
     record = {"lr": [float(group["lr"]) for group in state["param_groups"]],
               "stopping": {key: stopping[key] for key in _STOPPING_TYPES}}
+    # The first epoch's loss, from which a patience that waits for progress counts.
+    if stopping["first_loss"] is not None:
+        record["stopping"]["first_loss"] = float(stopping["first_loss"])
     return tensors, record
 
 
@@ -130,8 +133,9 @@ def restore_training_state(net, tensors, record, where):
     if not (isinstance(record, dict) and set(record) == {"lr", "stopping"}
             and isinstance(lrs, list) and len(lrs) == len(optimizer.param_groups)
             and all(_positive_float(lr) for lr in lrs)
-            and isinstance(stopping, dict) and set(stopping) == set(_STOPPING_TYPES)
+            and isinstance(stopping, dict) and set(stopping) - {"first_loss"} == set(_STOPPING_TYPES)
             and all(_number_of(stopping[key], kind) for key, kind in _STOPPING_TYPES.items())
+            and _number_of(stopping.get("first_loss", 0.0), float)
             and all(_number_of(score, float) for score in stopping["validation_scores"])):
         raise ValueError(f"{where} has a malformed optimiser or stopping state.")
     state = {}
