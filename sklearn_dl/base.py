@@ -356,6 +356,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             rule = {"tol": self.tol, **self._stopping_rule(len(train))}
             for name, value in rule.items():
                 setattr(dict(net.callbacks_)["sklearn_stopping"], name, value)
+            if not incremental:
+                self._restart_optimizer(net)
         # Training draws only from generators of its own fit, never from torch's
         # global one, so fits in threads neither see each other nor touch it.
         net.shuffle_generator = torch.Generator().manual_seed(seed)
@@ -548,6 +550,28 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
         return net.initialize()
+
+    def _restart_optimizer(self, net):
+        """sklearn's warm start: the last fit's weights, a fresh optimiser of this fit's parameters.
+
+        scikit-learn's MLP makes a new optimiser at every ``fit``: Adam's
+        moments and SGD's momentum start at zero, the rate at
+        ``learning_rate_init``, while ``t_`` (for ``'invscaling'``), the
+        stopping rule's counters and the loss curve go on.
+        """
+        for name in [name for name in vars(net) if name.startswith("optimizer__")]:
+            delattr(net, name)
+        optimizer_kwargs = self._optimizer_kwargs()
+        for key, value in optimizer_kwargs.items():
+            setattr(net, f"optimizer__{key}", value)
+        net.optimizer = _OPTIMIZERS[self.solver]
+        net.l2_penalty = 0.0 if self.solver == "adamw" else self.alpha
+        net.initialize_optimizer()
+        stopping = dict(net.callbacks_)["sklearn_stopping"]
+        stopping.learning_rate = self._learning_rate_schedule()
+        stopping.learning_rate_init = stopping.current_lr_ = optimizer_kwargs["lr"]
+        stopping.power_t = self.power_t
+        stopping.max_fun = self.max_fun if self.solver == "lbfgs" else None
 
     def _compile_options(self):
         if self.compile is False:
@@ -1034,7 +1058,11 @@ TRAINING_PARAMETERS_DOC = """\
         alone.
 
     warm_start : bool, default=False
-        Continue training from the previous solution on the next ``fit``.
+        Continue training from the previous solution on the next ``fit``. As
+        in scikit-learn, the next ``fit`` keeps the weights, ``t_``, the loss
+        curve and the stopping rule's counters, and starts a fresh optimiser
+        from its own parameters (``solver``, ``learning_rate_init``,
+        ``alpha``...); ``partial_fit`` keeps the optimiser's state.
 
     momentum : float, default=0.9
         Momentum of ``'sgd'``.

@@ -186,6 +186,27 @@ def test_warm_start_reads_the_stopping_parameters_again(solver):
     assert fits[1] == fits[0] == (3, 8)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_warm_start_starts_a_fresh_optimizer_of_the_new_parameters(solver):
+    # sklearn makes a new optimiser at every fit: a warm start with a tiny
+    # learning_rate_init barely moves the weights, and Adam counts its steps
+    # from the new fit's first (150 rows: one step an epoch).
+    moved = []
+    for Estimator in (sk.MLPClassifier, MLPClassifier):
+        model = Estimator(solver=solver, hidden_layer_sizes=(8,), max_iter=5, warm_start=True,
+                          random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X_iris, y_iris)
+            before = [coef.copy() for coef in model.coefs_]
+            model.set_params(learning_rate_init=1e-9, max_iter=3).fit(X_iris, y_iris)
+        moved.append(max(np.abs(new - old).max() for new, old in zip(model.coefs_, before)))
+    assert moved[1] < 1e-6 and moved[0] < 1e-6
+    if solver == "adam":
+        steps = {float(state["step"]) for state in model.net_.optimizer_.state.values()}
+        assert steps == {3.0}
+
+
 # -- partial_fit -------------------------------------------------------------------
 
 
