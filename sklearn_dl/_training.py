@@ -36,7 +36,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from skorch.exceptions import DeviceWarning
 from skorch.history import History
-from skorch.utils import TeeGenerator, to_device
+from skorch.utils import TeeGenerator, to_device, to_numpy
 
 from sklearn_dl.utils._torch import one_thread
 
@@ -856,6 +856,26 @@ class TrainingNet(NeuralNet):
             scaler.update()
         return step
 
+    # What the estimator makes of the module's outputs (its predict and
+    # predict_proba) and of the training targets, as three callables, for the
+    # scorers that callbacks (EpochScoring, BatchScoring) call on the net:
+    # they then score as they would score the estimator. None: skorch's.
+    scoring_decoders = None
+
+    def predict_proba(self, X):
+        raw = super().predict_proba(X)
+        return raw if self.scoring_decoders is None else self.scoring_decoders[1](raw)
+
+    def predict(self, X):
+        raw = NeuralNet.predict_proba(self, X)
+        return raw if self.scoring_decoders is None else self.scoring_decoders[0](raw)
+
+    def scoring_targets(self, y):
+        """A batch's targets (the part of its ``(targets, sample weights)`` pair) as the
+        estimator's ``y``: an ``EpochScoring`` or ``BatchScoring`` ``target_extractor``."""
+        targets = to_numpy(y[0] if isinstance(y, tuple) else y)
+        return targets if self.scoring_decoders is None else self.scoring_decoders[2](targets)
+
     def on_train_begin(self, net, **kwargs):
         # L-BFGS starts afresh at every fit, as sklearn's does: its curvature
         # pairs, its count of evaluations and its last evaluation belong to
@@ -1005,6 +1025,11 @@ class TrainingNet(NeuralNet):
         else:
             scale = self.l2_penalty / _n_rows(Xi)
         params = self._epoch.penalized_parameters
+        if self._epoch.optimizers is None:
+            # skorch's loop, where a callback (Freezer, Unfreezer) may freeze or
+            # unfreeze a layer between batches: a frozen weight has no gradient.
+            params = [param for param in self._epoch.parameters
+                      if param.ndim > 1 and param.grad is not None]
         with _NoGrad():
             grads = [param.grad for param in params]
             if isinstance(scale, torch.Tensor):

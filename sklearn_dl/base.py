@@ -49,7 +49,9 @@ from sklearn.utils.validation import (
     column_or_1d,
     validate_data,
 )
-from skorch.callbacks import GradientNormClipping, ProgressBar
+from skorch.callbacks import (BatchScoring, EarlyStopping, EpochScoring, GradientNormClipping,
+                              ProgressBar)
+from skorch.utils import to_numpy
 
 from sklearn_dl._training import (
     SklearnStopping,
@@ -392,7 +394,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
               else drawing_from(net.global_generator)):
             net.partial_fit(train)
         epochs_run = sum("train_loss" in epoch for epoch in net.history[n_epochs_before:])
-        if backup is not None and (stopping.stopped_ or epochs_run >= epochs):
+        stopped = stopping.stopped_ or _early_stopped(net)
+        if backup is not None and (stopped or epochs_run >= epochs):
             backup.finish()
         if not incremental:
             self._after_training(net, train, device)
@@ -403,13 +406,13 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             warnings.warn(stopping.stop_message_, ConvergenceWarning)
         elif stopping.convergence_warning_ is not None:
             warnings.warn(stopping.convergence_warning_, ConvergenceWarning)
-        elif epochs_run < epochs and not stopping.stopped_:
+        elif epochs_run < epochs and not stopped:
             warnings.warn("Training interrupted by user; the estimator keeps the weights "
                           "reached so far.", UserWarning)
-        elif not incremental and not stopping.stopped_ and self.solver == "lbfgs":
+        elif not incremental and not stopped and self.solver == "lbfgs":
             warnings.warn(lbfgs_warning(epochs_run, "max_iter", self.max_iter),
                           ConvergenceWarning)
-        elif not incremental and not stopping.stopped_:
+        elif not incremental and not stopped:
             warnings.warn(
                 f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.", ConvergenceWarning,
@@ -549,6 +552,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             compile_options=self._compile_options(),
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
+        net.scoring_decoders = self._scoring_decoders()
+        for callback in _scorers(user_callbacks):
+            if callback.target_extractor is to_numpy:
+                callback.target_extractor = net.scoring_targets
         return net.initialize()
 
     def _restart_optimizer(self, net):
@@ -572,6 +579,11 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         stopping.learning_rate_init = stopping.current_lr_ = optimizer_kwargs["lr"]
         stopping.power_t = self.power_t
         stopping.max_fun = self.max_fun if self.solver == "lbfgs" else None
+
+    def _scoring_decoders(self):
+        """What ``predict``, ``predict_proba`` and ``y`` are, from the module's outputs
+        and the training targets (see ``TrainingNet.scoring_decoders``); None: raw."""
+        return None
 
     def _compile_options(self):
         if self.compile is False:
@@ -697,6 +709,25 @@ def _layer_seed(seed, stream=1):
     The same every time for a seed, so drawn once (a SeedSequence costs
     tens of microseconds)."""
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
+
+
+def _early_stopped(net):
+    """Whether a skorch ``EarlyStopping`` ended the training of ``net``.
+
+    It ends training as Ctrl-C does, with a ``KeyboardInterrupt``, when
+    ``patience`` epochs in a row did not improve: a deliberate stop, not an
+    interruption.
+    """
+    return any(isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
+               for _, callback in net.callbacks_)
+
+
+def _scorers(callbacks):
+    """The ``EpochScoring`` and ``BatchScoring`` among callbacks or (name, callback) pairs."""
+    for item in callbacks:
+        callback = item[1] if isinstance(item, tuple) else item
+        if isinstance(callback, (EpochScoring, BatchScoring)):
+            yield callback
 
 
 def _backup_callback(net):
@@ -872,6 +903,17 @@ class TorchClassifierMixin(ClassifierMixin):
             return self.classes_[np.argmax(raw, axis=1)]
         return self.classes_[(raw[:, 0] > 0).astype(int)]
 
+    def _scoring_decoders(self):
+        return self._labels_from_raw, self._proba_from_raw, self._labels_from_targets
+
+    def _labels_from_targets(self, targets):
+        """The labels of training targets (class indices, or 0 / 1 columns)."""
+        if self._multilabel:
+            return targets.astype(int)
+        if targets.ndim == 2:
+            targets = targets[:, 0]
+        return self.classes_[targets.astype(int)]
+
     def _score_raw(self, raw, y, sample_weight):
         return accuracy_score(y, self._labels_from_raw(raw), sample_weight=sample_weight)
 
@@ -984,6 +1026,15 @@ class TorchRegressorMixin(RegressorMixin):
     def _values_from_raw(self, raw):
         values = np.exp(raw) if self.out_activation_ == "exp" else raw
         values = (values * self._target_scale + self._target_mean).astype(raw.dtype, copy=False)
+        return values.ravel() if self._y_ndim == 1 else values
+
+    def _scoring_decoders(self):
+        return self._values_from_raw, self._values_from_raw, self._values_from_targets
+
+    def _values_from_targets(self, targets):
+        """Training targets (standardised) in the units of ``y``."""
+        values = (targets * self._target_scale + self._target_mean).astype(targets.dtype,
+                                                                             copy=False)
         return values.ravel() if self._y_ndim == 1 else values
 
     def _score_raw(self, raw, y, sample_weight):

@@ -1,0 +1,131 @@
+"""skorch's callbacks through the estimators, as a skorch user passes them."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, mean_absolute_error
+from skorch.callbacks import (BatchScoring, Callback, EarlyStopping, EpochScoring, Freezer,
+                              Unfreezer)
+
+from sklearn_dl.neural_network import CNNClassifier, MLPClassifier, MLPRegressor
+
+X_iris, y_iris = load_iris(return_X_y=True)
+
+
+class _FirstWeights(Callback):
+    """Records the first layer's weights as training begins (on the class: the
+    estimator trains on a copy of its callbacks)."""
+
+    weights = None
+
+    def on_train_begin(self, net, **kwargs):
+        type(self).weights = net.module_.layers[0].weight.detach().clone()
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+@pytest.mark.parametrize("alpha", [0.0, 1e-2])
+def test_freezer_keeps_the_frozen_layer_and_trains_the_others(Estimator, alpha):
+    # The L2 gradient was added to the frozen layer's missing gradient: a
+    # TypeError from torch inside fit.
+    y = y_iris if Estimator is MLPClassifier else X_iris[:, 0]
+    model = Estimator(hidden_layer_sizes=(5,), max_iter=4, alpha=alpha, random_state=0,
+                      callbacks=[_FirstWeights(), Freezer("layers.0.*")])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y)
+    assert not model.module_.layers[0].weight.requires_grad
+    torch.testing.assert_close(model.module_.layers[0].weight, _FirstWeights.weights,
+                               rtol=0, atol=0)
+    assert model.n_iter_ == len(model.history_) == 4
+    assert model.loss_curve_[-1] < model.loss_curve_[0]
+
+
+def test_unfreezer_trains_the_layer_from_its_epoch():
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=4, alpha=1e-2, random_state=0,
+                          callbacks=[_FirstWeights(), Freezer("layers.0.*"),
+                                     Unfreezer("layers.0.*", at=3)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris)
+    assert model.module_.layers[0].weight.requires_grad
+    assert not torch.equal(model.module_.layers[0].weight, _FirstWeights.weights)
+
+
+@pytest.mark.parametrize("early_stopping", [False, True], ids=["no_validation", "validation"])
+def test_skorch_early_stopping_ends_the_fit_without_a_false_warning(early_stopping):
+    # A threshold above 1 counts no epoch after the first as an improvement:
+    # skorch's EarlyStopping ends the fit after the third. That was taken for
+    # a Ctrl-C ("Training interrupted by user") or for max_iter reached.
+    callback = EarlyStopping(patience=2, threshold=10.0)
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=20, early_stopping=early_stopping,
+                          callbacks=[callback], random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X_iris, y_iris)
+    assert model.n_iter_ == len(model.loss_curve_) == len(model.history_) == 3
+    assert callback.monitor == "valid_loss"  # the user's callback is not the one trained with
+
+
+def test_skorch_early_stopping_on_a_cnn_with_validation():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 1, 16)).astype(np.float32)
+    y = (X[:, 0, :8].sum(axis=1) > 0).astype(int)
+    model = CNNClassifier(max_iter=20, early_stopping=True, random_state=0,
+                          callbacks=[EarlyStopping(patience=2, threshold=10.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X, y)
+    assert model.n_iter_ == len(model.history_) == 3
+
+
+class _LastPredictions(Callback):
+    """Records the last training batch's (shuffled) targets and predictions, as
+    the estimator's y and predict make them."""
+
+    targets = labels = None
+
+    def on_batch_end(self, net, batch, y_pred, training, **kwargs):
+        if training:
+            type(self).targets = net.scoring_targets(batch[1])
+            type(self).labels = net.scoring_decoders[0](y_pred.detach().numpy())
+
+
+def test_epoch_and_batch_scoring_with_a_scorer_name_score_the_labels():
+    # One batch per epoch: its scores are those of the predictions made in its step.
+    y = np.array(["setosa", "versicolor", "virginica"])[y_iris]
+    callbacks = [EpochScoring("accuracy", on_train=True),
+                 BatchScoring("accuracy", on_train=True, name="batch_accuracy"),
+                 EpochScoring("neg_log_loss", on_train=True),
+                 _LastPredictions()]
+    model = MLPClassifier(hidden_layer_sizes=(5,), learning_rate_init=0.05, max_iter=30,
+                          random_state=0, callbacks=callbacks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y)
+    history = model.history_
+    expected = accuracy_score(_LastPredictions.targets, _LastPredictions.labels)
+    assert set(_LastPredictions.targets) == set(y)
+    assert history["accuracy"].iloc[-1] == pytest.approx(expected)
+    assert history["batch_accuracy"].iloc[-1] == pytest.approx(expected)
+    # The log loss of the predicted probabilities is the training loss (no L2 term).
+    np.testing.assert_allclose(-history["neg_log_loss"], history["train_loss"], rtol=1e-4)
+    assert history["accuracy"].iloc[-1] > 0.8  # it learns; the score follows
+
+
+def test_epoch_scoring_of_a_regressor_is_in_the_units_of_y():
+    y = 10 * X_iris[:, 3] + 5  # standardised while training
+    model = MLPRegressor(hidden_layer_sizes=(5,), max_iter=3, random_state=0,
+                         callbacks=[EpochScoring("neg_mean_absolute_error", on_train=True),
+                                    _LastPredictions()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris[:, :3], y)
+    expected = mean_absolute_error(_LastPredictions.targets, _LastPredictions.labels)
+    np.testing.assert_allclose(np.sort(_LastPredictions.targets), np.sort(y), rtol=1e-6)
+    assert -model.history_["neg_mean_absolute_error"].iloc[-1] == pytest.approx(expected,
+                                                                                 rel=1e-5)
+    assert expected > 1.0  # not the standardised units
