@@ -8,6 +8,7 @@ import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
+from skorch.callbacks import Callback
 
 from sklearn_dl.modules import RecurrentNet
 from sklearn_dl.modules.recurrent import POOLINGS, StackedRecurrent
@@ -499,3 +500,38 @@ def test_sample_weight_equivalence_full_batch(Estimator):
     check_sample_weight_equivalence_on_dense_data(
         Estimator.__name__, Estimator(solver="lbfgs", max_iter=100, precision="float64",
                                       hidden_size=64, bidirectional=False, alpha=1e-4))
+
+
+class _RecordWeights(Callback):
+    """Each epoch's parameters at its end."""
+
+    def initialize(self):
+        self.weights_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights_.append([p.detach().clone() for p in net.module_.parameters()])
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("keep_best", [True, False])
+def test_classifier_keep_best_ends_on_the_weights_of_the_lowest_training_loss(keep_best):
+    # Labels unrelated to X and a high rate: the training loss goes up and down.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 6, 1)), np.arange(40) % 2
+    params = {"hidden_size": 4, "learning_rate_init": 0.1, "batch_size": 4, "max_iter": 12,
+              "n_iter_no_change": 50, "random_state": 0}
+    model = LSTMClassifier(**params, keep_best=keep_best,
+                           callbacks=[("record", _RecordWeights())]).fit(X, y)
+    curve = model.loss_curve_
+    best = int(np.argmin(curve))
+    assert best < len(curve) - 1  # the last epoch is not the best: the choice matters
+    assert model.best_loss_ == curve[best] and model.loss_ == curve[-1]
+    # keep_best=False is the former classifier: the last epoch's weights, bit for bit.
+    kept = dict(model.net_.callbacks_)["record"].weights_[best if keep_best else -1]
+    for parameter, expected in zip(model.module_.parameters(), kept, strict=True):
+        torch.testing.assert_close(parameter.detach(), expected, rtol=0, atol=0)
+    # Keeping a copy of the best weights leaves the training itself untouched.
+    other = LSTMClassifier(**params, keep_best=not keep_best).fit(X, y)
+    assert other.loss_curve_ == curve
+    assert LSTMClassifier().keep_best and not LSTMRegressor().keep_best
