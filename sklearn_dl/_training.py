@@ -31,6 +31,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils import ClassifierTags
 from sklearn.utils.metadata_routing import _routing_enabled
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
@@ -869,6 +870,15 @@ class TrainingNet(NeuralNet):
     def predict(self, X):
         raw = NeuralNet.predict_proba(self, X)
         return raw if self.scoring_decoders is None else self.scoring_decoders[0](raw)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if "classes_" in vars(self):
+            # A classifier's net: sklearn's scorers then read a binary
+            # classifier's probability of its positive class ('roc_auc').
+            tags.estimator_type = "classifier"
+            tags.classifier_tags = ClassifierTags()
+        return tags
 
     def scoring_targets(self, y):
         """A batch's targets (the part of its ``(targets, sample weights)`` pair) as the

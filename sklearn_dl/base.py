@@ -553,7 +553,15 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
         net.scoring_decoders = self._scoring_decoders()
+        if is_classifier(self):
+            net.classes_ = self.classes_
         for callback in _scorers(user_callbacks):
+            if callback.use_caching is False:
+                raise ValueError(
+                    f"{type(callback).__name__}(use_caching=False) cannot score these "
+                    "estimators' training data, which is no skorch Dataset; leave "
+                    "use_caching=True, its default: it scores the predictions that "
+                    "training made.")
             if callback.target_extractor is to_numpy:
                 callback.target_extractor = net.scoring_targets
         return net.initialize()

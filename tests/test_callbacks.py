@@ -7,7 +7,7 @@ import pytest
 import torch
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, mean_absolute_error
+from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
 from skorch.callbacks import (BatchScoring, Callback, EarlyStopping, EpochScoring, Freezer,
                               Unfreezer)
 
@@ -86,12 +86,14 @@ class _LastPredictions(Callback):
     """Records the last training batch's (shuffled) targets and predictions, as
     the estimator's y and predict make them."""
 
-    targets = labels = None
+    targets = labels = proba = None
 
     def on_batch_end(self, net, batch, y_pred, training, **kwargs):
         if training:
+            raw = y_pred.detach().numpy()
             type(self).targets = net.scoring_targets(batch[1])
-            type(self).labels = net.scoring_decoders[0](y_pred.detach().numpy())
+            type(self).labels = net.scoring_decoders[0](raw)
+            type(self).proba = net.scoring_decoders[1](raw)
 
 
 def test_epoch_and_batch_scoring_with_a_scorer_name_score_the_labels():
@@ -129,3 +131,28 @@ def test_epoch_scoring_of_a_regressor_is_in_the_units_of_y():
     assert -model.history_["neg_mean_absolute_error"].iloc[-1] == pytest.approx(expected,
                                                                                  rel=1e-5)
     assert expected > 1.0  # not the standardised units
+
+
+def test_epoch_scoring_reads_a_binary_classifiers_positive_class():
+    # sklearn's 'roc_auc' scorer takes the positive class's column when the
+    # scored object is a classifier with classes_; on skorch's plain net it
+    # failed on the two columns of predict_proba.
+    y = np.where(y_iris == 1, "versicolor", "other")
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, random_state=0,
+                          callbacks=[EpochScoring("roc_auc", on_train=True), _LastPredictions()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y)
+    expected = roc_auc_score(_LastPredictions.targets == "versicolor", _LastPredictions.proba[:, 1])
+    assert list(model.classes_) == ["other", "versicolor"]
+    assert model.history_["roc_auc"].iloc[-1] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("Scoring", [EpochScoring, BatchScoring])
+def test_scoring_without_caching_is_refused_clearly(Scoring):
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=2,
+                          callbacks=[Scoring("accuracy", on_train=True, use_caching=False)])
+    with pytest.raises(ValueError, match=rf"^{Scoring.__name__}\(use_caching=False\) cannot "
+                                         "score these estimators' training data"):
+        model.fit(X_iris, y_iris)
+    assert not hasattr(model, "n_iter_")
