@@ -338,6 +338,8 @@ class KeepFitHistory(Callback):
 
     def on_train_begin(self, net, **kwargs):
         self.history_ = net.history
+        # Counts the epochs that a callback loaded as training began.
+        self.epochs_at_begin_ = len(net.history)
 
     def on_train_end(self, net, **kwargs):
         net.history = self.__dict__.pop("history_", net.history)

@@ -390,9 +390,18 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         elif backup is not None:
             backup.disarm()
         net.max_epochs = epochs - restored
+        epochs_restored = len(net.history)  # with those of a backup, which count as run
         with (contextlib.nullcontext() if net.global_generator is None
               else drawing_from(net.global_generator)):
             net.partial_fit(train)
+        keep_history = dict(net.callbacks_).get("keep_fit_history")
+        if keep_history is not None and keep_history.epochs_at_begin_ > epochs_restored:
+            # A callback (LoadInitState) loaded the epochs of a checkpoint as
+            # training began: this fit went on from them, as a warm start does.
+            loaded = net.history[epochs_restored:keep_history.epochs_at_begin_]
+            stopping.t_ += sum(batch.get("train_batch_size", 0)
+                               for epoch in loaded for batch in epoch.get("batches", ()))
+            n_epochs_before = keep_history.epochs_at_begin_
         epochs_run = sum("train_loss" in epoch for epoch in net.history[n_epochs_before:])
         stopped = stopping.stopped_ or _early_stopped(net)
         if backup is not None and (stopped or epochs_run >= epochs):

@@ -8,8 +8,8 @@ import torch
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
-from skorch.callbacks import (BatchScoring, Callback, EarlyStopping, EpochScoring, Freezer,
-                              Unfreezer)
+from skorch.callbacks import (BatchScoring, Callback, Checkpoint, EarlyStopping, EpochScoring,
+                              Freezer, LoadInitState, Unfreezer)
 
 from sklearn_dl.neural_network import CNNClassifier, MLPClassifier, MLPRegressor
 
@@ -156,3 +156,22 @@ def test_scoring_without_caching_is_refused_clearly(Scoring):
                                          "score these estimators' training data"):
         model.fit(X_iris, y_iris)
     assert not hasattr(model, "n_iter_")
+
+
+def test_load_init_state_goes_on_from_the_checkpoint_as_a_warm_start(tmp_path):
+    # The fit counted the checkpoint's epochs as its own in n_iter_ (8 of 4 run)
+    # but not their samples in t_.
+    checkpoint = Checkpoint(dirname=str(tmp_path), monitor=None)
+    params = dict(hidden_layer_sizes=(5,), max_iter=4, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(callbacks=[checkpoint], **params).fit(X_iris, y_iris)
+        resumed = MLPClassifier(callbacks=[LoadInitState(checkpoint)], **params).fit(X_iris,
+                                                                                  y_iris)
+        straight = MLPClassifier(**{**params, "max_iter": 8}).fit(X_iris, y_iris)
+        warm = MLPClassifier(warm_start=True, **params).fit(X_iris, y_iris).fit(X_iris, y_iris)
+    # The weights, optimiser and history of epoch 4, then 4 more epochs (in
+    # skorch's loop: float32 rounding apart from the lean loop's).
+    np.testing.assert_allclose(resumed.loss_curve_, straight.loss_curve_, rtol=1e-6)
+    assert len(resumed.history_) == 8
+    assert (resumed.n_iter_, resumed.t_) == (warm.n_iter_, warm.t_) == (4, 8 * len(X_iris))
