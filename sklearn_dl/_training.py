@@ -770,9 +770,38 @@ class TrainingNet(NeuralNet):
             if iterator_valid is not None:
                 self.run_single_epoch(iterator_valid, training=False, prefix="valid",
                                       step_fn=self.validation_step)
-            for hook in end:
-                hook(self, **on_epoch_kwargs)
+            self.end_epoch(end, on_epoch_kwargs)
         return self
+
+    def notify(self, method_name, **cb_kwargs):
+        if method_name != "on_epoch_end":
+            return super().notify(method_name, **cb_kwargs)
+        return self.end_epoch([self.on_epoch_end] + [callback.on_epoch_end
+                                                     for _, callback in self.callbacks_],
+                              cb_kwargs)
+
+    def end_epoch(self, hooks, kwargs):
+        """Call the epoch-end ``hooks`` in order.
+
+        When the estimator's stopping rule ends training at this epoch (with a
+        ``KeyboardInterrupt``, skorch's way), the later hooks still take the
+        epoch, as they take every other one: the per-epoch table prints its
+        row, a user's ``Checkpoint`` saves it if it is the best. Any other
+        interruption (Ctrl-C, a callback's, a divergence) ends training at once.
+        """
+        for index, hook in enumerate(hooks):
+            try:
+                hook(self, **kwargs)
+            except KeyboardInterrupt:
+                stopping = dict(self.callbacks_).get("sklearn_stopping")
+                if stopping is None or not stopping.stopped_:
+                    raise
+                if not stopping.diverged_:
+                    for later in hooks[index + 1:]:
+                        later(self, **kwargs)
+                if self.verbose:
+                    print(stopping.stop_message_)
+                raise
 
     def _small_for_threads(self, n_samples):
         """Whether the module's matrix products are too small to gain from torch's CPU threads.
@@ -1621,9 +1650,8 @@ class SklearnStopping(Callback):
     def _stop(self, net, message):
         self.stopped_ = True
         self.stop_message_ = message
-        if net.verbose:
-            print(message)
-        # skorch's way for a callback to end training cleanly.
+        # skorch's way for a callback to end training cleanly; the message is
+        # printed once the epoch has ended (TrainingNet.end_epoch).
         raise KeyboardInterrupt
 
 

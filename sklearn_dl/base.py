@@ -506,6 +506,13 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         def score(net):
             raw = module_outputs(net.module_, X_valid, chunk, device, self._autocast_dtype())
             loss = net.get_loss(raw, (targets_valid, weights_valid)).item()
+            # A user's EpochScoring(on_train=False) scores the validation set:
+            # handed its predictions as skorch's validation batch would hand them.
+            for callback in _scorers(net.callbacks_):
+                if not callback.on_train:
+                    callback.on_batch_end(net, batch=(X_valid, (targets_valid, weights_valid)),
+                                          y_pred=raw, training=False)
+                    callback.on_epoch_end(net, dataset_train=None, dataset_valid=X_valid)
             return self._score_raw(raw.to("cpu", torch.float64).numpy(), y_valid, sw_valid), loss
 
         return score
@@ -571,6 +578,15 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                     "estimators' training data, which is no skorch Dataset; leave "
                     "use_caching=True, its default: it scores the predictions that "
                     "training made.")
+            if not callback.on_train and (isinstance(callback, BatchScoring)
+                                          or not self._validates()):
+                raise ValueError(
+                    f"{type(callback).__name__}(on_train=False) scores a validation set, "
+                    f"which {type(self).__name__} holds out only for "
+                    + ("EpochScoring with early_stopping=True"
+                       + (" and a solver other than 'lbfgs'" if self.solver == "lbfgs" else "")
+                       if isinstance(callback, EpochScoring) else "its own validation score")
+                    + "; pass on_train=True to score the training batches.")
             if callback.target_extractor is to_numpy:
                 callback.target_extractor = net.scoring_targets
         return net.initialize()

@@ -1,5 +1,6 @@
 """skorch's callbacks through the estimators, as a skorch user passes them."""
 
+import re
 import warnings
 
 import numpy as np
@@ -175,3 +176,57 @@ def test_load_init_state_goes_on_from_the_checkpoint_as_a_warm_start(tmp_path):
     np.testing.assert_allclose(resumed.loss_curve_, straight.loss_curve_, rtol=1e-6)
     assert len(resumed.history_) == 8
     assert (resumed.n_iter_, resumed.t_) == (warm.n_iter_, warm.t_) == (4, 8 * len(X_iris))
+
+
+@pytest.mark.parametrize("callbacks", [None, "Checkpoint"], ids=["lean_loop", "skorch_loop"])
+def test_the_epoch_the_stopping_rule_ends_on_reaches_every_callback(callbacks, tmp_path, capsys):
+    # The rule stopped training inside its own callback, before the later
+    # ones took the epoch: no row printed for it, and a Checkpoint missed it
+    # although its training loss was the best.
+    if callbacks == "Checkpoint":
+        callbacks = [Checkpoint(dirname=str(tmp_path), monitor="train_loss_best")]
+    model = MLPClassifier(hidden_layer_sizes=(5,), learning_rate_init=0.05, tol=1e-2,
+                          n_iter_no_change=2, random_state=0, verbose=1, callbacks=callbacks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.fit(X_iris, y_iris)
+    history = model.history_
+    assert model.n_iter_ < 200 and history["train_loss_best"].iloc[-1]
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-1].startswith("Training loss did not improve more than tol=0.010000")
+    assert lines[-2].split()[0] == str(model.n_iter_)  # the last epoch's row, then the message
+    if callbacks is not None:
+        assert history["event_cp"].iloc[-1]
+
+
+def test_validation_epoch_scoring_scores_the_held_out_set(tmp_path):
+    # skorch's usual validation accuracy: it recorded nothing (no skorch
+    # validation set). With early_stopping=True it scores the held-out set.
+    callbacks = [EpochScoring("accuracy", lower_is_better=False, name="valid_acc"),
+                 Checkpoint(dirname=str(tmp_path), monitor="valid_acc_best")]
+    model = MLPClassifier(hidden_layer_sizes=(5,), learning_rate_init=0.05, max_iter=8,
+                          early_stopping=True, random_state=0, callbacks=callbacks)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris)
+    history = model.history_
+    # The estimator's own validation score is the accuracy of the same rows.
+    np.testing.assert_allclose(history["valid_acc"], model.validation_scores_)
+    assert list(history["event_cp"]) == list(history["valid_acc_best"])
+
+
+@pytest.mark.parametrize("Scoring, early_stopping, solver, where", [
+    (EpochScoring, False, "adam", "EpochScoring with early_stopping=True;"),
+    (EpochScoring, True, "lbfgs", "EpochScoring with early_stopping=True and a solver other "
+                                  "than 'lbfgs';"),
+    (BatchScoring, True, "adam", "its own validation score;")])
+def test_validation_scoring_without_a_validation_set_is_refused(Scoring, early_stopping, solver,
+                                                                where):
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=2, early_stopping=early_stopping,
+                          solver=solver, callbacks=[Scoring("accuracy")])
+    message = (f"{Scoring.__name__}(on_train=False) scores a validation set, which "
+               f"MLPClassifier holds out only for {where} pass on_train=True to score the "
+               "training batches.")
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        model.fit(X_iris, y_iris)
+    assert not hasattr(model, "n_iter_")
