@@ -375,7 +375,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             self._validation_scorer(X_tensor[valid_index], targets[valid_index].to(device),
                                     weights[valid_index].to(device), device,
                                     y[valid_index.cpu().numpy()],
-                                    sample_weight[valid_index.cpu().numpy()])
+                                    sample_weight[valid_index.cpu().numpy()],
+                                    [callback for callback in _scorers(net.callbacks_)
+                                     if not callback.on_train])
             if valid_index is not None else None
         )
         stopping.keep_best_loss = (not incremental and valid_index is None
@@ -499,7 +501,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         return torch.as_tensor(train_index), torch.as_tensor(valid_index)
 
     def _validation_scorer(self, X_valid, targets_valid, weights_valid, device, y_valid,
-                           sw_valid):
+                           sw_valid, valid_scorers=()):
         chunk = self._predict_chunk_rows(X_valid.shape[1:], device,
                                          sparse=isinstance(X_valid, SparseRows))
 
@@ -508,11 +510,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             loss = net.get_loss(raw, (targets_valid, weights_valid)).item()
             # A user's EpochScoring(on_train=False) scores the validation set:
             # handed its predictions as skorch's validation batch would hand them.
-            for callback in _scorers(net.callbacks_):
-                if not callback.on_train:
-                    callback.on_batch_end(net, batch=(X_valid, (targets_valid, weights_valid)),
-                                          y_pred=raw, training=False)
-                    callback.on_epoch_end(net, dataset_train=None, dataset_valid=X_valid)
+            for callback in valid_scorers:
+                callback.on_batch_end(net, batch=(X_valid, (targets_valid, weights_valid)),
+                                      y_pred=raw, training=False)
+                callback.on_epoch_end(net, dataset_train=None, dataset_valid=X_valid)
             return self._score_raw(raw.to("cpu", torch.float64).numpy(), y_valid, sw_valid), loss
 
         return score
@@ -568,10 +569,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             compile_options=self._compile_options(),
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
-        net.scoring_decoders = self._scoring_decoders()
-        if is_classifier(self):
-            net.classes_ = self.classes_
-        for callback in _scorers(user_callbacks):
+        scorers = list(_scorers(user_callbacks))
+        if scorers:
+            net.scoring_decoders = self._scoring_decoders()
+            if is_classifier(self):
+                net.classes_ = self.classes_
+        for callback in scorers:
             if callback.use_caching is False:
                 raise ValueError(
                     f"{type(callback).__name__}(use_caching=False) cannot score these "
@@ -607,6 +610,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         net.optimizer = _OPTIMIZERS[self.solver]
         net.l2_penalty = 0.0 if self.solver == "adamw" else self.alpha
         net.initialize_optimizer()
+        for name in net._optimizers:
+            for group in getattr(net, name + "_").param_groups:
+                # What a torch scheduler records on a new optimiser; skorch's
+                # LRScheduler makes its scheduler at the history's epoch
+                # count, which torch refuses without it.
+                group["initial_lr"] = group["lr"]
         stopping = dict(net.callbacks_)["sklearn_stopping"]
         stopping.learning_rate = self._learning_rate_schedule()
         stopping.learning_rate_init = stopping.current_lr_ = optimizer_kwargs["lr"]

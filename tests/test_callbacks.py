@@ -10,7 +10,7 @@ from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, mean_absolute_error, roc_auc_score
 from skorch.callbacks import (BatchScoring, Callback, Checkpoint, EarlyStopping, EpochScoring,
-                              Freezer, LoadInitState, Unfreezer)
+                              Freezer, LoadInitState, LRScheduler, Unfreezer)
 
 from sklearn_dl.neural_network import CNNClassifier, MLPClassifier, MLPRegressor
 
@@ -230,3 +230,20 @@ def test_validation_scoring_without_a_validation_set_is_refused(Scoring, early_s
     with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
         model.fit(X_iris, y_iris)
     assert not hasattr(model, "n_iter_")
+
+
+def test_lr_scheduler_goes_on_through_a_warm_start():
+    # A warm start makes a fresh optimiser (sklearn's), which lacked the
+    # initial rate that skorch's scheduler, made at the history's epoch
+    # count, needs: a KeyError from torch.
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True, random_state=0,
+                          callbacks=[LRScheduler("StepLR", step_size=1, gamma=0.5)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris)
+        assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 / 8)
+        model.fit(X_iris, y_iris)
+    assert len(model.history_) == 6 and model.n_iter_ == 3
+    # From learning_rate_init again, halved at the scheduler's making and at each epoch.
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 / 16)
+    assert model.history_["event_lr"].iloc[3] == pytest.approx(1e-3 / 2)
