@@ -1379,6 +1379,7 @@ class SklearnStopping(Callback):
         self._older_state = None
         self._module_state = None
         self._best_state = None
+        self._best_epoch = None
         self.keep_best_loss = False
         self._fit_best_loss = np.inf
         return self
@@ -1394,6 +1395,7 @@ class SklearnStopping(Callback):
             "t": int(self.t_),
             "current_lr": float(self.current_lr_),
             "best_state": self._best_state,
+            "best_epoch": self._best_epoch,
             "fit_best_loss": float(self._fit_best_loss),
         }
 
@@ -1407,12 +1409,13 @@ class SklearnStopping(Callback):
         self.t_ = state["t"]
         self.current_lr_ = state["current_lr"]
         self._best_state = state["best_state"]
+        self._best_epoch = state.get("best_epoch")
         self._fit_best_loss = state.get("fit_best_loss", np.inf)
 
     def set_validation(self, scorer):
         """Score the net after each epoch with ``scorer(net) -> (score, loss)``, or not."""
         self.validation_ = scorer
-        self._best_state = None
+        self._best_state = self._best_epoch = None
         self._fit_best_loss = np.inf
 
     def on_train_begin(self, net, **kwargs):
@@ -1523,7 +1526,7 @@ class SklearnStopping(Callback):
                 # The weights at this epoch's end; its loss is the mean over
                 # its batches, taken while they moved (as Keras's checkpoint).
                 self._fit_best_loss = loss
-                self._best_state = _snapshot(net.module_.state_dict(), self._best_state)
+                self._keep_best(net)
         if self.max_fun is not None:
             self._check_lbfgs(net, loss)
             return
@@ -1560,7 +1563,7 @@ class SklearnStopping(Callback):
         if self._best_state is not None:
             net.module_.load_state_dict(self._best_state)
         self.validation_ = None
-        self._best_state = None
+        self._best_state = self._best_epoch = None
         self._last_good_state = self._older_state = None
         self._module_state = None
 
@@ -1590,13 +1593,17 @@ class SklearnStopping(Callback):
             if kept:
                 self._restore(net, self._older_state)
         self._last_good_state = self._older_state = None
+        if self.on_divergence != "stop" or not kept or (self._best_epoch or 0) > kept:
+            # Not restored as training ends: the weights of a dropped epoch (whose
+            # outputs overflow), or of a fit that raises.
+            self._best_state = self._best_epoch = None
         advice = ("Scale the inputs (e.g. StandardScaler), lower learning_rate_init, or clip "
                   "gradients with max_grad_norm.")
         if self.on_divergence == "stop" and kept > 0:
             del net.history[kept:]
             self.diverged_ = True
-            self._stop(net, f"Training diverged at epoch {epoch}: {cause}. "
-                            f"Training stopped with the weights of epoch {kept}. " + advice)
+            self._stop(net, f"Training diverged at epoch {epoch}: {cause}. Training stopped "
+                            f"with the weights of epoch {self._best_epoch or kept}. " + advice)
         raise DivergenceError(f"Training diverged at epoch {epoch}: {cause}. "
                               "The weights of the last finite epoch were kept. " + advice)
 
@@ -1615,7 +1622,12 @@ class SklearnStopping(Callback):
             self.no_improvement_count_ = 0
         if score > self.best_validation_score_:
             self.best_validation_score_ = score
-            self._best_state = _snapshot(net.module_.state_dict(), self._best_state)
+            self._keep_best(net)
+
+    def _keep_best(self, net):
+        """Copy the weights at this epoch's end, restored as training ends."""
+        self._best_state = _snapshot(net.module_.state_dict(), self._best_state)
+        self._best_epoch = len(net.history)
 
     def _track_loss(self, loss):
         if self.first_loss_ is None:

@@ -18,6 +18,7 @@ from sklearn_dl import DivergenceError, TorchClassifier, TorchRegressor
 from sklearn_dl.modules import Dropout, use_generator
 from sklearn_dl.neural_network import (
     CNNClassifier,
+    CNNRegressor,
     LSTMClassifier,
     MLPClassifier,
     MLPRegressor,
@@ -164,6 +165,57 @@ def test_divergence_checks_the_weights_not_only_the_loss():
                                                 "non-finite.*weights of epoch 2"):
         model.fit(X, y)
     assert model.n_iter_ == 2
+    assert_array_equal(model.predict(X), reference.predict(X))
+
+
+class _OverflowWeightsInLastBatch(Callback):
+    """Sets every weight to 1e30 after the last batch of the given epoch (one batch
+    an epoch): the epoch's loss was taken before, so it is finite, and so are the
+    weights; the outputs overflow."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, **kwargs):
+        if len(net.history) == self.epoch:
+            with torch.no_grad():
+                for param in net.module_.parameters():
+                    param.fill_(1e30)
+
+
+def test_keep_best_with_divergence_stop_never_keeps_weights_whose_outputs_overflow():
+    # Epoch 3 has the lowest training loss so far, but its last step left weights
+    # whose outputs overflow: epoch 4 diverges, and keep_best must not bring them back.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 1, 16)), rng.normal(size=40)
+    params = {"filters": (4,), "batch_size": 40, "tol": 0, "random_state": 0,
+              "keep_best": True}
+    reference = _quiet_fit(CNNRegressor(**params, max_iter=2), X, y)
+    model = CNNRegressor(**params, max_iter=10, on_divergence="stop",
+                         callbacks=[("overflow", _OverflowWeightsInLastBatch(3))])
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 4.*weights of epoch 2"):
+        model.fit(X, y)
+    assert model.n_iter_ == 2
+    assert np.all(np.isfinite(model.predict(X)))
+    assert_array_equal(model.predict(X), reference.predict(X))
+
+
+def test_keep_best_with_divergence_stop_names_the_epoch_of_the_weights_kept():
+    # The loss rises after epoch 2 (a rate far too high), then diverges: the fit
+    # ends with the weights of its lowest training loss, and the warning says so.
+    X, y = make_regression(100, 5, random_state=0)
+    params = {"filters": (4,), "batch_size": 100, "learning_rate_init": 0.3, "tol": 0,
+              "random_state": 0, "keep_best": True}
+    model = CNNRegressor(**params, max_iter=10, on_divergence="stop",
+                         callbacks=[("inf", _InfiniteWeightAfterEpoch(5))])
+    X = X.reshape(100, 1, 5)
+    with pytest.warns(ConvergenceWarning) as record:
+        model.fit(X, y)
+    best = int(np.argmin(model.loss_curve_)) + 1
+    assert model.n_iter_ == 4 and best == 2
+    message = str(record[0].message)
+    assert "diverged at epoch 5" in message and "weights of epoch 2." in message
+    reference = _quiet_fit(CNNRegressor(**{**params, "keep_best": False}, max_iter=best), X, y)
     assert_array_equal(model.predict(X), reference.predict(X))
 
 
