@@ -355,9 +355,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             # The stopping rule of this call's parameters (read at every fit, as
             # sklearn does) and data: a net that sklearn_dl.load rebuilt did not
             # know its training set's size, and a warm start may bring another.
-            rule = {"tol": self.tol, **self._stopping_rule(len(train))}
+            rule = {"tol": self.tol, "on_divergence": self.on_divergence,
+                    **self._stopping_rule(len(train))}
             for name, value in rule.items():
                 setattr(dict(net.callbacks_)["sklearn_stopping"], name, value)
+            net.shuffle = self.shuffle
+            net.callbacks_ = self._with_gradient_clipping(net.callbacks_)
             if not incremental:
                 self._restart_optimizer(net)
         # Training draws only from generators of its own fit, never from torch's
@@ -540,11 +543,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 on_divergence=self.on_divergence,
             )),
         ]
-        # L-BFGS's line search needs the true gradient: clipping would make its
-        # directional derivatives disagree with the loss it evaluates.
-        if self.max_grad_norm is not None and self.solver != "lbfgs":
-            callbacks.append(("gradient_clipping",
-                              GradientNormClipping(gradient_clip_value=self.max_grad_norm)))
+        callbacks = self._with_gradient_clipping(callbacks)
         if self.verbose >= 2:
             # tqdm's bar over each epoch's batches, under the per-epoch table.
             callbacks.append(("progress_bar", ProgressBar()))
@@ -593,6 +592,18 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             if callback.target_extractor is to_numpy:
                 callback.target_extractor = net.scoring_targets
         return net.initialize()
+
+    def _with_gradient_clipping(self, callbacks):
+        """The (name, callback) pairs with the clipping of ``max_grad_norm``, after
+        the stopping rule's, or none."""
+        callbacks = [item for item in callbacks if item[0] != "gradient_clipping"]
+        # L-BFGS's line search needs the true gradient: clipping would make its
+        # directional derivatives disagree with the loss it evaluates.
+        if self.max_grad_norm is not None and self.solver != "lbfgs":
+            after = [name for name, _ in callbacks].index("sklearn_stopping") + 1
+            clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
+            callbacks.insert(after, ("gradient_clipping", clipping.initialize()))
+        return callbacks
 
     def _restart_optimizer(self, net):
         """sklearn's warm start: the last fit's weights, a fresh optimiser of this fit's parameters.
@@ -1155,7 +1166,9 @@ TRAINING_PARAMETERS_DOC = """\
         in scikit-learn, the next ``fit`` keeps the weights, ``t_``, the loss
         curve and the stopping rule's counters, and starts a fresh optimiser
         from its own parameters (``solver``, ``learning_rate_init``,
-        ``alpha``...); ``partial_fit`` keeps the optimiser's state.
+        ``alpha``...); ``partial_fit`` keeps the optimiser's state. Both
+        read the other training parameters again (``tol``, ``shuffle``,
+        ``max_grad_norm``, ``on_divergence``...); the network's are fixed.
 
     momentum : float, default=0.9
         Momentum of ``'sgd'``.

@@ -7,6 +7,7 @@ asserts the same behaviour: scores, fitted attributes, warnings and errors.
 Where we differ on purpose, ``docs/parameters.md`` says so.
 """
 
+import copy
 import re
 import tracemalloc
 import warnings
@@ -205,6 +206,40 @@ def test_warm_start_starts_a_fresh_optimizer_of_the_new_parameters(solver):
     if solver == "adam":
         steps = {float(state["step"]) for state in model.net_.optimizer_.state.values()}
         assert steps == {3.0}
+
+
+def _warm_fit(model, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.set_params(**params).fit(X_iris, y_iris)
+
+
+def test_warm_start_reads_shuffle_max_grad_norm_and_on_divergence_again():
+    # sklearn reads every training parameter at every fit; so does a warm start here.
+    first = _warm_fit(MLPClassifier(solver="sgd", hidden_layer_sizes=(8,), max_iter=3,
+                                    batch_size=30, warm_start=True, random_state=0))
+    weights = [coef.copy() for coef in first.coefs_]
+    # Gradients clipped to a norm of 1e-9 barely move the weights...
+    clipped = _warm_fit(copy.deepcopy(first), max_grad_norm=1e-9)
+    assert max(np.abs(new - old).max() for new, old in zip(clipped.coefs_, weights)) < 1e-8
+    # ...and lifting the clipping lets them move again.
+    lifted = _warm_fit(clipped, max_grad_norm=None)
+    assert max(np.abs(new - old).max() for new, old in zip(lifted.coefs_, weights)) > 1e-3
+    # L-BFGS never clips (its line search needs the true gradient): switching to it
+    # drops the clipping of the previous fit.
+    runs = [_warm_fit(copy.deepcopy(clipped), solver="lbfgs", max_grad_norm=norm).loss_curve_
+            for norm in (1e-9, None)]
+    assert runs[0] == runs[1]
+    # shuffle=False: batches in the rows' order, whatever the fit's seed.
+    in_order = [_warm_fit(copy.deepcopy(first), shuffle=shuffle).loss_curve_
+                for shuffle in (True, False)]
+    assert in_order[0] != in_order[1]
+    # on_divergence: a warm start that diverges stops, as asked, instead of raising.
+    diverging = copy.deepcopy(first).set_params(on_divergence="stop", learning_rate_init=1e10)
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 4"):
+        diverging.fit(X_iris, y_iris)
+    assert diverging.n_iter_ == 0 and len(diverging.loss_curve_) == 3
+    np.testing.assert_array_equal(diverging.predict_proba(X_iris), first.predict_proba(X_iris))
 
 
 # -- partial_fit -------------------------------------------------------------------
