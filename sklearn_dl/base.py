@@ -620,13 +620,16 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             setattr(net, f"optimizer__{key}", value)
         net.optimizer = _OPTIMIZERS[self.solver]
         net.l2_penalty = 0.0 if self.solver == "adamw" else self.alpha
+        # What torch's schedulers recorded in the optimiser's groups: skorch's
+        # LRScheduler makes its scheduler at the history's epoch count, which
+        # torch refuses on an optimiser without them.
+        scheduled = {name: [{key: group[key] for key in _SCHEDULER_KEYS if key in group}
+                            for group in getattr(net, name + "_").param_groups]
+                     for name in net._optimizers}
         net.initialize_optimizer()
-        for name in net._optimizers:
-            for group in getattr(net, name + "_").param_groups:
-                # What a torch scheduler records on a new optimiser; skorch's
-                # LRScheduler makes its scheduler at the history's epoch
-                # count, which torch refuses without it.
-                group["initial_lr"] = group["lr"]
+        for name, old_groups in scheduled.items():
+            for group, old in zip(getattr(net, name + "_").param_groups, old_groups):
+                group.update({"initial_lr": group["lr"], **old})
         stopping = dict(net.callbacks_)["sklearn_stopping"]
         stopping.learning_rate = self._learning_rate_schedule()
         stopping.learning_rate_init = stopping.current_lr_ = optimizer_kwargs["lr"]
@@ -762,6 +765,10 @@ def _layer_seed(seed, stream=1):
     The same every time for a seed, so drawn once (a SeedSequence costs
     tens of microseconds)."""
     return int(np.random.SeedSequence([seed, stream]).generate_state(1)[0])
+
+
+# The keys that torch's learning-rate schedulers add to an optimiser's groups.
+_SCHEDULER_KEYS = ("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum")
 
 
 def _early_stopped(net):

@@ -247,3 +247,26 @@ def test_lr_scheduler_goes_on_through_a_warm_start():
     # From learning_rate_init again, halved at the scheduler's making and at each epoch.
     assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 / 16)
     assert model.history_["event_lr"].iloc[3] == pytest.approx(1e-3 / 2)
+
+
+def test_one_cycle_lr_by_batch_goes_on_through_a_warm_start():
+    # OneCycleLR reads its rates from the optimiser's groups when it resumes:
+    # a KeyError ('max_lr') from torch on the warm start's fresh optimiser.
+    scheduler = LRScheduler(torch.optim.lr_scheduler.OneCycleLR, max_lr=0.01, total_steps=20,
+                            step_every="batch")
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, batch_size=50, warm_start=True,
+                          random_state=0, callbacks=[scheduler])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris).fit(X_iris, y_iris)
+    rates = [rate for epoch in model.net_.history[:, "batches", :, "event_lr"] for rate in epoch]
+    straight = torch.optim.lr_scheduler.OneCycleLR(
+        torch.optim.SGD([torch.zeros(1)], lr=1e-3), max_lr=0.01, total_steps=20)
+    expected = []
+    for _ in range(18):
+        expected.append(straight.get_last_lr()[0])
+        straight.optimizer.step()
+        straight.step()
+    # Nine batches a fit; skorch makes the second fit's scheduler at the
+    # history's epoch count (3), even for a schedule stepped by batch.
+    np.testing.assert_allclose(rates, expected[:9] + expected[3:12], rtol=1e-6)
