@@ -1230,10 +1230,13 @@ TRAINING_PARAMETERS_DOC = """\
 
     callbacks : list of (name, skorch callback) tuples or callbacks, default=None
         Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied
-        for each fit. Without a validation set (``early_stopping=False`` or
-        ``'lbfgs'``), a callback that monitors ``valid_loss`` or
-        ``valid_loss_best`` (skorch's default for ``Checkpoint`` and
-        ``EarlyStopping``) monitors ``train_loss`` / ``train_loss_best``.
+        at each fit from scratch (a ``warm_start`` fit or ``partial_fit`` goes
+        on with those copies). Without a validation set
+        (``early_stopping=False`` or ``'lbfgs'``), a callback that monitors
+        ``valid_loss`` or ``valid_loss_best`` (skorch's default for
+        ``Checkpoint`` and ``EarlyStopping``) monitors ``train_loss`` /
+        ``train_loss_best``. ``EpochScoring`` and ``BatchScoring`` score the
+        estimator's predictions against ``y`` (see the user guide).
 
     compile : bool or dict, default=False
         Train through ``torch.compile`` (a dict is passed to it as keyword
