@@ -352,6 +352,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 net = self._make_net(X.shape[1:], device, n_samples=len(train))
         else:
             net = self.net_
+            if not incremental:
+                self._restart_optimizer(net)
             # The stopping rule of this call's parameters (read at every fit, as
             # sklearn does) and data: a net that sklearn_dl.load rebuilt did not
             # know its training set's size, and a warm start may bring another.
@@ -361,8 +363,6 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 setattr(dict(net.callbacks_)["sklearn_stopping"], name, value)
             net.shuffle = self.shuffle
             net.callbacks_ = self._with_gradient_clipping(net.callbacks_)
-            if not incremental:
-                self._restart_optimizer(net)
         # Training draws only from generators of its own fit, never from torch's
         # global one, so fits in threads neither see each other nor touch it.
         net.shuffle_generator = torch.Generator().manual_seed(seed)
@@ -521,11 +521,14 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
 
         return score
 
-    def _make_net(self, sample_shape, device, n_samples):
+    def _check_precision_solver(self):
         if self.solver == "lbfgs" and self._autocast_dtype() is not None:
             raise ValueError(f"precision={self.precision!r} (mixed precision) needs solver "
                              "'adam', 'adamw' or 'sgd'; solver='lbfgs' needs 'float32' or "
                              "'float64'.")
+
+    def _make_net(self, sample_shape, device, n_samples):
+        self._check_precision_solver()
         module = self._build_module(int(np.prod(sample_shape)), self.n_outputs_)
         dtype = self._torch_dtype()
         # A no-op cast still walks every submodule: cast only where one differs.
@@ -613,6 +616,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         ``learning_rate_init``, while ``t_`` (for ``'invscaling'``), the
         stopping rule's counters and the loss curve go on.
         """
+        self._check_precision_solver()
         for name in [name for name in vars(net) if name.startswith("optimizer__")]:
             delattr(net, name)
         optimizer_kwargs = self._optimizer_kwargs()

@@ -82,6 +82,14 @@ def test_mixed_precision_refuses_lbfgs(digits):
     X, y, _, _ = digits
     with pytest.raises(ValueError, match="mixed precision.*lbfgs"):
         MLPClassifier(solver="lbfgs", precision="bf16").fit(X, y)
+    # A warm start to L-BFGS too, leaving the fitted model as it was.
+    model = _fit_quietly(MLPClassifier((8,), max_iter=2, precision="bf16", warm_start=True,
+                                       random_state=0), X, y)
+    before = model.predict_proba(X)
+    with pytest.raises(ValueError, match="mixed precision.*lbfgs"):
+        model.set_params(solver="lbfgs").fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    assert model.n_iter_ == 2 and isinstance(model.net_.optimizer_, torch.optim.Adam)
 
 
 # -- torch.compile -----------------------------------------------------------------
