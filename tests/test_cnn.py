@@ -342,7 +342,7 @@ def test_save_and_load_without_pickle(digits, tmp_path):
 
 
 class _RecordWeights(Callback):
-    """Each epoch's parameters at its end (the batch-norm buffers are recomputed after fit)."""
+    """Each epoch's parameters at its end (a CNN's batch-norm buffers are recomputed after fit)."""
 
     def initialize(self):
         self.weights_ = []

@@ -8,13 +8,13 @@ import torch
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
-from skorch.callbacks import Callback
 
 from sklearn_dl.modules import RecurrentNet
 from sklearn_dl.modules.recurrent import POOLINGS, StackedRecurrent
 from sklearn_dl.neural_network import LSTMClassifier, LSTMRegressor, MLPClassifier
 from sklearn_dl.time_series import RecursiveForecaster
 from sklearn_dl.utils import seeded
+from test_cnn import _RecordWeights, assert_weights_equal, recorded_weights
 
 FAST = {"hidden_size": 8, "max_iter": 5, "random_state": 0}
 
@@ -502,17 +502,6 @@ def test_sample_weight_equivalence_full_batch(Estimator):
                                       hidden_size=64, bidirectional=False, alpha=1e-4))
 
 
-class _RecordWeights(Callback):
-    """Each epoch's parameters at its end."""
-
-    def initialize(self):
-        self.weights_ = []
-        return self
-
-    def on_epoch_end(self, net, **kwargs):
-        self.weights_.append([p.detach().clone() for p in net.module_.parameters()])
-
-
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("keep_best", [True, False])
 def test_classifier_keep_best_ends_on_the_weights_of_the_lowest_training_loss(keep_best):
@@ -528,9 +517,7 @@ def test_classifier_keep_best_ends_on_the_weights_of_the_lowest_training_loss(ke
     assert best < len(curve) - 1  # the last epoch is not the best: the choice matters
     assert model.best_loss_ == curve[best] and model.loss_ == curve[-1]
     # keep_best=False is the former classifier: the last epoch's weights, bit for bit.
-    kept = dict(model.net_.callbacks_)["record"].weights_[best if keep_best else -1]
-    for parameter, expected in zip(model.module_.parameters(), kept, strict=True):
-        torch.testing.assert_close(parameter.detach(), expected, rtol=0, atol=0)
+    assert_weights_equal(model, recorded_weights(model)[best if keep_best else -1])
     # Keeping a copy of the best weights leaves the training itself untouched.
     other = LSTMClassifier(**params, keep_best=not keep_best).fit(X, y)
     assert other.loss_curve_ == curve

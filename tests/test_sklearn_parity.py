@@ -171,17 +171,21 @@ def test_warm_start_no_convergence(MLPEstimator, solver):
     assert model.n_iter_ == 20
 
 
+def _warm_fit(model, **params):
+    """``model`` with ``params`` fitted on iris, quietly if it does not converge."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.set_params(**params).fit(X_iris, y_iris)
+
+
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_warm_start_reads_the_stopping_parameters_again(solver):
     # sklearn reads tol and n_iter_no_change at every fit: a warm start with a
     # looser rule stops where sklearn's does, and its loss curve runs on.
     fits = []
     for Estimator in (sk.MLPClassifier, MLPClassifier):
-        model = Estimator(solver=solver, hidden_layer_sizes=(8,), max_iter=5, warm_start=True,
-                          random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X_iris, y_iris)
+        model = _warm_fit(Estimator(solver=solver, hidden_layer_sizes=(8,), max_iter=5,
+                                    warm_start=True, random_state=0))
         model.set_params(tol=10.0, n_iter_no_change=2, max_iter=50).fit(X_iris, y_iris)
         fits.append((model.n_iter_, len(model.loss_curve_)))
     assert fits[1] == fits[0] == (3, 8)
@@ -194,24 +198,15 @@ def test_warm_start_starts_a_fresh_optimizer_of_the_new_parameters(solver):
     # from the new fit's first (150 rows: one step an epoch).
     moved = []
     for Estimator in (sk.MLPClassifier, MLPClassifier):
-        model = Estimator(solver=solver, hidden_layer_sizes=(8,), max_iter=5, warm_start=True,
-                          random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            model.fit(X_iris, y_iris)
-            before = [coef.copy() for coef in model.coefs_]
-            model.set_params(learning_rate_init=1e-9, max_iter=3).fit(X_iris, y_iris)
+        model = _warm_fit(Estimator(solver=solver, hidden_layer_sizes=(8,), max_iter=5,
+                                    warm_start=True, random_state=0))
+        before = [coef.copy() for coef in model.coefs_]
+        _warm_fit(model, learning_rate_init=1e-9, max_iter=3)
         moved.append(max(np.abs(new - old).max() for new, old in zip(model.coefs_, before)))
     assert moved[1] < 1e-6 and moved[0] < 1e-6
     if solver == "adam":
         steps = {float(state["step"]) for state in model.net_.optimizer_.state.values()}
         assert steps == {3.0}
-
-
-def _warm_fit(model, **params):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.set_params(**params).fit(X_iris, y_iris)
 
 
 def test_warm_start_reads_shuffle_max_grad_norm_and_on_divergence_again():
