@@ -357,9 +357,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             # The stopping rule of this call's parameters (read at every fit, as
             # sklearn does) and data: a net that sklearn_dl.load rebuilt did not
             # know its training set's size, and a warm start may bring another.
-            rule = {"tol": self.tol, "on_divergence": self.on_divergence,
-                    **self._stopping_rule(len(train))}
-            for name, value in rule.items():
+            for name, value in self._stopping_parameters(len(train)).items():
                 setattr(dict(net.callbacks_)["sklearn_stopping"], name, value)
             net.shuffle = self.shuffle
             net.callbacks_ = self._with_gradient_clipping(net.callbacks_)
@@ -537,14 +535,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             module = module.to(dtype)
         optimizer_kwargs = self._optimizer_kwargs()
         callbacks = [
-            ("sklearn_stopping", SklearnStopping(
-                tol=self.tol, **self._stopping_rule(n_samples),
-                learning_rate=self._learning_rate_schedule(),
-                learning_rate_init=optimizer_kwargs["lr"],
-                power_t=self.power_t,
-                max_fun=self.max_fun if self.solver == "lbfgs" else None,
-                on_divergence=self.on_divergence,
-            )),
+            ("sklearn_stopping", SklearnStopping(**self._stopping_parameters(n_samples),
+                                                 **self._schedule(optimizer_kwargs))),
         ]
         callbacks = self._with_gradient_clipping(callbacks)
         if self.verbose >= 2:
@@ -565,7 +557,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             callbacks=callbacks,
             device=str(device),
             verbose=int(self.verbose),
-            l2_penalty=0.0 if self.solver == "adamw" else self.alpha,
+            l2_penalty=self._l2_penalty(),
             shuffle=self.shuffle,
             autocast_dtype=self._autocast_dtype(),
             compile_options=self._compile_options(),
@@ -623,7 +615,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         for key, value in optimizer_kwargs.items():
             setattr(net, f"optimizer__{key}", value)
         net.optimizer = _OPTIMIZERS[self.solver]
-        net.l2_penalty = 0.0 if self.solver == "adamw" else self.alpha
+        net.l2_penalty = self._l2_penalty()
         # What torch's schedulers recorded in the optimiser's groups: skorch's
         # LRScheduler makes its scheduler at the history's epoch count, which
         # torch refuses on an optimiser without them.
@@ -635,10 +627,24 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             for group, old in zip(getattr(net, name + "_").param_groups, old_groups):
                 group.update({"initial_lr": group["lr"], **old})
         stopping = dict(net.callbacks_)["sklearn_stopping"]
-        stopping.learning_rate = self._learning_rate_schedule()
-        stopping.learning_rate_init = stopping.current_lr_ = optimizer_kwargs["lr"]
-        stopping.power_t = self.power_t
-        stopping.max_fun = self.max_fun if self.solver == "lbfgs" else None
+        for name, value in self._schedule(optimizer_kwargs).items():
+            setattr(stopping, name, value)
+        stopping.current_lr_ = optimizer_kwargs["lr"]
+
+    def _stopping_parameters(self, n_samples):
+        """SklearnStopping's rule for ``n_samples`` training rows, read at every fit."""
+        return {"tol": self.tol, "on_divergence": self.on_divergence,
+                **self._stopping_rule(n_samples)}
+
+    def _schedule(self, optimizer_kwargs):
+        """SklearnStopping's learning-rate schedule and L-BFGS budget, for a new optimiser."""
+        return {"learning_rate": self._learning_rate_schedule(),
+                "learning_rate_init": optimizer_kwargs["lr"], "power_t": self.power_t,
+                "max_fun": self.max_fun if self.solver == "lbfgs" else None}
+
+    def _l2_penalty(self):
+        """The L2 penalty the training loop adds (AdamW decays the weights itself)."""
+        return 0.0 if self.solver == "adamw" else self.alpha
 
     def _scoring_decoders(self):
         """What ``predict``, ``predict_proba`` and ``y`` are, from the module's outputs
