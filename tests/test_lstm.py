@@ -496,7 +496,8 @@ def test_sample_weight_equivalence_full_batch(Estimator):
     # the input standardisation included (its statistics are weighted). The
     # regressor's network (64 units, one direction): 100 L-BFGS steps bring it
     # close enough to its optimum that round-off stays below the check's 1e-7;
-    # the classifier's default (16 units, both directions, alpha=0.01) does not.
+    # the classifier's default (16 units, both directions; measured with its former
+    # alpha=0.01) does not.
     check_sample_weight_equivalence_on_dense_data(
         Estimator.__name__, Estimator(solver="lbfgs", max_iter=100, precision="float64",
                                       hidden_size=64, bidirectional=False, alpha=1e-4))
