@@ -219,6 +219,20 @@ def test_keep_best_with_divergence_stop_names_the_epoch_of_the_weights_kept():
     assert_array_equal(model.predict(X), reference.predict(X))
 
 
+def test_keep_best_leaves_no_copy_of_the_weights_after_a_divergence_error():
+    # A warm start that raises keeps the last finite weights; the copy of its
+    # best ones must not stay behind, to be pickled (as CUDA tensors on a GPU).
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 1, 32)), rng.normal(size=40)
+    model = CNNRegressor(filters=(64, 64), keep_best=True, warm_start=True, max_iter=3,
+                         batch_size=40, random_state=0).fit(X, y)
+    size = len(pickle.dumps(model))
+    weights = sum(param.numel() * param.element_size() for param in model.module_.parameters())
+    with pytest.raises(DivergenceError):
+        model.set_params(solver="sgd", learning_rate_init=1e12).fit(X, y)
+    assert len(pickle.dumps(model)) < size + weights / 2
+
+
 class _BiasBecomesInfinite(torch.nn.Module):
     """A linear model whose bias becomes infinite after its ``at``-th training forward pass.
 
