@@ -71,12 +71,14 @@ class _NoGrad:
         torch._C._set_grad_enabled(self.prev)
 
 
-class DivergenceError(FloatingPointError):
+class DivergenceError(FloatingPointError, ValueError):
     """Raised when the training loss becomes NaN or infinite.
 
     A first ``fit`` that diverges leaves the estimator unfitted; a
     ``partial_fit`` or ``warm_start`` fit keeps the weights of the last finite
-    epoch. The message says what to change.
+    epoch. The message says what to change. It is also a ``ValueError``, the
+    error scikit-learn's MLPs raise for non-finite weights ("Solver produced
+    non-finite parameter weights"), so code written for theirs catches it.
 
     Examples
     --------

@@ -22,11 +22,12 @@ from sklearn.datasets import (
     make_multilabel_classification,
     make_regression,
 )
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.linear_model import PoissonRegressor
 from sklearn.preprocessing import MinMaxScaler, scale
 from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler, ProgressBar
 
+from sklearn_dl import DivergenceError
 from sklearn_dl.neural_network import MLPClassifier, MLPRegressor
 
 X_iris, y_iris = load_iris(return_X_y=True)
@@ -664,6 +665,41 @@ def test_tolerance_and_n_iter_no_change(Classifier):
     assert model.n_iter_ == 30
 
 
+def _current_learning_rate(model):
+    """sklearn's private ``_optimizer.learning_rate``; ours through the public ``net_``."""
+    if isinstance(model, sk.MLPClassifier):
+        return model._optimizer.learning_rate
+    return model.net_.optimizer_.param_groups[0]["lr"]
+
+
+@BOTH_CLASSIFIERS
+def test_learning_rate_schedules_as_sklearn(Classifier):
+    # sklearn's test_learning_rate_warmstart and test_adaptive_learning_rate, which read
+    # sklearn's private _optimizer: the rates are sklearn's.
+    X, y = [[3, 2], [1, 6], [5, 6], [-2, -4]], [1, 1, 1, 0]
+    rates = {}
+    for learning_rate in ["invscaling", "constant"]:
+        model = Classifier(solver="sgd", hidden_layer_sizes=4, learning_rate=learning_rate,
+                           max_iter=1, power_t=0.25, warm_start=True, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+            rates[learning_rate] = [_current_learning_rate(model)]
+            model.fit(X, y)
+            rates[learning_rate].append(_current_learning_rate(model))
+        assert model.t_ == 8  # carried over the warm start: 4 samples an epoch, 2 epochs
+    np.testing.assert_allclose(rates["invscaling"], [0.001 / 5 ** 0.25, 0.001 / 9 ** 0.25],
+                               rtol=1e-12)
+    assert rates["constant"] == [0.001, 0.001]
+    model = Classifier(tol=0.5, max_iter=3000, solver="sgd", learning_rate="adaptive",
+                       random_state=0).fit([[3, 2], [1, 6]], [1, 0])
+    assert model.max_iter > model.n_iter_
+    # Divided by 5 at each plateau, down to below 1e-6 where training stops.
+    rate = _current_learning_rate(model)
+    assert rate < 1e-6
+    assert np.log(0.001 / rate) / np.log(5) == pytest.approx(5)
+
+
 @pytest.mark.parametrize("Classifier", [MLPClassifier, sk.MLPClassifier], ids=["ours", "sklearn"])
 def test_alpha_shrinks_weights(Classifier):
     # sklearn's test_alpha.
@@ -752,6 +788,26 @@ def test_nonfinite_inputs_raise_value_error(Estimator):
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError):
             Estimator(random_state=0).fit(X, y)
+
+
+def test_nonfinite_weights_raise_value_error_in_float64():
+    # sklearn's test_nonfinite_params (an MLPRegressor), in sklearn's own float64: X
+    # within float64's range, a loss that overflows. sklearn raises a ValueError
+    # ("Solver produced non-finite parameter weights"); ours a DivergenceError, which is
+    # a ValueError too, so code written for sklearn's error catches it.
+    rng = np.random.RandomState(0)
+    X = np.finfo(np.float64).max * rng.uniform(size=(10, 2))
+    y = rng.standard_normal(size=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # sklearn's overflow in numpy
+        with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
+            sk.MLPRegressor(random_state=0).fit(X, y)
+    model = MLPRegressor(random_state=0, precision="float64")
+    with pytest.raises(ValueError, match="Training diverged at epoch 1: the loss became"):
+        model.fit(X, y)
+    assert issubclass(DivergenceError, FloatingPointError)
+    with pytest.raises(NotFittedError):
+        model.predict(X)
 
 
 @pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
