@@ -352,6 +352,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 net = self._make_net(X.shape[1:], device, n_samples=len(train))
         else:
             net = self.net_
+            self._renew_callbacks(net)
             if not incremental:
                 self._restart_optimizer(net)
             # The stopping rule of this call's parameters (read at every fit, as
@@ -542,11 +543,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         if self.verbose >= 2:
             # tqdm's bar over each epoch's batches, under the per-epoch table.
             callbacks.append(("progress_bar", ProgressBar()))
-        user_callbacks = copy.deepcopy(self.callbacks or [])
-        callbacks.extend(user_callbacks if self._validates()
-                         else monitor_training_loss(user_callbacks))
-        if user_callbacks:
-            callbacks.append(("keep_fit_history", KeepFitHistory()))
+        user_callbacks = self._copy_callbacks()
+        callbacks.extend(user_callbacks)
         net = TrainingNet(
             module=module,
             criterion=self._make_criterion(),
@@ -563,6 +561,21 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             compile_options=self._compile_options(),
             **{f"optimizer__{key}": value for key, value in optimizer_kwargs.items()},
         )
+        self._set_up_scorers(net, user_callbacks)
+        net.callbacks_copied_from_ = _callback_items(self.callbacks)
+        return net.initialize()
+
+    def _copy_callbacks(self):
+        """Fresh copies of the ``callbacks`` parameter, as the net trains with them."""
+        user_callbacks = copy.deepcopy(self.callbacks or [])
+        if not self._validates():
+            monitor_training_loss(user_callbacks)
+        if user_callbacks:
+            user_callbacks.append(("keep_fit_history", KeepFitHistory()))
+        return user_callbacks
+
+    def _set_up_scorers(self, net, user_callbacks):
+        """Check the scoring callbacks among ``user_callbacks`` and point them at ``net``."""
         scorers = list(_scorers(user_callbacks))
         if scorers:
             net.scoring_decoders = self._scoring_decoders()
@@ -586,7 +599,42 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                     + "; pass on_train=True to score the training batches.")
             if callback.target_extractor is to_numpy:
                 callback.target_extractor = net.scoring_targets
-        return net.initialize()
+
+    def _renew_callbacks(self, net):
+        """A warm start's callbacks: fresh copies of ``callbacks`` where it changed.
+
+        The copies that the last fit made go on (an ``LRScheduler`` keeps its
+        count) while ``callbacks`` holds the same callback objects, in the same
+        order and under the same names. Otherwise they make way for copies of
+        the new ones; the estimator's own callbacks (the stopping rule with its
+        counters and best loss, clipping, progress bar, epoch table) go on.
+        """
+        if _same_callbacks(getattr(net, "callbacks_copied_from_", None), self.callbacks):
+            return
+        user_callbacks = self._copy_callbacks()
+        self._set_up_scorers(net, user_callbacks)
+        kept = dict(net.callbacks_)
+        own = {name for name, _ in net.get_default_callbacks()} | set(_OWN_CALLBACKS)
+        net.callbacks = [item for item in net.callbacks
+                         if isinstance(item, tuple) and item[0] in own] + user_callbacks
+        callbacks_ = []
+        # skorch's names (a class's name, numbered where repeated) and set-up.
+        for name, callback in net._uniquely_named_callbacks():
+            if name in own:
+                if name in kept:
+                    callbacks_.append((name, kept[name]))
+                continue
+            callback = callback() if isinstance(callback, type) else callback
+            callback.initialize()
+            callbacks_.append((name, callback))
+        net.callbacks_ = callbacks_
+        net.callbacks_copied_from_ = _callback_items(self.callbacks)
+        if user_callbacks:
+            # A new LRScheduler, made at the history's epoch count, reads the
+            # rate it started from in the optimiser's groups (torch's KeyError).
+            for name in net._optimizers:
+                for group in getattr(net, name + "_").param_groups:
+                    group.setdefault("initial_lr", group["lr"])
 
     def _with_gradient_clipping(self, callbacks):
         """The (name, callback) pairs with the clipping of ``max_grad_norm``, after
@@ -790,6 +838,23 @@ def _early_stopped(net):
     """
     return any(isinstance(callback, EarlyStopping) and callback.misses_ >= callback.patience
                for _, callback in net.callbacks_)
+
+
+# The (name, callback) pairs of the estimators' own, after skorch's defaults.
+_OWN_CALLBACKS = ("sklearn_stopping", "gradient_clipping", "progress_bar")
+
+
+def _callback_items(callbacks):
+    """The callback objects of a ``callbacks`` parameter, with their names where given."""
+    return tuple(item if isinstance(item, tuple) else (None, item) for item in callbacks or ())
+
+
+def _same_callbacks(items, callbacks):
+    """Whether ``callbacks`` holds the callback objects ``items`` came from."""
+    new = _callback_items(callbacks)
+    return items is not None and len(items) == len(new) and all(
+        name == new_name and callback is new_callback
+        for (name, callback), (new_name, new_callback) in zip(items, new))
 
 
 def _scorers(callbacks):
@@ -1240,8 +1305,10 @@ TRAINING_PARAMETERS_DOC = """\
 
     callbacks : list of (name, skorch callback) tuples or callbacks, default=None
         Extra skorch callbacks (e.g. ``LRScheduler``, ``Checkpoint``), copied
-        at each fit from scratch (a ``warm_start`` fit or ``partial_fit`` goes
-        on with those copies). Without a validation set
+        at each fit from scratch. A ``warm_start`` fit or ``partial_fit`` goes
+        on with those copies while ``callbacks`` holds the same callback
+        objects (in the same order, under the same names); other callbacks set
+        in between replace them with fresh copies of the new ones. Without a validation set
         (``early_stopping=False`` or ``'lbfgs'``), a callback that monitors
         ``valid_loss`` or ``valid_loss_best`` (skorch's default for
         ``Checkpoint`` and ``EarlyStopping``) monitors ``train_loss`` /

@@ -270,3 +270,97 @@ def test_one_cycle_lr_by_batch_goes_on_through_a_warm_start():
     # Nine batches a fit; skorch makes the second fit's scheduler at the
     # history's epoch count (3), even for a schedule stepped by batch.
     np.testing.assert_allclose(rates, expected[:9] + expected[3:12], rtol=1e-6)
+
+
+class _Epochs(Callback):
+    """Counts its copy's epochs, and every copy's epochs by tag on the class."""
+
+    calls = {}
+
+    def __init__(self, tag="a"):
+        self.tag = tag
+
+    def initialize(self):
+        self.epochs_ = 0
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.epochs_ += 1
+        type(self).calls[self.tag] = type(self).calls.get(self.tag, 0) + 1
+
+
+def _fit_twice(model, incremental, X=X_iris, y=y_iris, between="unchanged"):
+    """Fit (or 3 partial_fit calls), set ``callbacks=between``, fit again."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for call in range(2):
+            if call and between != "unchanged":
+                model.set_params(callbacks=between)
+            for _ in range(3 if incremental else 1):
+                model.partial_fit(X, y, classes=np.unique(y)) if incremental else model.fit(X, y)
+    return model
+
+
+@pytest.mark.parametrize("incremental", [False, True], ids=["warm_start", "partial_fit"])
+def test_callbacks_set_between_warm_starts_replace_the_last_fits(incremental, monkeypatch):
+    # The second fit went on with the first fit's copies: "new" was never called.
+    monkeypatch.setattr(_Epochs, "calls", {})
+    make = lambda callbacks: MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True,
+                                           random_state=0, callbacks=callbacks)
+    model = _fit_twice(make([_Epochs("old")]), incremental, between=[("new", _Epochs("new"))])
+    assert _Epochs.calls == {"old": 3, "new": 3}
+    names = [name for name, _ in model.net_.callbacks_]
+    assert "new" in names and "_Epochs" not in names
+    # The stopping rule's state went on: n_iter_, loss_curve_, t_ and the best
+    # loss are those of the same fits with the first fit's callback kept.
+    reference = _fit_twice(make([_Epochs("old")]), incremental)
+    assert model.n_iter_ == reference.n_iter_ == (1 if incremental else 3)
+    assert len(model.loss_curve_) == 6
+    assert model.loss_curve_ == reference.loss_curve_
+    assert model.t_ == reference.t_ == 6 * len(X_iris)
+    assert model.best_loss_ == reference.best_loss_
+
+
+def test_a_scheduler_set_between_partial_fits_steps_the_rate():
+    # torch's KeyError ('initial_lr') once the new scheduler was used: the
+    # optimiser of partial_fit had never had one.
+    model = MLPClassifier(hidden_layer_sizes=(5,), random_state=0)
+    model = _fit_twice(model, incremental=True,
+                       between=[LRScheduler("StepLR", step_size=1, gamma=0.5)])
+    # Each partial_fit call makes a scheduler at the history's epoch count,
+    # which halves the rate, and halves it again after its epoch: three calls.
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 / 64)
+    assert model.history_["event_lr"].iloc[3:].tolist() == pytest.approx(
+        [1e-3 / 2, 1e-3 / 8, 1e-3 / 32])
+
+
+def test_the_same_callback_objects_keep_their_copies_through_a_warm_start():
+    make = lambda: MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True,
+                                 random_state=0, callbacks=callbacks)
+    callbacks = [_Epochs(), ("lr", LRScheduler("StepLR", step_size=1, gamma=0.5))]
+    for between, epochs in [(callbacks, 6), (list(callbacks), 6),
+                            ([callbacks[0], ("lr", LRScheduler("StepLR", step_size=1,
+                                                               gamma=0.5))], 3),
+                            ([_Epochs(), callbacks[1]], 3), (callbacks[::-1], 3)]:
+        model = _fit_twice(make(), incremental=False, between=between)
+        assert dict(model.net_.callbacks_)["_Epochs"].epochs_ == epochs
+    # The scheduler's copy went on: from learning_rate_init again, halved at
+    # the scheduler's making and at each epoch (see the test above).
+    model = _fit_twice(make(), incremental=False, between=callbacks)
+    assert model.net_.optimizer_.param_groups[0]["lr"] == pytest.approx(1e-3 / 16)
+
+
+def test_removing_the_callbacks_between_warm_starts_runs_the_lean_loop(monkeypatch):
+    from sklearn_dl import _training
+
+    lean_calls = []
+    lean = _training.TrainingNet._lean_fit_loop
+    monkeypatch.setattr(_training.TrainingNet, "_lean_fit_loop",
+                        lambda net, *args: lean_calls.append(net) or lean(net, *args))
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True, random_state=0,
+                          callbacks=[_Epochs()])
+    _fit_twice(model, incremental=False, between=None)
+    assert len(lean_calls) == 1
+    assert [name for name, _ in model.net_.callbacks_] == [
+        "epoch_timer", "train_loss", "sklearn_stopping", "print_log"]
+    assert model.n_iter_ == 3 and len(model.loss_curve_) == 6
