@@ -615,11 +615,18 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         self._set_up_scorers(net, user_callbacks)
         kept = dict(net.callbacks_)
         own = {name for name, _ in net.get_default_callbacks()} | set(_OWN_CALLBACKS)
-        net.callbacks = [item for item in net.callbacks
+        old_callbacks = net.callbacks
+        net.callbacks = [item for item in old_callbacks
                          if isinstance(item, tuple) and item[0] in own] + user_callbacks
+        try:
+            # skorch's names (a class's name, numbered where repeated; a name
+            # given twice is refused) and set-up.
+            named = list(net._uniquely_named_callbacks())
+        except ValueError:
+            net.callbacks = old_callbacks
+            raise
         callbacks_ = []
-        # skorch's names (a class's name, numbered where repeated) and set-up.
-        for name, callback in net._uniquely_named_callbacks():
+        for name, callback in named:
             if name in own:
                 if name in kept:
                     callbacks_.append((name, kept[name]))

@@ -364,3 +364,21 @@ def test_removing_the_callbacks_between_warm_starts_runs_the_lean_loop(monkeypat
     assert [name for name, _ in model.net_.callbacks_] == [
         "epoch_timer", "train_loss", "sklearn_stopping", "print_log"]
     assert model.n_iter_ == 3 and len(model.loss_curve_) == 6
+
+
+@pytest.mark.parametrize("between, message", [
+    ([EpochScoring("accuracy", use_caching=False)], "use_caching=False"),
+    ([("a", _Epochs()), ("a", _Epochs())], "duplicate user-set callback name 'a'"),
+])
+def test_callbacks_refused_at_a_warm_start_leave_the_last_fits(between, message):
+    model = MLPClassifier(hidden_layer_sizes=(5,), max_iter=3, warm_start=True, random_state=0,
+                          callbacks=[_Epochs()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X_iris, y_iris)
+        copies = list(model.net_.callbacks_)
+        with pytest.raises(ValueError, match=re.escape(message)):
+            model.set_params(callbacks=between).fit(X_iris, y_iris)
+        assert model.net_.callbacks_ == copies and model.n_iter_ == 3
+        model.set_params(callbacks=[("b", _Epochs())]).fit(X_iris, y_iris)
+    assert dict(model.net_.callbacks_)["b"].epochs_ == 3 and len(model.loss_curve_) == 6
