@@ -10,16 +10,8 @@ The deliberate differences behind the list are documented in docs/parameters.md
 ("Where we differ from scikit-learn on purpose").
 """
 
-import os
-import subprocess
-import sys
-import xml.etree.ElementTree as ET
-from pathlib import Path
+from _sklearn_suite import check_outcomes, run_sklearn_test_file
 
-import sklearn
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-SOURCE = Path(sklearn.__file__).parent / "neural_network" / "tests" / "test_mlp.py"
 SKLEARN_IMPORT = "from sklearn.neural_network import MLPClassifier, MLPRegressor"
 OUR_IMPORT = "from sklearn_dl.neural_network import MLPClassifier, MLPRegressor"
 
@@ -65,61 +57,8 @@ EXPECTED_FAILURES = {
                                     "sklearn 0.994)",
 }
 
-CONFTEST = '''
-import pytest
-import torch
-
-torch.set_num_threads(1)
-
-
-@pytest.fixture
-def global_random_seed():
-    # scikit-learn's fixture (its conftest), at its default seed.
-    return 42
-'''
-
-
-def _outcomes(report):
-    """``{test name: 'passed' | 'failure' | 'error' | 'skipped'}`` from a JUnit XML file."""
-    outcomes = {}
-    for case in ET.parse(report).getroot().iter("testcase"):
-        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
-        outcomes[case.get("name")] = kinds[0] if kinds else "passed"
-    return outcomes
-
 
 def test_sklearn_test_mlp_against_ours(tmp_path):
-    assert SOURCE.is_file(), f"scikit-learn {sklearn.__version__} ships no {SOURCE}"
-    source = SOURCE.read_text()
-    assert source.count(SKLEARN_IMPORT) == 1, (
-        f"scikit-learn {sklearn.__version__}'s test_mlp.py imports the MLPs differently")
-    (tmp_path / "test_mlp.py").write_text(source.replace(SKLEARN_IMPORT, OUR_IMPORT))
-    (tmp_path / "conftest.py").write_text(CONFTEST)
-    (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    env = dict(os.environ, OMP_NUM_THREADS="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT),
-                                                        os.environ.get("PYTHONPATH")])))
-    env.pop("PYTEST_ADDOPTS", None)
-    env.pop("PYTEST_XDIST_WORKER", None)
-    report = tmp_path / "report.xml"
-    completed = subprocess.run(
-        [sys.executable, "-m", "pytest", "test_mlp.py", "-q", "-W", "error",
-         "-c", "pytest.ini", "--rootdir", str(tmp_path), "-p", "no:cacheprovider",
-         "-p", "no:xdist", f"--junitxml={report}", "--tb=line"],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
-    assert report.is_file(), completed.stdout[-3000:] + completed.stderr[-3000:]
-    outcomes = _outcomes(report)
-    assert len(outcomes) >= 50, completed.stdout[-3000:]
-
-    failing = {name for name, outcome in outcomes.items() if outcome != "passed"}
-    problems = (
-        [f"{name}: {outcomes[name]} (not expected to)" for name in sorted(failing)
-         if name not in EXPECTED_FAILURES]
-        + [f"{name}: now passes, remove it from EXPECTED_FAILURES"
-           for name in sorted(EXPECTED_FAILURES) if outcomes.get(name) == "passed"]
-        + [f"{name}: not in scikit-learn {sklearn.__version__}'s test_mlp.py"
-           for name in sorted(EXPECTED_FAILURES) if name not in outcomes])
-    assert not problems, "\n".join(problems) + "\n" + completed.stdout[-6000:]
-    # Nothing that fails is anything but a failure of its assertions: no broken
-    # fixture or collection error hides behind the list.
-    assert {outcomes[name] for name in failing} <= {"failure"}, outcomes
+    outcomes, output = run_sklearn_test_file(
+        tmp_path, "neural_network/tests/test_mlp.py", [(SKLEARN_IMPORT, OUR_IMPORT)])
+    check_outcomes(outcomes, EXPECTED_FAILURES, output, "test_mlp.py", min_tests=50)
