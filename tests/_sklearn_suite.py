@@ -61,16 +61,18 @@ def run_sklearn_test_file(tmp_path, relative_path, replacements, select=None):
 
     ``replacements`` is a list of ``(old, new)`` source strings, each of which must occur
     exactly once (so a changed scikit-learn file fails loudly instead of silently testing
-    scikit-learn's own class). ``select`` is a pytest ``-k`` expression. Returns
+    scikit-learn's own class), or ``(old, new, "all")``, replacing every occurrence (at
+    least one). ``select`` is a pytest ``-k`` expression. Returns
     ``(outcomes, output)``: ``{test id: outcome}`` and the tail of pytest's output.
     """
     source_path = SKLEARN_ROOT / relative_path
     assert source_path.is_file(), f"scikit-learn {sklearn.__version__} ships no {source_path}"
     source = source_path.read_text()
-    for old, new in replacements:
-        assert source.count(old) == 1, (
-            f"scikit-learn {sklearn.__version__}'s {relative_path} no longer contains "
-            f"{old!r} exactly once")
+    for old, new, *every in replacements:
+        count = source.count(old)
+        assert count >= 1 if every == ["all"] else count == 1, (
+            f"scikit-learn {sklearn.__version__}'s {relative_path} contains {old!r} "
+            f"{count} times")
         source = source.replace(old, new)
     name = source_path.name
     (tmp_path / name).write_text(source)
