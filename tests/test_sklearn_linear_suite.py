@@ -4,7 +4,8 @@ LinearRegression and Ridge.
 scikit-learn 1.9's ``sklearn/linear_model/tests/test_logistic.py``, ``test_base.py`` and
 ``test_ridge.py`` are each copied under pytest's ``tmp_path`` with one change, an import
 of our class after scikit-learn's, and run in a fresh pytest process with warnings as
-errors (the harness is tests/_sklearn_suite.py, shared with tests/test_sklearn_mlp_suite.py).
+errors (the harness, tests/_sklearn_suite.py, is shared with
+tests/test_sklearn_mlp_suite.py).
 
 Tests of what our classes do not offer are left out by name pattern, one reason per
 group (``DESELECTED_*``); every other test must pass except those listed in
@@ -12,8 +13,13 @@ group (``DESELECTED_*``); every other test must pass except those listed in
 now passes, or a listed test that no longer exists fails this test, naming it. The
 deliberate differences behind the lists are documented in docs/parameters.md ("Where we
 differ from scikit-learn on purpose").
+
+``test_logistic.py`` runs twice more with one of scikit-learn's solvers renamed to its
+counterpart here everywhere in the file ('saga' to 'proximal', 'newton-cholesky' to
+'newton'), keeping the tests that then run our solver (``SOLVER_VARIANTS``).
 """
 
+import pytest
 from _sklearn_suite import check_outcomes, deselect, run_sklearn_test_file
 
 UNOFFERED_SOLVERS = ("solvers we do not offer (ours: 'lbfgs', 'newton', 'gd', "
@@ -50,31 +56,50 @@ CALLBACK_API for w in (True, False) for n in (2, 3)},
     "test_logistic_regression_callback_support_warning": CALLBACK_API,
 }
 
-# The same file again with every "saga" (sklearn's elastic-net solver) replaced by our
-# "proximal", keeping only the tests that then run our solver: the elastic-net tests
-# and the solver-parametrised ones' [proximal] variants.
-SELECTED_PROXIMAL = ("(proximal or elastic_net or elasticnet or penalty_l1ratio "
-                     "or l1_ratio_non) and not (cv or path or array_api or liblinear "
-                     "or sag or newton or logistic_regression_solvers "
-                     "or logistic_regression_class_weights or callback "
-                     "or scores_attribute or test_n_iter)")
+# The same file again with each of sklearn's solvers that has a counterpart here
+# replaced by ours, keeping only the tests that then run our solver.
+VARIANTS_NOT = ("cv or path or array_api or liblinear or logistic_regression_solvers "
+                "or logistic_regression_class_weights or callback or test_n_iter")
 # (test_n_iter and test_scores_attribute_layout_elasticnet fit LogisticRegressionCV
 # with the same solver.)
 SKLEARN_ALSO_FAILS = ("fails with scikit-learn's own LogisticRegression here too: "
                       "penalty='l1' with l1_ratio != 1 also warns 'Inconsistent values', "
                       "which pytest.warns does not match and re-emits as an error")
-EXPECTED_FAILURES_PROXIMAL = {
-    **{f"test_max_iter[proximal-The max_iter was reached which means the coef_ did not "
-       f"converge-max_iter{i}]":
-       "our solvers' one ConvergenceWarning, in sklearn's lbfgs form naming the solver "
-       "('proximal failed to converge after 1 iteration(s): ...'), not sag's 'The "
-       "max_iter was reached ...'" for i in range(4)},
-    **{f"test_elastic_net_l1_l2_equivalence[l1-1-{c}]": SKLEARN_ALSO_FAILS
-       for c in ("0.001", "0.1", "1", "10", "100", "1000", "1000000.0")},
-    "test_l1_ratio_non_elasticnet": SKLEARN_ALSO_FAILS,
-    **{f"test_large_sparse_matrix[{c}-proximal]":
-       "sparse X with 64-bit indices is accepted (torch's sparse tensors take them); "
-       "sklearn's saga refuses it with a ValueError" for c in ("csr_matrix", "csr_array")},
+OUR_WARNING = ("our solvers' one ConvergenceWarning, in sklearn's lbfgs form naming the "
+               "solver ('{} failed to converge after 1 iteration(s): ...')")
+SOLVER_VARIANTS = {
+    # saga, sklearn's elastic-net solver -> our proximal one: the elastic-net tests
+    # and the [saga] variants of the others.
+    "proximal": (
+        '"saga"',
+        "(proximal or elastic_net or elasticnet or penalty_l1ratio or l1_ratio_non) "
+        f"and not ({VARIANTS_NOT} or sag or newton or scores_attribute)",
+        {
+            **{f"test_max_iter[proximal-The max_iter was reached which means the coef_ "
+               f"did not converge-max_iter{i}]":
+               OUR_WARNING.format("proximal") + ", not sag's 'The max_iter was reached'"
+               for i in range(4)},
+            **{f"test_elastic_net_l1_l2_equivalence[l1-1-{c}]": SKLEARN_ALSO_FAILS
+               for c in ("0.001", "0.1", "1", "10", "100", "1000", "1000000.0")},
+            "test_l1_ratio_non_elasticnet": SKLEARN_ALSO_FAILS,
+            **{f"test_large_sparse_matrix[{c}-proximal]":
+               "sparse X with 64-bit indices is accepted (torch's sparse tensors take "
+               "them); sklearn's saga refuses it with a ValueError"
+               for c in ("csr_matrix", "csr_array")},
+        }),
+    # newton-cholesky -> our newton solver.
+    "newton": (
+        '"newton-cholesky"',
+        f"newton and not ({VARIANTS_NOT} or sag or newton-cg or newton_cg)",
+        {
+            "test_max_iter[newton-Newton solver did not converge after [0-9]* "
+            "iterations-max_iter0]": OUR_WARNING.format("newton")
+                                     + ", not 'Newton solver did not converge'",
+            "test_newton_cholesky_fallback_to_lbfgs": "no fallback to lbfgs on a "
+                "rank-deficient Hessian: ours takes the minimum-norm Newton step and "
+                "goes on (9 iterations where lbfgs takes 13), so the iteration count "
+                "and the warning's wording are not lbfgs's",
+        }),
 }
 
 DESELECTED_BASE = {
@@ -127,16 +152,18 @@ def test_sklearn_test_logistic_against_ours(tmp_path):
                    min_tests=50, skips_allowed=True)
 
 
-def test_sklearn_test_logistic_saga_as_proximal(tmp_path):
+@pytest.mark.parametrize("ours", list(SOLVER_VARIANTS))
+def test_sklearn_test_logistic_with_our_solver(tmp_path, ours):
+    theirs, select, expected_failures = SOLVER_VARIANTS[ours]
     line = ("from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, "
             "SGDClassifier")
     outcomes, output = run_sklearn_test_file(
         tmp_path, "linear_model/tests/test_logistic.py",
         [(line, line + "\nfrom sklearn_dl.linear_model import LogisticRegression"),
-         ('"saga"', '"proximal"', "all")],
-        select=SELECTED_PROXIMAL)
-    check_outcomes(outcomes, EXPECTED_FAILURES_PROXIMAL, output, "test_logistic.py",
-                   min_tests=50)
+         (theirs, f'"{ours}"', "all")],
+        select=select)
+    check_outcomes(outcomes, expected_failures, output, "test_logistic.py",
+                   min_tests=20, skips_allowed=True)
 
 
 def test_sklearn_test_base_against_ours(tmp_path):
