@@ -361,7 +361,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             for name, value in self._stopping_parameters(len(train)).items():
                 setattr(dict(net.callbacks_)["sklearn_stopping"], name, value)
             net.shuffle = self.shuffle
-            net.callbacks_ = self._with_gradient_clipping(net.callbacks_)
+            net.verbose = int(self.verbose)
+            net.callbacks_ = self._with_progress_bar(self._with_gradient_clipping(net.callbacks_))
         # Training draws only from generators of its own fit, never from torch's
         # global one, so fits in threads neither see each other nor touch it.
         net.shuffle_generator = torch.Generator().manual_seed(seed)
@@ -539,10 +540,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             ("sklearn_stopping", SklearnStopping(**self._stopping_parameters(n_samples),
                                                  **self._schedule(optimizer_kwargs))),
         ]
-        callbacks = self._with_gradient_clipping(callbacks)
-        if self.verbose >= 2:
-            # tqdm's bar over each epoch's batches, under the per-epoch table.
-            callbacks.append(("progress_bar", ProgressBar()))
+        callbacks = self._with_progress_bar(self._with_gradient_clipping(callbacks))
         user_callbacks = self._copy_callbacks()
         callbacks.extend(user_callbacks)
         net = TrainingNet(
@@ -653,6 +651,18 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             after = [name for name, _ in callbacks].index("sklearn_stopping") + 1
             clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
             callbacks.insert(after, ("gradient_clipping", clipping.initialize()))
+        return callbacks
+
+    def _with_progress_bar(self, callbacks):
+        """The (name, callback) pairs with tqdm's bar over each epoch's batches
+        (under the per-epoch table) where ``verbose >= 2``, after the estimator's
+        own callbacks, or none."""
+        bar = [item for item in callbacks if item[0] == "progress_bar"]
+        callbacks = [item for item in callbacks if item[0] != "progress_bar"]
+        if self.verbose >= 2:
+            after = max(index for index, (name, _) in enumerate(callbacks)
+                        if name in ("sklearn_stopping", "gradient_clipping")) + 1
+            callbacks.insert(after, bar[0] if bar else ("progress_bar", ProgressBar().initialize()))
         return callbacks
 
     def _restart_optimizer(self, net):
@@ -1257,7 +1267,8 @@ TRAINING_PARAMETERS_DOC = """\
         from its own parameters (``solver``, ``learning_rate_init``,
         ``alpha``...); ``partial_fit`` keeps the optimiser's state. Both
         read the other training parameters again (``tol``, ``shuffle``,
-        ``max_grad_norm``, ``on_divergence``...); the network's are fixed.
+        ``max_grad_norm``, ``on_divergence``, ``verbose``...); the network's
+        are fixed.
 
     momentum : float, default=0.9
         Momentum of ``'sgd'``.

@@ -210,6 +210,25 @@ def test_warm_start_starts_a_fresh_optimizer_of_the_new_parameters(solver):
         assert steps == {3.0}
 
 
+def test_warm_start_reads_verbose_again(capsys):
+    # sklearn reads verbose at every fit: its warm start prints, or stops printing,
+    # as set; so does ours (the per-epoch table, and tqdm's bar at verbose=2).
+    printed = []
+    for Estimator in (sk.MLPClassifier, MLPClassifier):
+        model = _warm_fit(Estimator(hidden_layer_sizes=(8,), max_iter=2, warm_start=True,
+                                    random_state=0))
+        capsys.readouterr()
+        for verbose in (1, 0):
+            _warm_fit(model, verbose=verbose)
+            printed.append(bool(capsys.readouterr().out))
+    assert printed == [True, False, True, False]
+    _warm_fit(model, verbose=2)
+    assert "progress_bar" in dict(model.net_.callbacks_)
+    assert "0/1 [" in capsys.readouterr().err  # a tqdm bar over the epoch's one batch
+    _warm_fit(model, verbose=0)
+    assert "progress_bar" not in dict(model.net_.callbacks_)
+
+
 def test_warm_start_reads_shuffle_max_grad_norm_and_on_divergence_again():
     # sklearn reads every training parameter at every fit; so does a warm start here.
     first = _warm_fit(MLPClassifier(solver="sgd", hidden_layer_sizes=(8,), max_iter=3,
