@@ -362,7 +362,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 setattr(dict(net.callbacks_)["sklearn_stopping"], name, value)
             net.shuffle = self.shuffle
             net.verbose = int(self.verbose)
-            net.callbacks_ = self._with_progress_bar(self._with_gradient_clipping(net.callbacks_))
+            net.callbacks_ = self._with_own_callbacks(net.callbacks_)
         # Training draws only from generators of its own fit, never from torch's
         # global one, so fits in threads neither see each other nor touch it.
         net.shuffle_generator = torch.Generator().manual_seed(seed)
@@ -540,7 +540,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             ("sklearn_stopping", SklearnStopping(**self._stopping_parameters(n_samples),
                                                  **self._schedule(optimizer_kwargs))),
         ]
-        callbacks = self._with_progress_bar(self._with_gradient_clipping(callbacks))
+        callbacks = self._with_own_callbacks(callbacks)
         user_callbacks = self._copy_callbacks()
         callbacks.extend(user_callbacks)
         net = TrainingNet(
@@ -641,29 +641,16 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 for group in getattr(net, name + "_").param_groups:
                     group.setdefault("initial_lr", group["lr"])
 
-    def _with_gradient_clipping(self, callbacks):
-        """The (name, callback) pairs with the clipping of ``max_grad_norm``, after
-        the stopping rule's, or none."""
-        callbacks = [item for item in callbacks if item[0] != "gradient_clipping"]
+    def _with_own_callbacks(self, callbacks):
+        """The (name, callback) pairs with the clipping of ``max_grad_norm`` and, where
+        ``verbose >= 2``, tqdm's bar over each epoch's batches, each made afresh."""
         # L-BFGS's line search needs the true gradient: clipping would make its
         # directional derivatives disagree with the loss it evaluates.
-        if self.max_grad_norm is not None and self.solver != "lbfgs":
-            after = [name for name, _ in callbacks].index("sklearn_stopping") + 1
-            clipping = GradientNormClipping(gradient_clip_value=self.max_grad_norm)
-            callbacks.insert(after, ("gradient_clipping", clipping.initialize()))
-        return callbacks
-
-    def _with_progress_bar(self, callbacks):
-        """The (name, callback) pairs with tqdm's bar over each epoch's batches
-        (under the per-epoch table) where ``verbose >= 2``, after the estimator's
-        own callbacks, or none."""
-        bar = [item for item in callbacks if item[0] == "progress_bar"]
-        callbacks = [item for item in callbacks if item[0] != "progress_bar"]
-        if self.verbose >= 2:
-            after = max(index for index, (name, _) in enumerate(callbacks)
-                        if name in ("sklearn_stopping", "gradient_clipping")) + 1
-            callbacks.insert(after, bar[0] if bar else ("progress_bar", ProgressBar().initialize()))
-        return callbacks
+        clipping = (GradientNormClipping(gradient_clip_value=self.max_grad_norm)
+                    if self.max_grad_norm is not None and self.solver != "lbfgs" else None)
+        callbacks = _with_own_callback(callbacks, "gradient_clipping", clipping)
+        return _with_own_callback(callbacks, "progress_bar",
+                                  ProgressBar() if self.verbose >= 2 else None)
 
     def _restart_optimizer(self, net):
         """sklearn's warm start: the last fit's weights, a fresh optimiser of this fit's parameters.
@@ -859,6 +846,18 @@ def _early_stopped(net):
 
 # The (name, callback) pairs of the estimators' own, after skorch's defaults.
 _OWN_CALLBACKS = ("sklearn_stopping", "gradient_clipping", "progress_bar")
+
+
+def _with_own_callback(callbacks, name, callback):
+    """(name, callback) pairs with the estimator's own callback ``name`` replaced by
+    ``callback``, after those that precede it in ``_OWN_CALLBACKS``; without it where
+    ``callback`` is None."""
+    callbacks = [item for item in callbacks if item[0] != name]
+    if callback is not None:
+        before = _OWN_CALLBACKS[:_OWN_CALLBACKS.index(name)]
+        after = max(index for index, (other, _) in enumerate(callbacks) if other in before) + 1
+        callbacks.insert(after, (name, callback.initialize()))
+    return callbacks
 
 
 def _callback_items(callbacks):
