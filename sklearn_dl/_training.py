@@ -1353,10 +1353,12 @@ class SklearnStopping(Callback):
     dependency it must learn) is not stopped there.
 
     The state (``best_loss_``, ``t_``...) lives on the callback, inside the
-    fitted net, so ``partial_fit`` and ``warm_start`` continue it.
+    fitted net, so ``partial_fit`` and ``warm_start`` continue it. The
+    estimators set ``tol``, ``n_iter_no_change``, ``wait_for_progress`` and
+    ``on_divergence`` again before each fit, from that fit's parameters and data.
     """
 
-    def __init__(self, tol, n_iter_no_change, learning_rate="constant",
+    def __init__(self, tol=1e-4, n_iter_no_change=10, learning_rate="constant",
                  learning_rate_init=1e-3, power_t=0.5, max_fun=None, on_divergence="raise",
                  wait_for_progress=False):
         self.tol = tol

@@ -349,17 +349,12 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
 
         if first_call:
             with seeded(seed, device):
-                net = self._make_net(X.shape[1:], device, n_samples=len(train))
+                net = self._make_net(X.shape[1:], device)
         else:
             net = self.net_
             self._renew_callbacks(net)
             if not incremental:
                 self._restart_optimizer(net)
-            # The stopping rule of this call's parameters (read at every fit, as
-            # sklearn does) and data: a net that sklearn_dl.load rebuilt did not
-            # know its training set's size, and a warm start may bring another.
-            for name, value in self._stopping_parameters(len(train)).items():
-                setattr(dict(net.callbacks_)["sklearn_stopping"], name, value)
             net.shuffle = self.shuffle
             net.verbose = int(self.verbose)
             net.callbacks_ = self._with_own_callbacks(net.callbacks_)
@@ -372,8 +367,13 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         # trains on a stand-in of its own fit: reproducible, and the caller's untouched.
         net.global_generator = (torch.Generator(device).manual_seed(_layer_seed(seed, stream=2))
                                 if self._module_draws_from_global_rng else None)
+        # What depends on this call's data, and its parameters read again (as
+        # sklearn reads them at every fit): a warm start may bring other data, and
+        # a net that sklearn_dl.load rebuilt never knew its training set's size.
         net.batch_size = self._effective_batch_size(len(train))
         stopping = dict(net.callbacks_)["sklearn_stopping"]
+        for name, value in self._stopping_parameters(len(train)).items():
+            setattr(stopping, name, value)
         stopping.set_validation(
             self._validation_scorer(X_tensor[valid_index], targets[valid_index].to(device),
                                     weights[valid_index].to(device), device,
@@ -527,7 +527,9 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                              "'adam', 'adamw' or 'sgd'; solver='lbfgs' needs 'float32' or "
                              "'float64'.")
 
-    def _make_net(self, sample_shape, device, n_samples):
+    def _make_net(self, sample_shape, device):
+        """The untrained net for samples of ``sample_shape``; ``_train`` sets what
+        depends on the training data (batch size, stopping rule) at every call."""
         self._check_precision_solver()
         module = self._build_module(int(np.prod(sample_shape)), self.n_outputs_)
         dtype = self._torch_dtype()
@@ -537,8 +539,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             module = module.to(dtype)
         optimizer_kwargs = self._optimizer_kwargs()
         callbacks = [
-            ("sklearn_stopping", SklearnStopping(**self._stopping_parameters(n_samples),
-                                                 **self._schedule(optimizer_kwargs))),
+            ("sklearn_stopping", SklearnStopping(**self._schedule(optimizer_kwargs))),
         ]
         callbacks = self._with_own_callbacks(callbacks)
         user_callbacks = self._copy_callbacks()
@@ -549,7 +550,6 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             optimizer=_OPTIMIZERS[self.solver],
             train_split=None,
             max_epochs=self.max_iter,
-            batch_size=self._effective_batch_size(n_samples),
             callbacks=callbacks,
             device=str(device),
             verbose=int(self.verbose),
@@ -686,7 +686,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
     def _stopping_parameters(self, n_samples):
         """SklearnStopping's rule for ``n_samples`` training rows, read at every fit."""
         return {"tol": self.tol, "on_divergence": self.on_divergence,
-                **self._stopping_rule(n_samples)}
+                "wait_for_progress": False, **self._stopping_rule(n_samples)}
 
     def _schedule(self, optimizer_kwargs):
         """SklearnStopping's learning-rate schedule and L-BFGS budget, for a new optimiser."""

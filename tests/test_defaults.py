@@ -114,6 +114,11 @@ def test_classifier_auto_patience_is_counted_in_optimiser_steps():
         model = LSTMClassifier(hidden_size=4, max_iter=1, random_state=0, **params).fit(X, y)
         stopping = dict(model.net_.callbacks_)["sklearn_stopping"]
         assert (stopping.n_iter_no_change, stopping.wait_for_progress) == (patience, wait)
+    # A warm start reads the rule again: sklearn's 10 epochs, without the wait.
+    model = LSTMClassifier(hidden_size=4, max_iter=1, warm_start=True, random_state=0).fit(X, y)
+    model.set_params(n_iter_no_change=10).fit(X, y)
+    stopping = dict(model.net_.callbacks_)["sklearn_stopping"]
+    assert (stopping.n_iter_no_change, stopping.wait_for_progress) == (10, False)
     # The regressor keeps 10 epochs.
     model = LSTMRegressor(hidden_size=4, max_iter=1, random_state=0).fit(X, y)
     assert dict(model.net_.callbacks_)["sklearn_stopping"].n_iter_no_change == 10

@@ -172,6 +172,18 @@ def test_warm_start_no_convergence(MLPEstimator, solver):
     assert model.n_iter_ == 20
 
 
+def test_batch_size_beyond_the_data_warns_once_as_sklearn():
+    # sklearn clips batch_size to the training set with one UserWarning per fit.
+    counts = []
+    for Estimator in (sk.MLPClassifier, MLPClassifier):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            Estimator(hidden_layer_sizes=(4,), batch_size=500, max_iter=2).fit(X_iris, y_iris)
+        counts.append(sum("Got `batch_size` less than 1" in str(warning.message)
+                          for warning in caught))
+    assert counts == [1, 1]
+
+
 def _warm_fit(model, **params):
     """``model`` with ``params`` fitted on iris, quietly if it does not converge."""
     with warnings.catch_warnings():

@@ -345,12 +345,12 @@ class _BaseRecurrent(_BaseSequence):
                              StrOptions({"auto"})],
     }
 
-    def _make_net(self, sample_shape, device, n_samples):
+    def _make_net(self, sample_shape, device):
         if self.precision == "fp16" and self.cell == "lstm" and device.type == "cpu":
             # oneDNN, torch's CPU backend for LSTMs, has no float16 LSTM.
             raise ValueError("precision='fp16' with cell='lstm' does not run on the CPU; use "
                              "precision='bf16' or 'float32', cell='gru', or a CUDA device.")
-        return super()._make_net(sample_shape, device, n_samples)
+        return super()._make_net(sample_shape, device)
 
     def _validate_X(self, X, reset):
         # Training data is standardised in _train, where the sample weights are known.

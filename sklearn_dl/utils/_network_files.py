@@ -1,7 +1,6 @@
 """Rebuild a saved network only once the file's weights are known to fit it."""
 
 import math
-import warnings
 
 import numpy as np
 import torch
@@ -58,12 +57,8 @@ def rebuild_network(estimator, state, history, where):
                          f"its parameters describe (first mismatches: {mismatched[:5]}).")
     _check_history(history, where)
     device = load_device(estimator.device)
-    # The training set's size is not in the file; fit and partial_fit set the
-    # batch size again from theirs, so an int batch_size above 1 is not clipped
-    # here, nor warned about.
-    with seeded(0, device), warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Got `batch_size` less than 1")
-        net = estimator._make_net(sample_shape, device, n_samples=1)
+    with seeded(0, device):
+        net = estimator._make_net(sample_shape, device)
     net.module_.load_state_dict(state)
     # Prediction never switches modes, so concurrent predict calls stay independent.
     net.module_.eval()
