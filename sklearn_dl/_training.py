@@ -1287,13 +1287,20 @@ def evaluating(module):
         yield
 
 
-def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None):
+def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None,
+                out_dtype=np.float64, decode=None):
     """Forward ``X`` (numpy or sparse) through ``module`` in bounded-memory chunks.
 
-    Returns the raw outputs as a float64 numpy array, filled chunk by chunk
-    (no list of chunks to concatenate, so the outputs exist once).
+    Returns ``(outputs, n_nonfinite)``: a numpy array of ``out_dtype`` filled
+    chunk by chunk (no list of chunks to concatenate, so the outputs exist
+    once), and the number of rows whose raw outputs are not all finite.
+    ``decode`` maps each chunk's raw outputs on ``device`` to what is kept
+    (class indices, say), so that only those cross to the host; without it
+    the raw outputs are kept, cast to ``out_dtype`` on ``device``.
     """
     outputs = None
+    target = None
+    n_nonfinite = 0
     with evaluating(module), autocasting(autocast_dtype, device):
         for start in range(0, X.shape[0], chunk_rows):
             batch = to_tensor(X[start:start + chunk_rows], device, dtype)
@@ -1301,12 +1308,23 @@ def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None):
             if n_rows < _MIN_PREDICT_ROWS:
                 padding = batch.new_zeros((_MIN_PREDICT_ROWS - n_rows, *batch.shape[1:]))
                 batch = torch.cat([batch, padding])
-            result = module(batch)[:n_rows].to("cpu", torch.float64).numpy()
+            raw = module(batch)[:n_rows]
             del batch  # one input chunk at a time: freed before the next is made
+            # Checked on the device, so the raw outputs need not cross to the host:
+            # a sum is finite only if every value is (in float32 at least, which
+            # half-precision outputs do not overflow); the rows are counted only
+            # where it is not.
+            if not torch.isfinite(raw.sum(dtype=torch.promote_types(raw.dtype, torch.float32))):
+                n_nonfinite += int(torch.isfinite(raw.reshape(n_rows, -1)).all(dim=1)
+                                   .logical_not_().sum())
+            result = raw if decode is None else decode(raw)
             if outputs is None:
-                outputs = np.empty((X.shape[0], *result.shape[1:]), dtype=np.float64)
-            outputs[start:start + n_rows] = result
-    return outputs
+                outputs = np.empty((X.shape[0], *result.shape[1:]), dtype=out_dtype)
+                target = torch.from_numpy(outputs)
+            # Cast on the device, so that what crosses to the host is already
+            # of its final dtype (a no-op for a tensor of that dtype).
+            target[start:start + n_rows].copy_(result.to(target.dtype))
+    return outputs, n_nonfinite
 
 
 def module_outputs(module, X_tensor, chunk_rows, device, autocast_dtype=None):

@@ -759,27 +759,30 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             values = max(values, _DEFAULT_PREDICT_CHUNK_VALUES)
         return max(1, values // max(1, int(np.prod(sample_shape))))
 
-    def _raw_predict(self, X):
+    def _raw_predict(self, X, decode=None, decoded_dtype=None):
         """Validated X -> raw module outputs, in bounded memory.
 
         The outputs are float64 unless both X and the training data are
         float32, as sklearn's MLP predicts in the dtype of ``X`` and ``coefs_``.
+        ``decode`` (see :func:`predict_raw`) maps each chunk's outputs on the
+        device to an array of ``decoded_dtype``, returned in their place.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         self._check_representable(X, "X")
         device = torch.device(self.net_.device)
-        raw = predict_raw(self.net_.module_, X, device, self._torch_dtype(),
-                          self._predict_chunk_rows(X.shape[1:], device, sp.issparse(X)),
-                          self._autocast_dtype())
-        if not np.isfinite(raw).all():
-            n_rows = int(np.sum(~np.isfinite(raw.reshape(len(raw), -1)).all(axis=1)))
+        if decode is None:
+            decoded_dtype = np.result_type(X.dtype, getattr(self, "_input_dtype", "float64"))
+        outputs, n_nonfinite = predict_raw(
+            self.net_.module_, X, device, self._torch_dtype(),
+            self._predict_chunk_rows(X.shape[1:], device, sp.issparse(X)),
+            self._autocast_dtype(), out_dtype=decoded_dtype, decode=decode)
+        if n_nonfinite:
             raise ValueError(
-                f"The network's outputs are not finite for {n_rows} of {len(raw)} sample(s): "
-                f"with these inputs its values overflow precision={self.precision!r}. Scale "
-                "X as it was scaled for training, or refit with precision='float64'.")
-        dtype = np.result_type(X.dtype, getattr(self, "_input_dtype", "float64"))
-        return raw.astype(dtype, copy=False)
+                f"The network's outputs are not finite for {n_nonfinite} of {len(outputs)} "
+                f"sample(s): with these inputs its values overflow precision={self.precision!r}. "
+                "Scale X as it was scaled for training, or refit with precision='float64'.")
+        return outputs
 
     @property
     def module_(self):
@@ -1080,7 +1083,11 @@ class TorchClassifierMixin(ClassifierMixin):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Labels from ``classes_`` (an indicator matrix for multi-label targets).
         """
-        return self._labels_from_raw(self._raw_predict(X))
+        if self._multilabel:
+            return self._raw_predict(X, _positive_logits, np.int_)
+        if self.out_activation_ == "softmax":
+            return self.classes_[self._raw_predict(X, _largest_logit, np.intp)]
+        return self.classes_[self._raw_predict(X, _positive_first_logit, np.intp)]
 
     def predict_proba(self, X):
         """Probability estimates, columns ordered as ``classes_``.
@@ -1118,6 +1125,24 @@ class TorchClassifierMixin(ClassifierMixin):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+# What TorchClassifierMixin._labels_from_raw takes of the logits, on the device
+# and chunk by chunk: the same labels without the logits crossing to the host.
+def _largest_logit(raw):
+    # The first of equal maxima, in either; on a CPU numpy's is about 1.5
+    # times as fast as torch's on a few columns.
+    if raw.device.type == "cpu" and raw.dtype in (torch.float32, torch.float64):
+        return torch.from_numpy(np.argmax(raw.numpy(), axis=1))
+    return raw.argmax(dim=1)
+
+
+def _positive_logits(raw):
+    return raw > 0
+
+
+def _positive_first_logit(raw):
+    return raw[:, 0] > 0
 
 
 class TorchRegressorMixin(RegressorMixin):

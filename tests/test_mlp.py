@@ -549,6 +549,104 @@ def test_predict_is_chunked_and_row_independent(iris, monkeypatch):
     np.testing.assert_array_equal(one_by_one, model.predict_proba(X)[:10])
 
 
+def _iris_targets(y, target):
+    if target == "multiclass":
+        return y
+    if target == "binary strings":
+        return np.array(["no", "yes"])[(y > 0).astype(int)]
+    return np.column_stack([y == 0, y == 1, y > 0]).astype(int)  # multilabel
+
+
+@pytest.mark.parametrize("target", ["multiclass", "binary strings", "multilabel"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_predict_decodes_each_chunk_as_the_host_did(iris, monkeypatch, target, dtype):
+    # predict takes the argmax (or the sign) of each chunk's logits where the
+    # network runs: the labels of the raw outputs decoded on the host, bit for
+    # bit, over chunks of 37 rows and a last one padded to 64.
+    X, y = iris
+    model = small_clf(max_iter=5).fit(X.astype(np.float32), _iris_targets(y, target))
+    big = np.repeat(X, 3, axis=0).astype(dtype)
+    from sklearn_dl import base
+    with monkeypatch.context() as patch:
+        patch.setitem(base._PREDICT_CHUNK_VALUES, "cpu", 4 * 37)
+        predicted = model.predict(big)
+        raw = model._raw_predict(big)
+        proba = model.predict_proba(big)
+    assert raw.dtype == proba.dtype == dtype  # float32 only where X and the training data are
+    np.testing.assert_array_equal(predicted, model._labels_from_raw(raw))
+    if target == "multilabel":
+        assert predicted.dtype == np.int_
+        np.testing.assert_array_equal(predicted, (proba > 0.5).astype(int))
+    else:
+        np.testing.assert_array_equal(predicted, model.classes_[proba.argmax(axis=1)])
+    assert len(np.unique(predicted, axis=0)) > 1  # not a constant that any decoding matches
+
+
+@pytest.mark.parametrize("target", ["multiclass", "binary strings"])
+def test_tied_logits_predict_the_first_class(iris, target):
+    # As np.argmax and sklearn: the first of equal scores; in the binary case a
+    # logit of exactly 0 is the first class.
+    X, y = iris
+    model = small_clf(max_iter=2).fit(X, _iris_targets(y, target))
+    with torch.no_grad():
+        model.module_.linear_layers()[-1].weight.zero_()
+        model.module_.linear_layers()[-1].bias.zero_()
+    assert np.all(model.predict(X) == model.classes_[0])
+
+
+def test_outputs_whose_sum_overflows_are_predicted(iris):
+    # The outputs' finiteness is first read from their sum; a sum that overflows
+    # float32 while every output is finite must not raise.
+    X, y = iris
+    model = small_clf(max_iter=2).fit(X, y)
+    with torch.no_grad():
+        model.module_.linear_layers()[-1].weight.zero_()
+        model.module_.linear_layers()[-1].bias.copy_(torch.tensor([3e38, 3.2e38, 2e38]))
+    assert np.all(model.predict(X) == model.classes_[1])
+    assert np.all(model.predict_proba(X).argmax(axis=1) == 1)
+
+
+def test_non_finite_outputs_are_counted_over_all_chunks(iris, monkeypatch):
+    X, y = iris
+    model = small_clf(max_iter=2).fit(X, y)
+    with torch.no_grad():  # every output is 16 x relu(sum of the features)
+        for layer in model.module_.linear_layers():
+            layer.weight.fill_(1.0)
+            layer.bias.zero_()
+    big = np.repeat(X, 3, axis=0)
+    bad_rows = [0, 1, 100, 200, 300, 401, 449]  # in six of the 37-row chunks
+    big[bad_rows] = 1e38  # representable in float32; their sum of 4e38 is not
+    from sklearn_dl import base
+    with monkeypatch.context() as patch:
+        patch.setitem(base._PREDICT_CHUNK_VALUES, "cpu", 4 * 37)
+        for method in (model.predict, model.predict_proba):
+            with pytest.raises(ValueError, match="outputs are not finite for 7 of 450 sample"):
+                method(big)
+    assert np.isfinite(model.predict_proba(np.delete(big, bad_rows, axis=0))).all()
+
+
+def test_predict_does_not_materialise_the_scores(monkeypatch):
+    # Only the labels cross from the network to numpy: no array of
+    # n_samples x n_classes scores (float64 or not) is made on the way.
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20_000, 4)).astype(np.float32)
+    y = rng.integers(0, 10, size=len(X))
+    model = small_clf(max_iter=1).fit(X[:500], y[:500])
+    model.predict(X[:100])
+    tracemalloc.start()
+    try:
+        labels = model.predict(X)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert labels.shape == (len(X),)
+    # The labels' indices and the labels themselves (8 bytes a row each), and
+    # small change; the scores alone would be 40 bytes a row in float32.
+    assert peak < 20 * len(X)
+
+
 # -- bad input gets a clear error ----------------------------------------------------
 
 
