@@ -759,24 +759,27 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             values = max(values, _DEFAULT_PREDICT_CHUNK_VALUES)
         return max(1, values // max(1, int(np.prod(sample_shape))))
 
-    def _raw_predict(self, X, decode=None, decoded_dtype=None):
+    def _raw_predict(self, X, labels=False):
         """Validated X -> raw module outputs, in bounded memory.
 
         The outputs are float64 unless both X and the training data are
         float32, as sklearn's MLP predicts in the dtype of ``X`` and ``coefs_``.
-        ``decode`` (see :func:`predict_raw`) maps each chunk's outputs on the
-        device to an array of ``decoded_dtype``, returned in their place.
+        With ``labels`` (classifiers), what ``_chunk_decoder`` makes of each
+        chunk's outputs on the device is returned in their place.
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
         self._check_representable(X, "X")
         device = torch.device(self.net_.device)
-        if decode is None:
-            decoded_dtype = np.result_type(X.dtype, getattr(self, "_input_dtype", "float64"))
+        if labels:
+            decode, out_dtype = self._chunk_decoder()
+        else:
+            decode = None
+            out_dtype = np.result_type(X.dtype, getattr(self, "_input_dtype", "float64"))
         outputs, n_nonfinite = predict_raw(
             self.net_.module_, X, device, self._torch_dtype(),
             self._predict_chunk_rows(X.shape[1:], device, sp.issparse(X)),
-            self._autocast_dtype(), out_dtype=decoded_dtype, decode=decode)
+            self._autocast_dtype(), out_dtype=out_dtype, decode=decode)
         if n_nonfinite:
             raise ValueError(
                 f"The network's outputs are not finite for {n_nonfinite} of {len(outputs)} "
@@ -1057,6 +1060,19 @@ class TorchClassifierMixin(ClassifierMixin):
             return self.classes_[np.argmax(raw, axis=1)]
         return self.classes_[(raw[:, 0] > 0).astype(int)]
 
+    def _chunk_decoder(self):
+        """What ``_labels_from_raw`` takes of the logits, for a chunk of them on the device.
+
+        Returns the function and the dtype of its results: class indices, or
+        the 0 / 1 indicators of multi-label targets. Only those then cross to
+        the host, not the logits.
+        """
+        if self._multilabel:
+            return _positive_logits, np.int_
+        if self.out_activation_ == "softmax":
+            return _largest_logit, np.intp
+        return _positive_first_logit, np.intp
+
     def _scoring_decoders(self):
         return self._labels_from_raw, self._proba_from_raw, self._labels_from_targets
 
@@ -1083,11 +1099,8 @@ class TorchClassifierMixin(ClassifierMixin):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Labels from ``classes_`` (an indicator matrix for multi-label targets).
         """
-        if self._multilabel:
-            return self._raw_predict(X, _positive_logits, np.int_)
-        if self.out_activation_ == "softmax":
-            return self.classes_[self._raw_predict(X, _largest_logit, np.intp)]
-        return self.classes_[self._raw_predict(X, _positive_first_logit, np.intp)]
+        labels = self._raw_predict(X, labels=True)
+        return labels if self._multilabel else self.classes_[labels]
 
     def predict_proba(self, X):
         """Probability estimates, columns ordered as ``classes_``.
@@ -1127,8 +1140,7 @@ class TorchClassifierMixin(ClassifierMixin):
         return tags
 
 
-# What TorchClassifierMixin._labels_from_raw takes of the logits, on the device
-# and chunk by chunk: the same labels without the logits crossing to the host.
+# TorchClassifierMixin._chunk_decoder's functions.
 def _largest_logit(raw):
     # The first of equal maxima, in either; on a CPU numpy's is about 1.5
     # times as fast as torch's on a few columns.
