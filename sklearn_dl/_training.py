@@ -1296,7 +1296,7 @@ def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None,
     once), and the number of rows whose raw outputs are not all finite.
     ``decode`` maps each chunk's raw outputs on ``device`` to what is kept
     (class indices, say), so that only those cross to the host; without it
-    the raw outputs are kept, cast to ``out_dtype`` on ``device``.
+    the raw outputs are kept.
     """
     outputs = None
     target = None
@@ -1321,9 +1321,9 @@ def predict_raw(module, X, device, dtype, chunk_rows, autocast_dtype=None,
             if outputs is None:
                 outputs = np.empty((X.shape[0], *result.shape[1:]), dtype=out_dtype)
                 target = torch.from_numpy(outputs)
-            # Cast on the device, so that what crosses to the host is already
-            # of its final dtype (a no-op for a tensor of that dtype).
-            target[start:start + n_rows].copy_(result.to(target.dtype))
+            # Across in the device's dtype (the network's, or booleans), cast on
+            # the host: no wider copy than needed, and MPS has no float64.
+            target[start:start + n_rows].copy_(result.to("cpu"))
     return outputs, n_nonfinite
 
 
