@@ -10,7 +10,9 @@ each ratio compares runs made under the same conditions:
   of ``bench_*.py`` on the same module (< 1: we are faster);
 * predict x sklearn, predict x bare: our predict throughput (rows/s) divided by
   sklearn's predict or by the bare module's forward (eval mode, no grad, 65536
-  rows at a time) on the training X (> 1: we are faster);
+  rows at a time) on the training X (> 1: we are faster); best of as many
+  interleaved predictions as fit in about a second per contender (up to 50,
+  at least ``max(--repeat, 3)``);
 * peak MB, x (X+model): how far our fit raises the peak resident memory of a
   fresh process above its baseline after imports and a warm-up fit on 256 rows,
   in MB and in multiples of the bytes of X plus the model's parameters (issue
@@ -75,6 +77,7 @@ CNN_EPOCHS = 5
 LSTM_EPOCHS, LSTM_STEPS, LSTM_HIDDEN = 2, 24, 64
 WARM_UP_ROWS = 256
 BARE_CHUNK_ROWS = 65536
+PREDICT_SECONDS, PREDICT_MAX_REPEAT = 1.0, 50
 OPT_IN_SIZE = 1_000_000  # sizes from here on run only with --full
 DEFAULT_EPOCHS = 10  # the default CNN and LSTM
 SIZES = {"default": (100, 1000, 10_000, 100_000),
@@ -254,10 +257,15 @@ def time_case(case, device, repeat, contenders=CONTENDERS):
 
     fit_times = best_times({name: functools.partial(fit, name, X, y) for name in trainers},
                            repeat, report)
-    # Prediction is cheap next to training: more repeats for steadier ratios.
-    predict_times = best_times(
-        {name: functools.partial(predict, X) for name, predict in predictors.items()},
-        max(repeat, 3))
+    # Prediction is cheap next to training: more repeats for steadier ratios (a
+    # best of 3 swung by 2 x on a loaded machine): as many as fit in about
+    # PREDICT_SECONDS per contender, up to PREDICT_MAX_REPEAT, and at least max(repeat, 3).
+    calls = {name: functools.partial(predict, X) for name, predict in predictors.items()}
+    predict_times = best_times(calls, 1)
+    rounds = min(PREDICT_MAX_REPEAT, int(PREDICT_SECONDS / max(predict_times.values())))
+    rounds = max(repeat, 3, rounds) - 1
+    for name, seconds in best_times(calls, rounds).items():
+        predict_times[name] = min(predict_times[name], seconds)
     row = {"fit s": fit_times["ours"]}
     for name in ("sklearn", "skorch", "bare"):
         if name in fit_times:
