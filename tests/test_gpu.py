@@ -106,6 +106,31 @@ def test_same_random_state_same_gpu_model():
     assert first.loss_curve_ == second.loss_curve_
 
 
+@pytest.mark.parametrize("precision", ["float32", "bf16"])
+@pytest.mark.parametrize("target", ["multiclass", "binary strings", "multilabel"])
+def test_predict_decodes_on_the_gpu_as_on_the_host(target, precision):
+    # predict takes the argmax (or the sign) of the logits on the GPU, chunk by
+    # chunk; the labels are those of the outputs copied to the host, bit for bit.
+    X, y = make_classification(3000, 16, n_informative=8, n_classes=4, random_state=0)
+    if target == "binary strings":
+        y = np.array(["no", "yes"])[(y > 1).astype(int)]
+    elif target == "multilabel":
+        y = np.column_stack([y == 0, y == 1, y > 1]).astype(int)
+    model = _fit(sklearn_dl.MLPClassifier((64,), max_iter=5, random_state=0, device="cuda",
+                                          precision=precision), X.astype(np.float32), y)
+    from sklearn_dl import base
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setitem(base._PREDICT_CHUNK_VALUES, "cuda", 16 * 700)  # 700-row chunks
+        for Xp in (X.astype(np.float32), X):
+            predicted = model.predict(Xp)
+            raw = model._raw_predict(Xp)
+            assert raw.dtype == Xp.dtype
+            np.testing.assert_array_equal(predicted, model._labels_from_raw(raw))
+            if target != "multilabel":
+                np.testing.assert_array_equal(
+                    predicted, model.classes_[model.predict_proba(Xp).argmax(axis=1)])
+
+
 @pytest.mark.parametrize("precision", ["bf16", "fp16"])
 def test_mixed_precision_on_gpu(precision):
     X, y = _data(sklearn_dl.MLPClassifier)
