@@ -1338,8 +1338,9 @@ def module_outputs(module, X_tensor, chunk_rows, device, autocast_dtype=None):
                           for start in range(0, len(X_tensor), chunk_rows)]).to(X_tensor.dtype)
 
 
-# How far below its first epoch's value the training loss must fall before
-# SklearnStopping(wait_for_progress=True) counts epochs without improvement.
+# How far below the lower of its first epoch's value and the chance loss the
+# training loss must fall before SklearnStopping(wait_for_progress=True) counts
+# epochs without improvement.
 PROGRESS_FRACTION = 0.1
 
 
@@ -1366,14 +1367,18 @@ class SklearnStopping(Callback):
 
     With ``wait_for_progress`` (the recurrent nets' ``n_iter_no_change='auto'``),
     epochs without improvement of the training loss only count once the loss
-    has fallen :data:`PROGRESS_FRACTION` below its first epoch's value: a net
-    that sits on its initial plateau (a recurrent net before it finds the
-    dependency it must learn) is not stopped there.
+    has fallen :data:`PROGRESS_FRACTION` below the lower of its first epoch's
+    value and ``chance_loss`` (an attribute set before each fit: the loss of
+    the best constant output on that fit's training rows): a net that sits on
+    its initial plateau (a recurrent net before it finds the dependency it
+    must learn) is not stopped there, nor one whose first loss was above
+    chance and that fell back to a constant output, still at chance.
 
     The state (``best_loss_``, ``t_``...) lives on the callback, inside the
     fitted net, so ``partial_fit`` and ``warm_start`` continue it. The
-    estimators set ``tol``, ``n_iter_no_change``, ``wait_for_progress`` and
-    ``on_divergence`` again before each fit, from that fit's parameters and data.
+    estimators set ``tol``, ``n_iter_no_change``, ``wait_for_progress``,
+    ``chance_loss`` and ``on_divergence`` again before each fit, from that
+    fit's parameters and data.
     """
 
     def __init__(self, tol=1e-4, n_iter_no_change=10, learning_rate="constant",
@@ -1403,6 +1408,7 @@ class SklearnStopping(Callback):
         self._best_state = None
         self._best_epoch = None
         self.keep_best_loss = False
+        self.chance_loss = np.inf  # unknown: the wait counts from the first loss alone
         self._fit_best_loss = np.inf
         return self
 
@@ -1661,8 +1667,14 @@ class SklearnStopping(Callback):
         self.best_loss_ = min(self.best_loss_, loss)
 
     def _on_initial_plateau(self):
-        return (self.wait_for_progress
-                and self.best_loss_ > (1 - PROGRESS_FRACTION) * self.first_loss_)
+        if not self.wait_for_progress:
+            return False
+        # A chance loss of 0 (a constant fits the targets exactly) leaves no
+        # progress to wait for; above the first loss it changes nothing.
+        start = self.first_loss_
+        if 0 < self.chance_loss < start:
+            start = self.chance_loss
+        return self.best_loss_ > (1 - PROGRESS_FRACTION) * start
 
     def _on_plateau(self, net, message):
         if self.learning_rate != "adaptive":

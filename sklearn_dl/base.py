@@ -337,7 +337,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             device) or (sp.issparse(X) and device.type != "cpu")
         data_device = torch.device("cpu") if on_host else device
         X_tensor = training_rows(X, data_device, dtype)
-        targets = to_tensor(targets, data_device, target_dtype)
+        encoded_targets, targets = targets, to_tensor(targets, data_device, target_dtype)
         weights = to_tensor(sample_weight, data_device, dtype)
         uniform = bool(np.all(sample_weight == 1))
         stream_to = device if on_host else None
@@ -375,6 +375,11 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         stopping = dict(net.callbacks_)["sklearn_stopping"]
         for name, value in self._stopping_parameters(len(train)).items():
             setattr(stopping, name, value)
+        # Where the wait for progress applies, it also counts from chance: the
+        # loss of the best constant output on this call's training rows.
+        stopping.chance_loss = np.inf
+        if stopping.wait_for_progress and valid_index is None:
+            stopping.chance_loss = self._chance_loss(encoded_targets, sample_weight)
         stopping.set_validation(
             self._validation_scorer(X_tensor[valid_index], targets[valid_index].to(device),
                                     weights[valid_index].to(device), device,
@@ -458,6 +463,11 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         split), for a rule counted in optimiser steps.
         """
         return {"n_iter_no_change": self.n_iter_no_change}
+
+    def _chance_loss(self, targets, sample_weight):
+        """The training loss of the best constant output for the encoded ``targets``,
+        without the L2 penalty (a constant needs no weight matrix); inf: unknown."""
+        return np.inf
 
     def _learning_rate_schedule(self):
         """The ``learning_rate`` that SklearnStopping follows: sklearn's only for SGD."""
@@ -1047,6 +1057,17 @@ class TorchClassifierMixin(ClassifierMixin):
     def _make_criterion(self):
         return SoftmaxCrossEntropy() if self.out_activation_ == "softmax" else SigmoidCrossEntropy()
 
+    def _chance_loss(self, targets, sample_weight):
+        # The log-loss of predicting the weighted class (or label) frequencies:
+        # the entropy of the classes, summed over the labels as the loss sums it.
+        weights = sample_weight / sample_weight.sum()
+        if self.out_activation_ == "softmax":
+            frequencies = np.bincount(targets, weights=weights, minlength=self.n_outputs_)
+            return float(-scipy.special.xlogy(frequencies, frequencies).sum())
+        positive = weights @ targets
+        return float(-(scipy.special.xlogy(positive, positive)
+                       + scipy.special.xlogy(1 - positive, 1 - positive)).sum())
+
     def _proba_from_raw(self, raw):
         if self.out_activation_ == "softmax":
             return scipy.special.softmax(raw, axis=1)
@@ -1212,6 +1233,19 @@ class TorchRegressorMixin(RegressorMixin):
 
     def _make_criterion(self):
         return HalfPoissonDeviance() if self.out_activation_ == "exp" else HalfSquaredError()
+
+    def _chance_loss(self, targets, sample_weight):
+        # The loss of predicting the weighted mean of each (standardised)
+        # output, averaged over the outputs as the loss averages them: half
+        # the weighted variance, or half the Poisson deviance from the mean.
+        weights = sample_weight / sample_weight.sum()
+        mean = weights @ targets
+        if self.out_activation_ == "exp":
+            per_output = weights @ (scipy.special.xlogy(targets, targets)
+                                    - scipy.special.xlogy(targets, mean))
+        else:
+            per_output = 0.5 * (weights @ (targets - mean) ** 2)
+        return float(per_output.mean())
 
     def _values_from_raw(self, raw):
         values = np.exp(raw) if self.out_activation_ == "exp" else raw

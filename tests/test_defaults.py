@@ -27,6 +27,7 @@ from sklearn_dl.neural_network import (
     LSTMClassifier,
     LSTMRegressor,
     MLPClassifier,
+    MLPRegressor,
     TransformerClassifier,
 )
 from sklearn_dl.time_series import RecursiveForecaster
@@ -216,6 +217,115 @@ def test_auto_patience_waits_until_the_loss_leaves_its_start():
     for _ in range(3):
         auto_rule._track_loss(0.2)
     assert auto_rule.no_improvement_count_ == 3
+
+
+def test_auto_patience_waits_until_the_loss_leaves_chance():
+    # A first epoch above chance (ln 2, a constant output's loss on balanced
+    # classes), then a fall back to a constant output: 10 % below the first
+    # loss, still at chance.
+    losses = [0.82, 0.76, 0.72] + [0.70 - 0.0001 * epoch for epoch in range(20)]
+    first_loss_rule = SklearnStopping(tol=1e-2, n_iter_no_change=10,
+                                      wait_for_progress=True).initialize()
+    chance_rule = SklearnStopping(tol=1e-2, n_iter_no_change=10,
+                                  wait_for_progress=True).initialize()
+    chance_rule.chance_loss = np.log(2)
+    counts = []
+    for loss in losses:
+        first_loss_rule._track_loss(loss)
+        chance_rule._track_loss(loss)
+        counts.append((first_loss_rule.no_improvement_count_, chance_rule.no_improvement_count_))
+    # Counted from the first loss, the wait ended at 0.72 (< 0.738) and the
+    # count would have stopped the net at chance; counted from chance, it waits.
+    assert counts[14][0] == 11 and max(chance for _, chance in counts) == 0
+    for loss in (0.5, 0.3, 0.3, 0.3, 0.3):
+        chance_rule._track_loss(loss)
+    assert chance_rule.no_improvement_count_ == 3
+
+
+def test_chance_loss_is_the_loss_of_the_best_constant_output():
+    from sklearn.metrics import log_loss, mean_poisson_deviance
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(90, 4, 1))
+    weights = rng.uniform(0.5, 2.0, size=90)
+    multiclass, multilabel = rng.integers(0, 3, size=90), rng.integers(0, 2, size=(90, 2))
+    for y in (multiclass, multiclass % 2, multilabel):
+        model = LSTMClassifier(hidden_size=2, max_iter=1, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y, sample_weight=weights)
+        chance = dict(model.net_.callbacks_)["sklearn_stopping"].chance_loss
+        if y.ndim == 1:
+            # sklearn's log-loss of the weighted class frequencies.
+            frequencies = np.bincount(y, weights=weights) / weights.sum()
+            expected = log_loss(y, np.tile(frequencies, (90, 1)), sample_weight=weights)
+        else:  # summed over the labels, as the loss sums them
+            expected = sum(log_loss(label, np.full(90, np.average(label, weights=weights)),
+                                    sample_weight=weights) for label in y.T)
+        assert chance == pytest.approx(expected, rel=1e-12)
+    # Regression: on the standardised targets the mean's half squared error is
+    # 0.5; without standardisation half the weighted variance, averaged over
+    # the outputs; with the Poisson loss half the deviance from the mean.
+    y = rng.normal(3.0, 2.0, size=(90, 2))
+    for standardize, expected in ((True, 0.5), (False, 0.5 * np.mean(
+            np.average((y - np.average(y, axis=0, weights=weights)) ** 2, axis=0,
+                       weights=weights)))):
+        model = LSTMRegressor(hidden_size=2, max_iter=1, standardize_target=standardize)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y, sample_weight=weights)
+        chance = dict(model.net_.callbacks_)["sklearn_stopping"].chance_loss
+        assert chance == pytest.approx(expected, rel=1e-12)
+    counts = rng.poisson(3.0, size=90).astype(float)
+    poisson = MLPRegressor(loss="poisson", max_iter=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        poisson.fit(X[:, :, 0], counts)
+    mean = np.average(counts, weights=weights)
+    assert poisson._chance_loss(counts.reshape(-1, 1), weights) == pytest.approx(
+        0.5 * mean_poisson_deviance(counts, np.full(90, mean), sample_weight=weights),
+        rel=1e-12)
+
+
+def _first_loss_wait(monkeypatch, Estimator):
+    """The wait for progress as it was: counted from the first epoch's loss alone."""
+    monkeypatch.setattr(Estimator, "_chance_loss", lambda self, targets, weights: np.inf)
+
+
+def test_chance_level_wait_changes_nothing_where_the_first_loss_is_below_chance(monkeypatch):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 4, 1))
+    y = X[:, -1, 0] + 0.1 * rng.normal(size=300)
+    params = {"hidden_size": 4, "learning_rate_init": 0.03, "tol": 1e-2, "max_iter": 100,
+              "random_state": 0}
+    model = LSTMRegressor(**params).fit(X, y)
+    stopping = dict(model.net_.callbacks_)["sklearn_stopping"]
+    assert stopping.first_loss_ <= stopping.chance_loss == pytest.approx(0.5)
+    assert model.n_iter_ < 100  # stopped by the rule, not by max_iter
+    _first_loss_wait(monkeypatch, LSTMRegressor)
+    before = LSTMRegressor(**params).fit(X, y)
+    assert dict(before.net_.callbacks_)["sklearn_stopping"].chance_loss == np.inf
+    assert before.loss_curve_ == model.loss_curve_
+    np.testing.assert_array_equal(before.predict(X), model.predict(X))
+
+
+def test_chance_level_wait_keeps_a_net_that_fell_back_to_chance(monkeypatch):
+    # Targets unrelated to X, far from 0: the first epoch's loss is far above
+    # a constant output's, and the net learns the mean, no more.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(100, 4, 1)), rng.normal(3.0, 1.0, size=100)
+    params = {"hidden_size": 4, "standardize_target": False, "tol": 1e-2, "max_iter": 60,
+              "random_state": 0}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = LSTMRegressor(**params).fit(X, y)
+        stopping = dict(model.net_.callbacks_)["sklearn_stopping"]
+        _first_loss_wait(monkeypatch, LSTMRegressor)
+        before = LSTMRegressor(**params).fit(X, y)
+    assert stopping.first_loss_ > 2 * stopping.chance_loss
+    # Counted from the first loss the wait ended on the way down to the mean,
+    # and the count stopped the net there, at chance; counted from chance it waits.
+    assert before.n_iter_ < 30 and before.loss_ > 0.9 * stopping.chance_loss
+    assert model.n_iter_ == 60
 
 
 @pytest.mark.parametrize("Estimator", [LSTMClassifier, LSTMRegressor])

@@ -148,6 +148,30 @@ def test_loaded_recurrent_net_stops_a_warm_start_where_the_original_does(tmp_pat
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
 
 
+def test_loaded_net_waits_from_chance_in_a_warm_start_as_the_original_does(tmp_path):
+    # The first epoch's loss is far above a constant output's (targets far
+    # from 0, not standardised): the patience is counted from chance, which
+    # the warm start reads from its training data again.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 4, 1))
+    y = 3.0 + X[:, -1, 0]
+    model = LSTMRegressor(hidden_size=4, standardize_target=False, tol=1e-2, max_iter=3,
+                          warm_start=True, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    save(model, tmp_path / "model.safetensors")
+    restored = load(tmp_path / "model.safetensors")
+    for estimator in (model, restored):
+        estimator.set_params(max_iter=300).fit(X, y)
+    stopping = [dict(estimator.net_.callbacks_)["sklearn_stopping"]
+                for estimator in (model, restored)]
+    assert stopping[0].first_loss_ > 2 * stopping[0].chance_loss
+    assert stopping[1].chance_loss == stopping[0].chance_loss
+    assert restored.n_iter_ == model.n_iter_ < 300
+    np.testing.assert_array_equal(restored.predict(X), model.predict(X))
+
+
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_loaded_network_continues_training_as_the_original(solver, tmp_path):
     X, y = load_iris(return_X_y=True)

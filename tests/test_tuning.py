@@ -299,3 +299,21 @@ def test_tune_does_not_count_the_first_plateau_when_the_fit_does_not(n_iter_no_c
     # Stops 4 epochs (more than 3) past the last improvement, counted from the first epoch
     # (sklearn's rule) or only from the first progress off the plateau ('auto').
     assert study.trials[0].user_attrs["epochs"] == 2 * epochs
+
+
+class _BelowChanceFirst(_ScriptedScores):
+    """A first epoch worse than a constant prediction (0.5 on balanced folds), back to
+    chance, then progress."""
+
+    SCRIPT = [0.4] + [0.5] * 6 + [0.6, 0.7] + [0.7] * 40
+
+
+@pytest.mark.parametrize("n_iter_no_change, epochs", [("auto", 9 + 4), (10, 2 + 4)])
+def test_tune_does_not_count_epochs_at_chance_when_the_fit_does_not(n_iter_no_change, epochs):
+    X, y = np.zeros((20, 2)), np.arange(20) % 2
+    model = _BelowChanceFirst(n_iter_no_change=n_iter_no_change, max_iter=40)
+    space = {"alpha": FloatDistribution(1e-4, 1e-3, log=True)}
+    _, study = tune(model, X, y, space=space, n_trials=1, cv=2, random_state=0, verbose=0)
+    # Counted from the first epoch's score, 'auto' would stop at chance after epoch 6, as
+    # sklearn's rule does; it waits until the score beats the constant prediction's 0.5.
+    assert study.trials[0].user_attrs["epochs"] == 2 * epochs

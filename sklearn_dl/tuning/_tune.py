@@ -9,6 +9,7 @@ import numpy as np
 import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from sklearn.base import clone, is_classifier
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv, cross_validate
@@ -94,15 +95,31 @@ def _patience(estimator, n_samples):
             rule.get("wait_for_progress", False))
 
 
+def _chance_score(folds, scorer):
+    """The mean score of a constant prediction fitted on each training fold."""
+    scores = []
+    for estimator, X_train, y_train, X_test, y_test in folds:
+        constant = (DummyClassifier(strategy="prior") if is_classifier(estimator)
+                    else DummyRegressor())
+        with warnings.catch_warnings():
+            # A constant prediction's own (an undefined precision): not the user's model's.
+            warnings.simplefilter("ignore")
+            scores.append(scorer(constant.fit(X_train, y_train), X_test, y_test))
+    return float(np.mean(scores))
+
+
 def _cv_by_epoch(trial, model, X, y, splits, scorer, prune):
     """Train every fold in lockstep, one epoch at a time, reporting the mean score.
 
     Training stops when the mean validation score has not improved by the
     final step's ``tol`` for as many epochs as the estimator's own fit would
     wait (``n_iter_no_change``, or what its ``'auto'`` means for this data,
-    not counting epochs on the first epoch's plateau where its rule does
-    not), at ``max_iter``, or when the pruner says so. Returns the best mean
-    score and the epoch that reached it.
+    not counting epochs where its rule does not: while the mean score is no
+    better than the first epoch's nor than chance's, the mean score of a
+    constant prediction, sklearn's ``DummyClassifier(strategy='prior')`` or
+    ``DummyRegressor()`` fitted on each training fold), at ``max_iter``, or
+    when the pruner says so. Returns the best mean score and the epoch that
+    reached it.
     """
     folds = _prepare_folds(model, X, y, splits)
     final = _final_estimator(model)
@@ -118,16 +135,16 @@ def _cv_by_epoch(trial, model, X, y, splits, scorer, prune):
         trial.set_user_attr("epochs", epoch * len(folds))
         trial.report(score, step=epoch)
         if epoch == 1:
-            first_score = score
             patience, wait_for_progress = _patience(folds[0][0], len(folds[0][1]))
+            plateau = max(score, _chance_score(folds, scorer)) if wait_for_progress else score
         no_improvement = no_improvement + 1 if score < best_score + final.tol else 0
         if score > best_score:
             best_score, best_epoch = score, epoch
         if prune and trial.should_prune():
             raise optuna.TrialPruned(f"pruned at epoch {epoch} (score {score:.4f})")
         # As the fit's own rule: an 'auto' patience that waits for progress does not
-        # count epochs while the score sits on its first epoch's plateau.
-        if wait_for_progress and best_score <= first_score + final.tol:
+        # count epochs while the score sits on its first epoch's plateau or at chance.
+        if wait_for_progress and best_score <= plateau + final.tol:
             no_improvement = 0
         if no_improvement > patience:
             break
