@@ -163,9 +163,10 @@ _RECURRENT_PARAMETERS_DOC = """\
 _RECURRENT_PATIENCE_DOC = """\
     n_iter_no_change : int or 'auto', default='auto'
         ``'auto'`` is 10 epochs, counted only once the training loss has
-        fallen 10% below its first epoch's value: a recurrent net often sits
-        on its initial loss for dozens of epochs before it finds the
-        dependency it must learn, and sklearn's rule stops it there (with
+        fallen 10% below the lower of its first epoch's value and chance's
+        (the loss of predicting the mean training target): a recurrent net
+        often sits on its initial loss for dozens of epochs before it finds
+        the dependency it must learn, and sklearn's rule stops it there (with
         ``early_stopping``, ``'auto'`` is sklearn's rule with 10). An int:
 """
 
@@ -288,10 +289,11 @@ _CLASSIFIER_TRAINING_DOC = _RECURRENT_TRAINING_DOC.replace(
     f"""    n_iter_no_change : int or 'auto', default='auto'
         ``'auto'`` is 10 epochs or {_AUTO_PATIENCE_STEPS} optimiser steps,
         whichever is longer (as for :class:`TransformerClassifier`), counted
-        only once the training loss has fallen 10% below its first epoch's
-        value: a recurrent net often sits on its initial loss for dozens of
-        epochs before it finds the dependency it must learn, and sklearn's
-        rule stops it there. 40 training series make two optimiser steps an
+        only once the training loss has fallen 10% below the lower of its
+        first epoch's value and chance's (the loss of predicting the
+        training class frequencies): a recurrent net often sits on its
+        initial loss for dozens of epochs before it finds the dependency it
+        must learn, and sklearn's rule stops it there. 40 training series make two optimiser steps an
         epoch: with 10 epochs of patience, ``alpha=0.01`` stopped
         the UEA BasicMotions set at 0.725 (worst of 3 seeds) against 0.950
         with 200 steps (with the unit forget gate of the time). With ``early_stopping``, ``'auto'`` is sklearn's

@@ -401,11 +401,14 @@ def _transformer_training_doc(doc):
         f"""    n_iter_no_change : int or 'auto', default='auto'
         ``'auto'`` is 10 epochs or {_AUTO_PATIENCE_STEPS} optimiser steps, whichever
         is longer, counted only once the training loss has fallen 10% below
-        its first epoch's value: sklearn counts epochs, but an epoch of a
-        few dozen sequences is one optimiser step, and a Transformer needs
-        hundreds of steps to fit, often after sitting on its initial loss
-        until attention finds what to look at (on large data, 10 epochs are
-        the longer). An int:
+        the lower of its first epoch's value and chance's (the loss of
+        predicting the training class frequencies, or the mean target):
+        sklearn counts epochs, but an epoch of a few dozen sequences is one
+        optimiser step, and a Transformer needs hundreds of steps to fit,
+        often after sitting on its initial loss until attention finds what
+        to look at (on large data, 10 epochs are the longer). A first epoch
+        above chance no longer ends the wait when the net settles back to a
+        constant output. An int:
 """,
     )
 
