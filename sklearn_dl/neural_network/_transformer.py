@@ -406,9 +406,11 @@ def _transformer_training_doc(doc):
         sklearn counts epochs, but an epoch of a few dozen sequences is one
         optimiser step, and a Transformer needs hundreds of steps to fit,
         often after sitting on its initial loss until attention finds what
-        to look at (on large data, 10 epochs are the longer). A first epoch
-        above chance no longer ends the wait when the net settles back to a
-        constant output. An int:
+        to look at (on large data, 10 epochs are the longer). Counted from
+        the first epoch's loss alone, a first epoch above chance ended the
+        wait when the net settled back to a constant output: matching the
+        signs of two steps 67 or more apart in 200 (500 sequences), seed 1
+        was stopped after 33 epochs at 0.472, and runs on to 0.914. An int:
 """,
     )
 
