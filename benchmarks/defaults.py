@@ -145,6 +145,40 @@ def matching_task(rng, n, timesteps):
     return X, ((X[rows, first, 0] > 0) == (X[rows, second, 0] > 0)).astype(int)
 
 
+def recall_task(rng, n, timesteps=200, n_keys=128, n_values=10):
+    """Associative recall: key-value pairs, a separator and a query key; the class is the
+    value that followed the query key.
+
+    Token ids, as in the literature's definition (Ba et al. 2016, "Using Fast
+    Weights to Attend to the Recent Past": ``c9k8j3f1??c`` -> 9; Fu et al.
+    2023, H3; Arora et al. 2023, Zoology), with the query last so that the
+    answer is one class per sequence: ``(timesteps - 2) // 2`` pairs (99 for
+    200 steps), then the separator, then the query, ``timesteps`` ids in
+    all, no filler. Keys are distinct within a sequence, drawn without
+    replacement from ``n_keys`` key symbols (ids 1 to 128; Zoology's key
+    vocabulary, half of a vocabulary larger than the sequence); values are
+    drawn with replacement from ``n_values`` value symbols (ids 129 to 138,
+    Ba et al.'s ten digits), which are the classes 0 to 9; the separator is
+    id 139 (0 stays padding). The query is one of the sequence's keys drawn
+    uniformly, so the value to recall lies anywhere from step 2 to step 198:
+    on average 100 steps before the query. A recurrent net reading forwards
+    must hold all 99 pairs until it meets the query (the reason recurrent
+    state fails as the pairs grow); attention can match the query to its
+    key and read the step after it.
+    """
+    pairs = (timesteps - 2) // 2
+    keys = 1 + np.argsort(rng.random((n, n_keys)), axis=1)[:, :pairs]
+    values = rng.integers(0, n_values, size=(n, pairs))
+    X = np.empty((n, 2 * pairs + 2), dtype=np.int64)
+    X[:, 0:2 * pairs:2] = keys
+    X[:, 1:2 * pairs:2] = 1 + n_keys + values
+    X[:, -2] = 1 + n_keys + n_values
+    queried = rng.integers(0, pairs, size=n)
+    rows = np.arange(n)
+    X[:, -1] = keys[rows, queried]
+    return X, values[rows, queried]
+
+
 # The tuned LSTMClassifier: the reference of what a model of this kind reaches
 # on a task. Found by ``benchmarks/tune_lstm.py``: ``sklearn_dl.tuning.tune``
 # over the classifier's own ``search_space``, 20 trials, 3-fold cross-validation
@@ -171,18 +205,23 @@ TUNED_LSTM = {
 LSTM_PARAMS = {}
 
 
-def sequence_task(make, n_train, model="LSTM", params=None, **kwargs):
+def sequence_task(make, n_train, model="LSTM", params=None, tokens=False, **kwargs):
+    """``tokens``: X holds token ids, read through the estimator's embedding
+    (``vocab_size='auto'``, what the data dictates); HGB reads the ids as numbers."""
     def run(seed):
         rng = np.random.default_rng(100)
         X, y = make(rng, 2 * n_train, **kwargs)
         # (n, timesteps) codes are univariate sequences; (n, timesteps, channels) as is.
-        X = X.astype(float).reshape(len(X), X.shape[1], -1)
+        if not tokens:
+            X = X.astype(float).reshape(len(X), X.shape[1], -1)
         X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
         baseline = HistGradientBoostingClassifier(random_state=0).fit(
             X_train.reshape(n_train, -1), y_train)
-        naive = max(np.mean(y_test), 1 - np.mean(y_test))
-        estimator = (TransformerClassifier(random_state=seed) if model == "Transformer"
-                     else LSTMClassifier(random_state=seed, **(params or LSTM_PARAMS)))
+        naive = max(np.mean(y_test == c) for c in np.unique(y_train))
+        data = {"vocab_size": "auto"} if tokens else {}
+        estimator = (TransformerClassifier(random_state=seed, **data) if model == "Transformer"
+                     else LSTMClassifier(random_state=seed, **data,
+                                         **(params or LSTM_PARAMS)))
         return _classify(estimator, X_train, y_train, X_test, y_test,
                          baseline.score(X_test.reshape(len(X_test), -1), y_test), naive)
     return run

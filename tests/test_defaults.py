@@ -798,3 +798,22 @@ def test_the_panel_measures_a_candidate_lstm_default_on_other_seeds(capsys):
     rows = panel.main(["--only", "long-range 200", "--seeds", "3,4", "--lstm", "max_iter=2"])
     assert rows[0]["epochs"] == 2
     assert "Worst of random_state [3, 4]" in capsys.readouterr().out
+
+
+def test_the_panels_recall_task_asks_for_the_value_after_the_query_key():
+    spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    X, y = panel.recall_task(np.random.default_rng(0), 300)
+    assert X.shape == (300, 200) and X.dtype == np.int64
+    keys, values = X[:, 0:198:2], X[:, 1:198:2]
+    # 99 distinct keys among ids 1..128, values 129..138, the separator 139, the query last.
+    assert all(len(set(row)) == 99 for row in keys) and keys.min() >= 1 and keys.max() <= 128
+    assert values.min() == 129 and values.max() == 138 and (X[:, 198] == 139).all()
+    for row, label in zip(X, y):
+        (position,) = np.flatnonzero(row[:198:2] == row[-1])
+        assert label == row[2 * position + 1] - 129
+    # The queried pair lies anywhere: the answer is often far from the query.
+    distance = 199 - (2 * np.array([np.flatnonzero(row[:198:2] == row[-1])[0] for row in X]) + 1)
+    assert distance.min() < 20 and distance.max() > 180 and 80 < distance.mean() < 120
+    assert set(y) == set(range(10))
