@@ -804,16 +804,22 @@ def test_the_panels_recall_task_asks_for_the_value_after_the_query_key():
     spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
     panel = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(panel)
-    X, y = panel.recall_task(np.random.default_rng(0), 300)
-    assert X.shape == (300, 200) and X.dtype == np.int64
-    keys, values = X[:, 0:198:2], X[:, 1:198:2]
-    # 99 distinct keys among ids 1..128, values 129..138, the separator 139, the query last.
-    assert all(len(set(row)) == 99 for row in keys) and keys.min() >= 1 and keys.max() <= 128
-    assert values.min() == 129 and values.max() == 138 and (X[:, 198] == 139).all()
-    for row, label in zip(X, y):
-        (position,) = np.flatnonzero(row[:198:2] == row[-1])
-        assert label == row[2 * position + 1] - 129
-    # The queried pair lies anywhere: the answer is often far from the query.
-    distance = 199 - (2 * np.array([np.flatnonzero(row[:198:2] == row[-1])[0] for row in X]) + 1)
-    assert distance.min() < 20 and distance.max() > 180 and 80 < distance.mean() < 120
-    assert set(y) == set(range(10))
+    for pairs, nearest, farthest in [(16, 168, 198), (99, 2, 198)]:
+        X, y = panel.recall_task(np.random.default_rng(0), 300, n_pairs=pairs)
+        assert X.shape == (300, 200) and X.dtype == np.int64
+        keys, values = X[:, 0:2 * pairs:2], X[:, 1:2 * pairs:2]
+        # Distinct keys among ids 1..128, values 129..138, then blanks (139),
+        # the separator (140) and the query.
+        assert all(len(set(row)) == pairs for row in keys)
+        assert keys.min() >= 1 and keys.max() <= 128
+        assert values.min() == 129 and values.max() == 138
+        assert (X[:, 2 * pairs:198] == 139).all() and (X[:, 198] == 140).all()
+        positions = []
+        for row, label in zip(X, y):
+            (position,) = np.flatnonzero(row[:2 * pairs:2] == row[-1])
+            assert label == row[2 * position + 1] - 129
+            positions.append(2 * position + 1)
+        # Steps from the value to recall to the query: anywhere in the range.
+        distance = 199 - np.array(positions)
+        assert distance.min() == nearest and distance.max() == farthest
+        assert set(y) == set(range(10))
