@@ -9,9 +9,10 @@ the same run:
   a dependency 50 and 200 steps back), a retrieval across 200 steps (the
   sign of the one marked step's value, at least 66 steps from either end)
   and a matching across 200 steps (whether two marked steps 67 or more
-  apart have the same sign): ``LSTMClassifier`` against
-  ``HistGradientBoostingClassifier`` on the flat sequences and the majority
-  class;
+  apart have the same sign), and associative recall on token ids (the value
+  of a query key among key-value pairs, across 200 steps):
+  ``LSTMClassifier`` against ``HistGradientBoostingClassifier`` on the flat
+  sequences and the majority class;
 * time-series classification on the UCR / UEA sets bundled with ``aeon``:
   ``CNNClassifier``, ``MLPClassifier`` and ``LSTMClassifier`` against 1-NN
   (Euclidean) and the majority class, and the published FCN and MLP
