@@ -9,7 +9,8 @@
 # benchmark table on the GPU (MLPs at 10k and 100k rows against sklearn on all CPU cores,
 # LogisticRegression, CNN, LSTM, the default networks; every contender may use
 # all CPU cores, ours and the bare loops train on the GPU); the CNN and the
-# Transformer on the UCR sets of the defaults panel; the whole test suite with
+# Transformer on the UCR sets of the defaults panel; associative recall at ten
+# times the panel's data (recall); the whole test suite with
 # device='auto' resolving to the GPU.
 set -u
 out=${1:-gpu_check}
@@ -17,7 +18,7 @@ mkdir -p "$out"
 python=${PYTHON:-python3}
 export PYTHONUNBUFFERED=1 PYTHONPATH=${PYTHONPATH:+$PYTHONPATH:}$PWD
 cores=$(nproc)
-steps=${STEPS:-gpu_tests mlp1m mlp linear cnn_lstm default ucr suite}  # a subset: STEPS="gpu_tests ucr"
+steps=${STEPS:-gpu_tests mlp1m mlp linear cnn_lstm default ucr recall suite}  # a subset: STEPS="gpu_tests ucr"
 
 step() {  # step NAME SECONDS COMMAND...: run COMMAND with a time limit, log to OUTPUT_DIR/NAME.log
     local name=$1 seconds=$2
@@ -53,6 +54,10 @@ bench cnn_lstm "${CNN_LSTM_S:-120}" cnn,lstm
 bench default "${DEFAULT_S:-150}" default
 TAIL=40 step ucr "${UCR_S:-150}" "$python" benchmarks/defaults.py \
     --only "OSULeaf CNN,ArrowHead CNN,GunPoint Transformer,ArrowHead Transformer,OSULeaf Transformer"
+# Associative recall at ten times the panel's data (20,000 training sequences), the
+# default Transformer and LSTM, worst of 3 seeds: too slow for the CPU panel.
+TAIL=20 step recall "${RECALL_S:-480}" "$python" benchmarks/defaults.py \
+    --only "recall 200 x10 Transformer,recall 200 x10"
 # -v names each failure as it happens, so a run stopped by its time limit still says which.
 TAIL=3 step suite "${SUITE_S:-240}" "$python" -m pytest -v -p no:cacheprovider -p no:benchmark \
     -n "$((cores - 2))" --maxfail=40 -W "ignore::DeprecationWarning" tests

@@ -823,3 +823,25 @@ def test_the_panels_recall_task_asks_for_the_value_after_the_query_key():
         distance = 199 - np.array(positions)
         assert distance.min() == nearest and distance.max() == farthest
         assert set(y) == set(range(10))
+
+
+def test_the_large_recall_rows_run_only_when_named(monkeypatch, capsys):
+    spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    assert set(panel.LARGE_TASKS) == {"recall 200 x10", "recall 200 x10 Transformer"}
+    assert set(panel.LARGE_TASKS).isdisjoint(panel.TASKS)
+    ran = []
+
+    def fake_run(seed):  # (score, baseline, naive, epochs, fit seconds)
+        ran.append(seed)
+        return 0.5 + seed / 10, 0.13, 0.11, 7, 1.0
+
+    family, metric, higher, baseline, _ = panel.LARGE_TASKS["recall 200 x10"]
+    monkeypatch.setitem(panel.LARGE_TASKS, "recall 200 x10",
+                        (family, metric, higher, baseline, fake_run))
+    [row] = panel.main(["--only", "recall 200 x10", "--seeds", "2,0"])
+    assert ran == [2, 0] and row["task"] == "recall 200 x10" and row["ours (worst)"] == 0.5
+    with pytest.raises(SystemExit):
+        panel.main(["--only", "recall 200 x100"])
+    assert "recall 200 x10 Transformer" in capsys.readouterr().err
