@@ -1077,18 +1077,21 @@ class TorchClassifierMixin(ClassifierMixin):
         return np.hstack([1 - proba, proba])
 
     def _labels_from_raw(self, raw):
-        if self._multilabel:
-            return (raw > 0).astype(int)
-        if self.out_activation_ == "softmax":
-            return self.classes_[np.argmax(raw, axis=1)]
-        return self.classes_[(raw[:, 0] > 0).astype(int)]
+        """Labels from a numpy array of logits, decoded as ``predict`` decodes each chunk."""
+        decode, dtype = self._chunk_decoder()
+        return self._labels_from_decoded(
+            decode(torch.from_numpy(raw)).numpy().astype(dtype, copy=False))
+
+    def _labels_from_decoded(self, decoded):
+        """Labels from what ``_chunk_decoder``'s function made of the logits."""
+        return decoded if self._multilabel else self.classes_[decoded]
 
     def _chunk_decoder(self):
-        """What ``_labels_from_raw`` takes of the logits, for a chunk of them on the device.
+        """The logits' labels, for a chunk of them on the device: ``predict``'s one rule.
 
-        Returns the function and the dtype of its results: class indices, or
-        the 0 / 1 indicators of multi-label targets. Only those then cross to
-        the host, not the logits.
+        Returns the function and the dtype of its results: indices into
+        ``classes_``, or the 0 / 1 indicators of multi-label targets. Only
+        those then cross to the host, not the logits.
         """
         if self._multilabel:
             return _positive_logits, np.int_
@@ -1122,8 +1125,7 @@ class TorchClassifierMixin(ClassifierMixin):
         y : ndarray of shape (n_samples,) or (n_samples, n_labels)
             Labels from ``classes_`` (an indicator matrix for multi-label targets).
         """
-        labels = self._raw_predict(X, labels=True)
-        return labels if self._multilabel else self.classes_[labels]
+        return self._labels_from_decoded(self._raw_predict(X, labels=True))
 
     def predict_proba(self, X):
         """Probability estimates, columns ordered as ``classes_``.
