@@ -1354,7 +1354,10 @@ class SklearnStopping(Callback):
     rate is divided by 5 until it falls under 1e-6). With ``early_stopping``
     the best weights are restored at the end; without it, with
     ``keep_best_loss`` (an attribute set before each fit), those of the epoch
-    of this fit's lowest training loss. A non-finite training loss
+    of this fit's lowest training loss; with ``average_after`` (an attribute
+    set before each fit: an epoch count of the history, or None), the mean of
+    the parameters at the end of each epoch after that one (stochastic weight
+    averaging; the buffers stay the last epoch's). A non-finite training loss
     restores the previous epoch's weights and optimiser state, then raises
     :class:`DivergenceError` or, with ``on_divergence='stop'`` and a finite
     epoch to fall back on, drops the diverged epoch and stops training.
@@ -1408,6 +1411,9 @@ class SklearnStopping(Callback):
         self._best_state = None
         self._best_epoch = None
         self.keep_best_loss = False
+        self.average_after = None
+        self._average_state = None
+        self._averaged_epochs = 0
         self.chance_loss = np.inf  # unknown: the wait counts from the first loss alone
         self._fit_best_loss = np.inf
         return self
@@ -1425,6 +1431,8 @@ class SklearnStopping(Callback):
             "best_state": self._best_state,
             "best_epoch": self._best_epoch,
             "fit_best_loss": float(self._fit_best_loss),
+            "average_state": self._average_state,
+            "averaged_epochs": int(self._averaged_epochs),
         }
 
     def load_state_dict(self, state):
@@ -1439,12 +1447,16 @@ class SklearnStopping(Callback):
         self._best_state = state["best_state"]
         self._best_epoch = state.get("best_epoch")
         self._fit_best_loss = state.get("fit_best_loss", np.inf)
+        self._average_state = state.get("average_state")
+        self._averaged_epochs = state.get("averaged_epochs", 0)
 
     def set_validation(self, scorer):
         """Score the net after each epoch with ``scorer(net) -> (score, loss)``, or not."""
         self.validation_ = scorer
         self._best_state = self._best_epoch = None
         self._fit_best_loss = np.inf
+        self._average_state = None
+        self._averaged_epochs = 0
 
     def on_train_begin(self, net, **kwargs):
         self.stopped_ = False
@@ -1555,6 +1567,8 @@ class SklearnStopping(Callback):
                 # its batches, taken while they moved (as Keras's checkpoint).
                 self._fit_best_loss = loss
                 self._keep_best(net)
+            if self.average_after is not None and len(net.history) > self.average_after:
+                self._add_to_average(net)
         if self.max_fun is not None:
             self._check_lbfgs(net, loss)
             return
@@ -1590,8 +1604,14 @@ class SklearnStopping(Callback):
             del net.history[-1]
         if self._best_state is not None:
             net.module_.load_state_dict(self._best_state)
+        elif self._average_state is not None:
+            with _NoGrad():
+                for name, parameter in net.module_.named_parameters():
+                    parameter.copy_(self._average_state[name])
         self.validation_ = None
         self._best_state = self._best_epoch = None
+        self._average_state = None
+        self._averaged_epochs = 0
         self._last_good_state = self._older_state = None
         self._module_state = None
 
@@ -1621,6 +1641,10 @@ class SklearnStopping(Callback):
             if kept:
                 self._restore(net, self._older_state)
         self._last_good_state = self._older_state = None
+        # The mean may hold the weights of an epoch now dropped (whose outputs
+        # overflow): the fit keeps the weights the guard fell back to.
+        self._average_state = None
+        self._averaged_epochs = 0
         if self.on_divergence != "stop" or not kept or (self._best_epoch or 0) > kept:
             # Not restored as training ends: the weights of a dropped epoch (whose
             # outputs overflow), or of a fit that raises.
@@ -1656,6 +1680,18 @@ class SklearnStopping(Callback):
         """Copy the weights at this epoch's end, restored as training ends."""
         self._best_state = _snapshot(net.module_.state_dict(), self._best_state)
         self._best_epoch = len(net.history)
+
+    def _add_to_average(self, net):
+        """Fold the parameters at this epoch's end into the mean of this fit's averaged epochs."""
+        parameters = {name: parameter.detach() for name, parameter in net.module_.named_parameters()}
+        self._averaged_epochs += 1
+        if self._average_state is None:
+            self._average_state = {name: value.clone() for name, value in parameters.items()}
+            return
+        with _NoGrad():
+            torch._foreach_lerp_(list(self._average_state.values()),
+                                 [parameters[name] for name in self._average_state],
+                                 1.0 / self._averaged_epochs)
 
     def _track_loss(self, loss):
         if self.first_loss_ is None:

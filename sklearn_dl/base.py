@@ -392,6 +392,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         stopping.keep_best_loss = (not incremental and valid_index is None
                                    and self._keeps_best_weights())
         n_epochs_before = len(net.history)
+        averaged = None if incremental or valid_index is not None else self._averaged_epochs(epochs)
+        stopping.average_after = None if averaged is None else n_epochs_before + epochs - averaged
         backup = _backup_callback(net)
         restored = 0
         if backup is not None and first_call and not incremental:
@@ -444,6 +446,11 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
     def _keeps_best_weights(self):
         """Whether ``fit`` without a validation set ends on its lowest training loss's weights."""
         return False
+
+    def _averaged_epochs(self, epochs):
+        """How many of the last of a fit's ``epochs`` ``fit`` without a validation set
+        averages the weights of, ending on their mean; None: it ends on the last epoch's."""
+        return None
 
     def _check_first_partial_fit(self, classes):
         """Classifiers need ``classes`` on the first ``partial_fit`` call."""

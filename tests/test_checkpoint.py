@@ -18,7 +18,7 @@ from sklearn.model_selection import cross_validate
 
 from sklearn_dl import callbacks
 from sklearn_dl.callbacks import BackupAndRestore
-from sklearn_dl.neural_network import MLPClassifier
+from sklearn_dl.neural_network import CNNClassifier, MLPClassifier
 from test_properties import _InterruptAt
 
 # Trains one estimator in a fresh process, optionally killing itself with SIGKILL
@@ -122,6 +122,24 @@ def test_ctrl_c_then_fit_again_resumes(tmp_path, data):
     np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-6)
     np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_then_fit_again_resumes_the_average_of_the_weights(tmp_path, data):
+    # The mean of the epochs before the interruption is backed up with them.
+    X, y = data
+    params = {"input_shape": (1, 10), "filters": (4,), "batch_size": 64, "max_iter": 8,
+              "tol": 0, "average_weights": 1.0, "random_state": 0}
+    reference = _fit(CNNClassifier(**params), X, y)
+    model = CNNClassifier(**params, callbacks=[("interrupt", _InterruptAt(4)),
+                                               BackupAndRestore(tmp_path)])
+    with pytest.warns(UserWarning, match="interrupted"):
+        model.fit(X, y)
+    model.set_params(callbacks=[BackupAndRestore(tmp_path)])
+    _fit(model, X, y)
+    assert model.n_iter_ == 8
+    np.testing.assert_allclose(model.loss_curve_, reference.loss_curve_, rtol=1e-6)
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), rtol=1e-5,
+                               atol=1e-7)
 
 
 def test_other_fits_never_resume_from_a_backup(tmp_path, data):

@@ -411,3 +411,115 @@ def test_keep_best_rewinds_neither_partial_fit_nor_saved_models(tmp_path):
     restored = load(tmp_path / "cnn.safetensors")
     assert restored.keep_best is True
     np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+
+
+# -- average_weights: the mean of the weights of the last epochs (SWA) ------------------
+
+
+class _Rows:
+    """The training rows as ``_after_training`` reads them."""
+
+    def __init__(self, X):
+        self.X = X
+
+    def __len__(self):
+        return len(self.X)
+
+
+def assert_weights_close(model, weights):
+    for parameter, expected in zip(model.net_.module_.parameters(), weights, strict=True):
+        torch.testing.assert_close(parameter.detach(), expected, rtol=1e-6, atol=1e-7)
+
+
+def mean_weights(epochs):
+    return [torch.stack(tensors).mean(0) for tensors in zip(*epochs)]
+
+
+@pytest.mark.parametrize("average_weights, n_averaged", [(0.01, 1), (0.25, 3), (1.0, 12)])
+def test_average_weights_ends_on_the_mean_of_the_last_epochs(average_weights, n_averaged):
+    X, y, params = bumpy_signals()
+    model = fit_quietly(CNNClassifier(**params, average_weights=average_weights,
+                                      callbacks=[("record", _RecordWeights())]), X, y)
+    last = fit_quietly(CNNClassifier(**params, callbacks=[("record", _RecordWeights())]), X, y)
+    # Off, the last epoch's weights bit for bit; averaging leaves training untouched.
+    assert_weights_equal(last, recorded_weights(last)[-1])
+    assert model.loss_curve_ == last.loss_curve_ and model.n_iter_ == 12
+    epochs = recorded_weights(model)
+    assert len(epochs) == 12
+    if n_averaged == 1:  # ceil(0.01 * 12): the mean of the last epoch is that epoch
+        assert_weights_equal(model, epochs[-1])
+        np.testing.assert_array_equal(model.predict_proba(X), last.predict_proba(X))
+        return
+    assert_weights_close(model, mean_weights(epochs[-n_averaged:]))
+    assert not torch.equal(next(model.net_.module_.parameters()), epochs[-1][0])
+    # The batch-norm statistics are those of the training set under the mean weights.
+    with torch.no_grad():
+        for parameter, value in zip(last.net_.module_.parameters(),
+                                    mean_weights(epochs[-n_averaged:])):
+            parameter.copy_(value)
+    last._after_training(last.net_, _Rows(torch.as_tensor(X.reshape(40, 24),
+                                                           dtype=torch.float32)),
+                         torch.device("cpu"))
+    np.testing.assert_allclose(model.predict_proba(X), last.predict_proba(X), rtol=1e-5,
+                               atol=1e-6)
+
+
+def test_average_weights_of_a_fit_stopped_early_are_those_of_the_epochs_it_ran():
+    X, y, params = bumpy_signals()
+    params = {**params, "learning_rate": "constant", "n_iter_no_change": 2, "max_iter": 100}
+    model = fit_quietly(CNNClassifier(**params, average_weights=1.0,
+                                      callbacks=[("record", _RecordWeights())]), X, y)
+    epochs = recorded_weights(model)
+    assert 2 < model.n_iter_ == len(epochs) < 100
+    assert_weights_close(model, mean_weights(epochs))
+    # Stopped before the window of the last half began: the last epoch's weights.
+    late = fit_quietly(CNNClassifier(**params, average_weights=0.5,
+                                     callbacks=[("record", _RecordWeights())]), X, y)
+    assert late.n_iter_ < 50
+    assert_weights_equal(late, recorded_weights(late)[-1])
+
+
+def test_average_weights_is_not_used_by_partial_fit_nor_early_stopping(tmp_path):
+    X, y, params = bumpy_signals()
+    model = CNNClassifier(**params, average_weights=0.5,
+                          callbacks=[("record", _RecordWeights())])
+    for _ in range(3):  # partial_fit is one epoch, and keeps its weights
+        model.partial_fit(X, y, classes=[0, 1])
+        assert_weights_equal(model, recorded_weights(model)[-1])
+    # warm_start: the last half of the new fit's own 12 epochs.
+    fit_quietly(model.set_params(warm_start=True), X, y)
+    epochs = recorded_weights(model)
+    assert len(epochs) == 15
+    assert_weights_close(model, mean_weights(epochs[-6:]))
+    pickled = pickle.loads(pickle.dumps(model.set_params(callbacks=None)))
+    np.testing.assert_array_equal(pickled.predict_proba(X), model.predict_proba(X))
+    save(model, tmp_path / "cnn.safetensors")
+    restored = load(tmp_path / "cnn.safetensors")
+    assert restored.average_weights == 0.5
+    np.testing.assert_array_equal(restored.predict_proba(X), model.predict_proba(X))
+    # With a validation set, the weights of the best validation score, as without it.
+    validated = {**params, "early_stopping": True, "validation_fraction": 0.25}
+    np.testing.assert_array_equal(
+        fit_quietly(CNNClassifier(**validated, average_weights=1.0), X, y).predict_proba(X),
+        fit_quietly(CNNClassifier(**validated), X, y).predict_proba(X))
+
+
+@pytest.mark.parametrize("value", [0, 1.5, -0.25, "last"])
+def test_average_weights_out_of_range_is_refused(value):
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y, params = bumpy_signals()
+    with pytest.raises(InvalidParameterError,
+                       match=r"The 'average_weights' parameter of CNNClassifier must be a float "
+                             r"in the range \(0(\.0)?, 1(\.0)?\] or None"):
+        CNNClassifier(**params, average_weights=value).fit(X, y)
+
+
+def test_average_weights_with_keep_best_is_refused_and_fits_nothing():
+    X, y, params = bumpy_signals()
+    model = CNNRegressor(**params, keep_best=True, average_weights=0.25)
+    with pytest.raises(ValueError, match=r"^keep_best=True and average_weights=0.25 both choose "
+                                         r"the weights that fit ends with: set keep_best=False "
+                                         r"or average_weights=None\.$"):
+        model.fit(X, y.astype(float))
+    assert not hasattr(model, "net_") and not hasattr(model, "n_features_in_")

@@ -233,6 +233,34 @@ def test_keep_best_leaves_no_copy_of_the_weights_after_a_divergence_error():
     assert len(pickle.dumps(model)) < size + weights / 2
 
 
+def test_average_weights_with_divergence_stop_keeps_the_weights_the_guard_fell_back_to():
+    # Epochs 1 to 3 are in the mean, but epoch 3's last step left weights whose
+    # outputs overflow and epoch 4 diverges: the fit ends on epoch 2's weights, as
+    # without averaging, not on a mean that holds epoch 3's.
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 1, 16)), rng.normal(size=40)
+    params = {"filters": (4,), "batch_size": 40, "tol": 0, "random_state": 0}
+    reference = _quiet_fit(CNNRegressor(**params, max_iter=2), X, y)
+    model = CNNRegressor(**params, max_iter=10, on_divergence="stop", average_weights=1.0,
+                         callbacks=[("overflow", _OverflowWeightsInLastBatch(3))])
+    with pytest.warns(ConvergenceWarning, match="diverged at epoch 4.*weights of epoch 2"):
+        model.fit(X, y)
+    assert model.n_iter_ == 2
+    assert_array_equal(model.predict(X), reference.predict(X))
+
+
+def test_average_weights_leaves_no_copy_of_the_weights_after_a_divergence_error():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 1, 32)), rng.normal(size=40)
+    model = CNNRegressor(filters=(64, 64), average_weights=1.0, warm_start=True, max_iter=3,
+                         batch_size=40, random_state=0).fit(X, y)
+    size = len(pickle.dumps(model))
+    weights = sum(param.numel() * param.element_size() for param in model.module_.parameters())
+    with pytest.raises(DivergenceError):
+        model.set_params(solver="sgd", learning_rate_init=1e12).fit(X, y)
+    assert len(pickle.dumps(model)) < size + weights / 2
+
+
 class _BiasBecomesInfinite(torch.nn.Module):
     """A linear model whose bias becomes infinite after its ``at``-th training forward pass.
 
