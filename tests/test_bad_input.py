@@ -299,6 +299,7 @@ BAD_PARAMETERS = [
     ("max_iter", -1, ValueError, "'max_iter' parameter"),
     ("max_iter", "10", TypeError, "'max_iter' parameter"),
     ("tol", -1, ValueError, "'tol' parameter"),
+    ("average_weights", 1.5, ValueError, "'average_weights' parameter"),
     ("device", "cpux", ValueError, "'device' parameter .* must be a device name"),
     ("device", "cuda:abc", ValueError, "'device' parameter .* must be a device name"),
     ("device", 0, TypeError, "'device' parameter"),
