@@ -1683,7 +1683,8 @@ class SklearnStopping(Callback):
 
     def _add_to_average(self, net):
         """Fold the parameters at this epoch's end into the mean of this fit's averaged epochs."""
-        parameters = {name: parameter.detach() for name, parameter in net.module_.named_parameters()}
+        parameters = {name: parameter.detach()
+                      for name, parameter in net.module_.named_parameters()}
         self._averaged_epochs += 1
         if self._average_state is None:
             self._average_state = {name: value.clone() for name, value in parameters.items()}

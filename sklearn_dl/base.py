@@ -392,7 +392,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         stopping.keep_best_loss = (not incremental and valid_index is None
                                    and self._keeps_best_weights())
         n_epochs_before = len(net.history)
-        averaged = None if incremental or valid_index is not None else self._averaged_epochs(epochs)
+        averaged = (None if incremental or valid_index is not None
+                    else self._averaged_epochs(epochs))
         stopping.average_after = None if averaged is None else n_epochs_before + epochs - averaged
         backup = _backup_callback(net)
         restored = 0
