@@ -138,9 +138,6 @@ _EMBEDDING_DOC = """\
         Width of the token embedding (token input only), projected to
         ``d_model`` when different; None is ``d_model``."""
 
-_TRANSFORMER_PARAMETERS_DOC = "\n\n".join(
-    [_ARCHITECTURE_DOC, TOKEN_PARAMETERS_DOC, _EMBEDDING_DOC])
-
 _ONE_HOT_DOC = """\
     one_hot_input : {'auto', False}, default='auto'
         ``'auto'``: a numeric feature whose training values are 3 to 10
@@ -184,6 +181,8 @@ _SIGNAL_AUTOCORRELATION = 0.7
 _ARCHITECTURE_DOC = (_ARCHITECTURE_DOC.replace("{patch}", str(_AUTO_PATCH))
                      .replace("{min_steps}", str(_MIN_PATCHED_STEPS))
                      .replace("{smooth}", str(_SIGNAL_AUTOCORRELATION)))
+_TRANSFORMER_PARAMETERS_DOC = "\n\n".join(
+    [_ARCHITECTURE_DOC, TOKEN_PARAMETERS_DOC, _EMBEDDING_DOC])
 
 # augmentation='auto': random shifts by up to timesteps // _AUTO_SHIFT_DIVISOR steps
 # for signals; only the perturbations that keep NaN padding at the end.
