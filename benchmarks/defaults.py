@@ -32,7 +32,8 @@ the same run:
 
 Run ``python benchmarks/defaults.py`` (``--quick``: one seed; ``--only order,co2``;
 ``--markdown`` for the docs; ``--seeds 0,1,2,3`` for other seeds; ``--lstm
-alpha=0.003`` to measure a candidate default of ``LSTMClassifier`` on its rows).
+alpha=0.003`` to measure a candidate default of ``LSTMClassifier`` on its rows,
+``--transformer ...`` and ``--cnn ...`` the same for the Transformer and CNN rows).
 ``--only "recall 200 x10,recall 200 x10 Transformer"`` runs associative recall
 at ten times the data, rows kept out of the panel for their cost (a GPU's
 work: ``benchmarks/gpu_check.sh``, step ``recall``). The data sets need ``statsmodels`` and ``aeon``
@@ -213,6 +214,10 @@ TUNED_LSTM["recall 200"] = {"hidden_size": 64, "max_iter": 400}
 # Parameters given to the default LSTMClassifier rows (not the tuned ones) by
 # ``--lstm``: a candidate for its defaults, measured on the same tasks and seeds.
 LSTM_PARAMS = {}
+# The same for the default TransformerClassifier rows (``--transformer``) and the
+# CNNClassifier rows (``--cnn``).
+TRANSFORMER_PARAMS = {}
+CNN_PARAMS = {}
 
 
 def sequence_task(make, n_train, model="LSTM", params=None, tokens=False, **kwargs):
@@ -229,7 +234,8 @@ def sequence_task(make, n_train, model="LSTM", params=None, tokens=False, **kwar
             X_train.reshape(n_train, -1), y_train)
         naive = max(np.mean(y_test == c) for c in np.unique(y_train))
         data = {"vocab_size": "auto"} if tokens else {}
-        estimator = (TransformerClassifier(random_state=seed, **data) if model == "Transformer"
+        estimator = (TransformerClassifier(random_state=seed, **data, **TRANSFORMER_PARAMS)
+                     if model == "Transformer"
                      else LSTMClassifier(random_state=seed, **data,
                                          **(params or LSTM_PARAMS)))
         return _classify(estimator, X_train, y_train, X_test, y_test,
@@ -272,13 +278,14 @@ def ucr_task(name, model, params=None):
         baseline = KNeighborsClassifier(1).fit(flat_train, y_train).score(flat_test, y_test)
         naive = np.mean(y_test == max(set(y_train), key=list(y_train).count))
         if model == "CNN":
-            estimator = CNNClassifier(random_state=seed)
+            estimator = CNNClassifier(random_state=seed, **CNN_PARAMS)
             data = X_train, X_test
         elif model == "MLP":
             estimator = MLPClassifier(random_state=seed)
             data = flat_train, flat_test
         else:  # LSTM, Transformer: sequences of shape (length, channels)
-            estimator = (TransformerClassifier(random_state=seed) if model == "Transformer"
+            estimator = (TransformerClassifier(random_state=seed, **TRANSFORMER_PARAMS)
+                         if model == "Transformer"
                          else LSTMClassifier(random_state=seed, **(params or LSTM_PARAMS)))
             data = X_train.transpose(0, 2, 1), X_test.transpose(0, 2, 1)
         return _classify(estimator, data[0], y_train, data[1], y_test, baseline, naive)
@@ -318,7 +325,7 @@ def ragged_ucr_task(name, model):
         naive = np.mean(y_test == max(set(y_train), key=list(y_train).count))
         Estimator = TransformerClassifier if model == "Transformer" else LSTMClassifier
         estimator = Estimator(random_state=seed, input_shape=(longest, channels),
-                              **(LSTM_PARAMS if model == "LSTM" else {}))
+                              **(LSTM_PARAMS if model == "LSTM" else TRANSFORMER_PARAMS))
         return _classify(estimator, X_train, y_train, X_test, y_test, baseline, naive)
     return run
 
@@ -640,9 +647,15 @@ def main(argv=None):
     parser.add_argument("--seeds", help="comma-separated random_state values instead of 0,1,2")
     parser.add_argument("--lstm", help="parameters of the default LSTMClassifier rows, e.g. "
                                        "alpha=0.003,hidden_size=32 (a candidate default)")
+    parser.add_argument("--transformer", help="parameters of the default TransformerClassifier "
+                                              "rows, e.g. local_kernel_size=1")
+    parser.add_argument("--cnn", help="parameters of the CNNClassifier rows, e.g. "
+                                      "average_weights=0.25")
     args = parser.parse_args(argv)
-    LSTM_PARAMS.clear()
-    LSTM_PARAMS.update(_parameters(args.lstm or ""))
+    for parameters, given in [(LSTM_PARAMS, args.lstm), (TRANSFORMER_PARAMS, args.transformer),
+                              (CNN_PARAMS, args.cnn)]:
+        parameters.clear()
+        parameters.update(_parameters(given or ""))
     names = list(TASKS) if args.only is None else [name.strip() for name in args.only.split(",")]
     unknown = sorted(set(names) - set(TASKS) - set(LARGE_TASKS))
     if unknown:
