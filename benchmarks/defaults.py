@@ -573,6 +573,8 @@ def run_task(name, seeds):
     if published and name.endswith(("CNN", "MLP")):
         reference = "FCN" if name.endswith("CNN") else "MLP"
         row["published"] = f"{reference} {published[reference]:.3f}"
+    # Not a column of the table; printed with each row as it comes.
+    row["per seed"] = ", ".join(f"{seed}: {_format(score)}" for seed, score in zip(seeds, scores))
     return row
 
 
