@@ -453,6 +453,22 @@ def test_the_panel_sets_each_transformer_against_the_best_lstm_or_cnn_of_its_tas
     assert table["BasicMotions"]["gap (points)"] == "+5.0"
 
 
+def test_the_panel_passes_candidate_parameters_to_its_rows_and_reports_every_seed(capsys):
+    spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    rows = panel.main(["--only", "order Transformer,ItalyPowerDemand CNN", "--seeds", "0,1",
+                       "--transformer", "max_iter=1", "--cnn", "max_iter=2"])
+    assert [(row["task"], row["epochs"]) for row in rows] == [("order Transformer", 1),
+                                                              ("ItalyPowerDemand CNN", 2)]
+    for row in rows:
+        scores = [float(item.split(": ")[1]) for item in row["per seed"].split(", ")]
+        assert [item.split(": ")[0] for item in row["per seed"].split(", ")] == ["0", "1"]
+        assert row["ours (worst)"] == pytest.approx(min(scores), abs=5e-4)
+    progress = [line for line in capsys.readouterr().out.splitlines() if line.startswith("# ")]
+    assert len(progress) == 2 and progress[0].endswith(rows[0]["per seed"])
+
+
 def test_the_classifiers_search_space_tries_one_and_both_directions():
     from sklearn_dl.tuning import search_space
 
