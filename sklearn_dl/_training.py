@@ -1413,7 +1413,6 @@ class SklearnStopping(Callback):
         self.keep_best_loss = False
         self.average_after = None
         self._average_state = None
-        self._averaged_epochs = 0
         self.chance_loss = np.inf  # unknown: the wait counts from the first loss alone
         self._fit_best_loss = np.inf
         return self
@@ -1432,7 +1431,6 @@ class SklearnStopping(Callback):
             "best_epoch": self._best_epoch,
             "fit_best_loss": float(self._fit_best_loss),
             "average_state": self._average_state,
-            "averaged_epochs": int(self._averaged_epochs),
         }
 
     def load_state_dict(self, state):
@@ -1448,7 +1446,6 @@ class SklearnStopping(Callback):
         self._best_epoch = state.get("best_epoch")
         self._fit_best_loss = state.get("fit_best_loss", np.inf)
         self._average_state = state.get("average_state")
-        self._averaged_epochs = state.get("averaged_epochs", 0)
 
     def set_validation(self, scorer):
         """Score the net after each epoch with ``scorer(net) -> (score, loss)``, or not."""
@@ -1456,7 +1453,6 @@ class SklearnStopping(Callback):
         self._best_state = self._best_epoch = None
         self._fit_best_loss = np.inf
         self._average_state = None
-        self._averaged_epochs = 0
 
     def on_train_begin(self, net, **kwargs):
         self.stopped_ = False
@@ -1611,7 +1607,6 @@ class SklearnStopping(Callback):
         self.validation_ = None
         self._best_state = self._best_epoch = None
         self._average_state = None
-        self._averaged_epochs = 0
         self._last_good_state = self._older_state = None
         self._module_state = None
 
@@ -1644,7 +1639,6 @@ class SklearnStopping(Callback):
         # The mean may hold the weights of an epoch now dropped (whose outputs
         # overflow): the fit keeps the weights the guard fell back to.
         self._average_state = None
-        self._averaged_epochs = 0
         if self.on_divergence != "stop" or not kept or (self._best_epoch or 0) > kept:
             # Not restored as training ends: the weights of a dropped epoch (whose
             # outputs overflow), or of a fit that raises.
@@ -1682,17 +1676,17 @@ class SklearnStopping(Callback):
         self._best_epoch = len(net.history)
 
     def _add_to_average(self, net):
-        """Fold the parameters at this epoch's end into the mean of this fit's averaged epochs."""
+        """Fold the parameters at this epoch's end into the mean of this fit's averaged epochs
+        (those of the history after ``average_after``, this one included)."""
         parameters = {name: parameter.detach()
                       for name, parameter in net.module_.named_parameters()}
-        self._averaged_epochs += 1
         if self._average_state is None:
             self._average_state = {name: value.clone() for name, value in parameters.items()}
             return
         with _NoGrad():
             torch._foreach_lerp_(list(self._average_state.values()),
                                  [parameters[name] for name in self._average_state],
-                                 1.0 / self._averaged_epochs)
+                                 1.0 / (len(net.history) - self.average_after))
 
     def _track_loss(self, loss):
         if self.first_loss_ is None:
