@@ -290,17 +290,6 @@ class _ScriptedScores(MLPClassifier):
         return {"n_iter_no_change": 3, "wait_for_progress": self.n_iter_no_change == "auto"}
 
 
-@pytest.mark.parametrize("n_iter_no_change, epochs", [("auto", 8 + 4), (10, 1 + 4)])
-def test_tune_does_not_count_the_first_plateau_when_the_fit_does_not(n_iter_no_change, epochs):
-    X, y = np.zeros((20, 2)), np.arange(20) % 2
-    model = _ScriptedScores(n_iter_no_change=n_iter_no_change, max_iter=40)
-    space = {"alpha": FloatDistribution(1e-4, 1e-3, log=True)}
-    _, study = tune(model, X, y, space=space, n_trials=1, cv=2, random_state=0, verbose=0)
-    # Stops 4 epochs (more than 3) past the last improvement, counted from the first epoch
-    # (sklearn's rule) or only from the first progress off the plateau ('auto').
-    assert study.trials[0].user_attrs["epochs"] == 2 * epochs
-
-
 class _BelowChanceFirst(_ScriptedScores):
     """A first epoch worse than a constant prediction (0.5 on balanced folds), back to
     chance, then progress."""
@@ -308,12 +297,18 @@ class _BelowChanceFirst(_ScriptedScores):
     SCRIPT = [0.4] + [0.5] * 6 + [0.6, 0.7] + [0.7] * 40
 
 
-@pytest.mark.parametrize("n_iter_no_change, epochs", [("auto", 9 + 4), (10, 2 + 4)])
-def test_tune_does_not_count_epochs_at_chance_when_the_fit_does_not(n_iter_no_change, epochs):
+# Stops 4 epochs (more than 3) past the last improvement, counted from the first epoch
+# (sklearn's rule) or only once the score has left the first epoch's plateau ('auto').
+# _BelowChanceFirst: counted from the first epoch's score, 'auto' would stop at chance
+# after epoch 6, as sklearn's rule does; it waits until the score beats the constant
+# prediction's 0.5.
+@pytest.mark.parametrize("Model, n_iter_no_change, epochs", [
+    (_ScriptedScores, "auto", 8 + 4), (_ScriptedScores, 10, 1 + 4),
+    (_BelowChanceFirst, "auto", 9 + 4), (_BelowChanceFirst, 10, 2 + 4)])
+def test_tune_does_not_count_the_first_plateau_nor_chance_when_the_fit_does_not(
+        Model, n_iter_no_change, epochs):
     X, y = np.zeros((20, 2)), np.arange(20) % 2
-    model = _BelowChanceFirst(n_iter_no_change=n_iter_no_change, max_iter=40)
+    model = Model(n_iter_no_change=n_iter_no_change, max_iter=40)
     space = {"alpha": FloatDistribution(1e-4, 1e-3, log=True)}
     _, study = tune(model, X, y, space=space, n_trials=1, cv=2, random_state=0, verbose=0)
-    # Counted from the first epoch's score, 'auto' would stop at chance after epoch 6, as
-    # sklearn's rule does; it waits until the score beats the constant prediction's 0.5.
     assert study.trials[0].user_attrs["epochs"] == 2 * epochs
