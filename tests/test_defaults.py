@@ -201,16 +201,22 @@ def test_default_forecaster_beats_naive_and_holt_winters_on_sunspots():
     assert ours <= 0.6 * holt_winters
 
 
+def _counts_after_each_loss(rules, losses):
+    """Feed each loss to every rule; each epoch's no-improvement counts, one per rule."""
+    counts = []
+    for loss in losses:
+        for rule in rules:
+            rule._track_loss(loss)
+        counts.append(tuple(rule.no_improvement_count_ for rule in rules))
+    return counts
+
+
 def test_auto_patience_waits_until_the_loss_leaves_its_start():
     plateau = [0.69 - 0.001 * epoch for epoch in range(40)] + [0.5, 0.3, 0.2]
     sklearn_rule = SklearnStopping(tol=1e-2, n_iter_no_change=10).initialize()
     auto_rule = SklearnStopping(tol=1e-2, n_iter_no_change=10,
                                 wait_for_progress=True).initialize()
-    counts = []
-    for loss in plateau:
-        sklearn_rule._track_loss(loss)
-        auto_rule._track_loss(loss)
-        counts.append((sklearn_rule.no_improvement_count_, auto_rule.no_improvement_count_))
+    counts = _counts_after_each_loss([sklearn_rule, auto_rule], plateau)
     # sklearn's rule would have stopped after epoch 12; 'auto' never counted.
     assert counts[11][0] == 11 and max(auto for _, auto in counts) == 0
     # Once the loss has left its start, 'auto' counts as sklearn does.
@@ -229,11 +235,7 @@ def test_auto_patience_waits_until_the_loss_leaves_chance():
     chance_rule = SklearnStopping(tol=1e-2, n_iter_no_change=10,
                                   wait_for_progress=True).initialize()
     chance_rule.chance_loss = np.log(2)
-    counts = []
-    for loss in losses:
-        first_loss_rule._track_loss(loss)
-        chance_rule._track_loss(loss)
-        counts.append((first_loss_rule.no_improvement_count_, chance_rule.no_improvement_count_))
+    counts = _counts_after_each_loss([first_loss_rule, chance_rule], losses)
     # Counted from the first loss, the wait ended at 0.72 (< 0.738) and the
     # count would have stopped the net at chance; counted from chance, it waits.
     assert counts[14][0] == 11 and max(chance for _, chance in counts) == 0
