@@ -36,7 +36,9 @@ step() {  # step NAME SECONDS COMMAND...: run COMMAND with a time limit, log to 
   echo "cores $cores"; } 2>&1 | tee "$out/env.log"
 
 TAIL=8 step gpu_tests "${GPU_TESTS_S:-150}" "$python" -m pytest -q -p no:cacheprovider -p no:benchmark -n 4 \
-    -W "ignore::DeprecationWarning" tests/test_gpu.py tests/test_linear_model.py tests/test_training_options.py -k "gpu or cuda or GPU"
+    -W "ignore::DeprecationWarning" tests/test_gpu.py tests/test_linear_model.py tests/test_training_options.py \
+    tests/test_persistence.py tests/test_persistence_fuzz.py tests/test_bad_input.py tests/test_training_lean.py \
+    tests/test_reliability.py tests/test_mlp.py -k "gpu or cuda or GPU"
 # The named case first: the MLPs at 1M rows against sklearn on all CPU cores and
 # the bare loop, skorch left out (on an H200 with 16 cores: about 40 s ours, 45 s the bare
 # loop, 105 s sklearn, 110 s skorch per 1M-row fit, so all four and both MLPs pass

@@ -1,6 +1,7 @@
 """Smoke test of the benchmark suite: it runs and prints one complete table (timings unchecked)."""
 
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,16 @@ def test_contenders_leave_the_others_out_and_each_fit_is_logged_as_it_ends():
     refused = subprocess.run([sys.executable, str(RUN), "--contenders", "keras"],
                              capture_output=True, text=True, timeout=1800)
     assert refused.returncode != 0 and "unknown contender(s) ['keras']" in refused.stderr
+
+
+def test_the_gpu_check_runs_every_test_file_that_has_cuda_cases():
+    """A CUDA test only runs where a GPU is, so a file the GPU check leaves out is never run."""
+    root = Path(__file__).resolve().parents[1]
+    script = (root / "benchmarks" / "gpu_check.sh").read_text()
+    step = script[script.index("step gpu_tests"):script.index('-k "gpu or cuda or GPU"')]
+    named = set(re.findall(r"tests/(test_\w+\.py)", step))
+    with_cuda = {path.name for path in (root / "tests").glob("test_*.py")
+                 if path.name != Path(__file__).name
+                 and re.search(r"""["']cuda["']|\.cuda\(|cuda\.is_available""", path.read_text())}
+    assert with_cuda, "no test file names CUDA: the pattern is out of date"
+    assert with_cuda <= named, f"left out of the GPU check: {sorted(with_cuda - named)}"
