@@ -471,6 +471,22 @@ def test_the_panel_passes_candidate_parameters_to_its_rows_and_reports_every_see
     assert len(progress) == 2 and progress[0].endswith(rows[0]["per seed"])
 
 
+def test_the_recall_shortcut_counts_the_values_and_never_reads_the_query():
+    spec = importlib.util.spec_from_file_location("recall_scale", PANEL.with_name("recall_scale.py"))
+    recall = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recall)
+    X, y = recall.recall_task(np.random.default_rng(0), 500)
+    rule = recall.mode_of_values(X)
+    counts = np.array([np.bincount(values, minlength=10) for values in X[:, 1:32:2] - 129])
+    np.testing.assert_array_equal(counts[np.arange(len(X)), rule], counts.max(axis=1))
+    other_queries = X.copy()
+    other_queries[:, -1] = X[::-1, -1]
+    np.testing.assert_array_equal(recall.mode_of_values(other_queries), rule)
+    # Right about a quarter of the time with 16 values drawn from 10: above the
+    # majority class (about 0.1), far from reading the task.
+    assert 0.18 < np.mean(rule == y) < 0.3
+
+
 def test_the_classifiers_search_space_tries_one_and_both_directions():
     from sklearn_dl.tuning import search_space
 
