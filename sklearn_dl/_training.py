@@ -1721,8 +1721,19 @@ class SklearnStopping(Callback):
     def _set_lr(self, net, lr):
         self.current_lr_ = lr
         self._lr_changes = getattr(self, "_lr_changes", 0) + 1
-        for group in net.optimizer_.param_groups:
-            group["lr"] = lr
+        optimizer = net.optimizer_
+        for group in optimizer.param_groups:
+            previous, group["lr"] = group["lr"], lr
+            if not group.get("momentum") or previous == lr:
+                continue
+            # sklearn's SGD velocity is the step itself (v = momentum * v - rate *
+            # gradient), made with the rates of the steps that built it; torch's
+            # momentum buffer is a sum of gradients that the current rate scales.
+            # Rescaled, the velocity carried over keeps its step, as sklearn's does.
+            for param in group["params"]:
+                buffer = optimizer.state.get(param, {}).get("momentum_buffer")
+                if buffer is not None:
+                    buffer.mul_(previous / lr)
 
     def _stop(self, net, message):
         self.stopped_ = True

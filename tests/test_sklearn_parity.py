@@ -731,6 +731,42 @@ def test_learning_rate_schedules_as_sklearn(Classifier):
     assert np.log(0.001 / rate) / np.log(5) == pytest.approx(5)
 
 
+@pytest.mark.parametrize("nesterovs_momentum", [False, True])
+@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
+def test_sgd_momentum_carries_over_a_change_of_rate_as_sklearn(learning_rate,
+                                                                nesterovs_momentum):
+    # sklearn's velocity is the step itself (v = momentum * v - rate * gradient), built
+    # with the rates of the steps that made it; torch's momentum buffer is a sum of
+    # gradients that the current rate scales. The same while the rate holds; after a
+    # change of rate ('invscaling' at every epoch, 'adaptive' at a plateau) only
+    # sklearn's keeps the step it had. The same start, full batches: the same weights.
+    X, y = X_digits_binary[:100], y_digits_binary[:100]
+    params = dict(solver="sgd", learning_rate=learning_rate, learning_rate_init=0.2,
+                  momentum=0.9, nesterovs_momentum=nesterovs_momentum, hidden_layer_sizes=8,
+                  batch_size=100, shuffle=False, alpha=0.0, random_state=0, warm_start=True,
+                  max_iter=1, tol=10.0, n_iter_no_change=1)
+    ours = MLPClassifier(precision="float64", **params)
+    theirs = sk.MLPClassifier(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X, y)
+        theirs.fit(X, y)
+        theirs.coefs_ = [coef.copy() for coef in ours.coefs_]
+        theirs.intercepts_ = [intercept.copy() for intercept in ours.intercepts_]
+        ours.set_params(max_iter=8)
+        theirs.set_params(max_iter=8)
+        ours.fit(X, y)
+        theirs.fit(X, y)
+    # 'adaptive' with tol=10: every epoch is a plateau, the rate divided by 5 every 2.
+    assert _current_learning_rate(ours) == pytest.approx(_current_learning_rate(theirs))
+    assert _current_learning_rate(ours) < 0.2 / 10
+    # The first fit's loss, each from its own initial weights, is left out.
+    np.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:], rtol=1e-9)
+    for mine, sklearns in zip(ours.coefs_ + ours.intercepts_,
+                              theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(mine, sklearns, rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("Classifier", [MLPClassifier, sk.MLPClassifier], ids=["ours", "sklearn"])
 def test_alpha_shrinks_weights(Classifier):
     # sklearn's test_alpha.
