@@ -1,5 +1,6 @@
 """Smoke test of the benchmark suite: it runs and prints one complete table (timings unchecked)."""
 
+import importlib.util
 import math
 import re
 import subprocess
@@ -90,3 +91,26 @@ def test_the_gpu_check_runs_every_test_file_that_has_cuda_cases():
                  and re.search(r"""["']cuda["']|\.cuda\(|cuda\.is_available""", path.read_text())}
     assert with_cuda, "no test file names CUDA: the pattern is out of date"
     assert with_cuda <= named, f"left out of the GPU check: {sorted(with_cuda - named)}"
+
+
+def test_scikit_learns_mlp_examples_give_scikit_learns_results_with_our_class():
+    """scikit-learn's gallery examples of stochastic strategies and of alpha, one seed."""
+    path = Path(__file__).parents[1] / "benchmarks" / "sklearn_examples.py"
+    spec = importlib.util.spec_from_file_location("sklearn_examples", path)
+    examples = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(examples)
+    rows = examples.main(["--quick"])
+    strategies = {row["setting"]: row for row in rows if row["example"] == "strategies"}
+    assert list(strategies) == list(examples.STRATEGIES)
+    for setting, row in strategies.items():
+        # Digits, 15 epochs: every strategy ends near scikit-learn's training loss
+        # (the inverse-scaling rates with momentum ended at 2.3 times it when a
+        # change of rate shrank the velocity carried over).
+        assert 0.8 < row["ours mean"] / row["sklearn mean"] < 1.25, (setting, row)
+    alpha = [row for row in rows if row["example"] == "alpha"]
+    assert [row["setting"] for row in alpha] == ["alpha 0.10", "alpha 0.32", "alpha 1.00",
+                                                  "alpha 3.16", "alpha 10.00"]
+    for row in alpha[:4]:
+        assert row["ours mean"] >= 0.85 and row["sklearn mean"] >= 0.85, row
+    for row in rows:
+        assert math.isfinite(row["fit / sklearn"]) and row["fit / sklearn"] > 0
