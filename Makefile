@@ -32,11 +32,13 @@ test: $(STAMP)
 
 # One table of ratios measured side by side in one run (benchmarks/run.py --help); BENCH_ARGS=--quick
 # for a smoke run, --full for 1M rows and the 10M-row predict, --markdown for the docs.
-# Each benchmarks/bench_*.py also runs on its own. Then the panel of defaults on small public
+# Each benchmarks/bench_*.py also runs on its own. Then scikit-learn's MLP examples with its
+# class and ours (benchmarks/sklearn_examples.py), and the panel of defaults on small public
 # tasks (benchmarks/defaults.py --help; DEFAULTS_ARGS=--quick for one seed), niced: it takes a while.
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) benchmarks/run.py $(BENCH_ARGS)
+	$(PY) benchmarks/sklearn_examples.py
 	nice $(PY) benchmarks/defaults.py $(DEFAULTS_ARGS)
 
 # -W: a warning (broken reference, bad docstring, failing example) fails the build.
