@@ -556,6 +556,25 @@ def test_ridge_matches_sklearn(solver, alpha):
     assert ours.intercept_ == pytest.approx(reference.intercept_, abs=1e-6)
 
 
+@pytest.mark.parametrize("solver", ["auto", "svd"])
+def test_ridge_path_on_a_hilbert_matrix_as_sklearn(solver):
+    # scikit-learn's example "Plot Ridge coefficients as a function of the
+    # regularization": a 10 x 10 Hilbert matrix (condition number about 1.6e13),
+    # 200 alphas from 1e-10 to 1e-2, where the coefficients swing from 274 to 1.9.
+    X = 1.0 / (np.arange(1, 11) + np.arange(0, 10)[:, np.newaxis])
+    y = np.ones(10)
+    for alpha in np.logspace(-10, -2, 200):
+        reference = sk.Ridge(alpha=alpha, fit_intercept=False).fit(X, y).coef_
+        coef = Ridge(alpha=alpha, fit_intercept=False, solver=solver).fit(X, y).coef_
+        np.testing.assert_allclose(coef, reference, rtol=0,
+                                   atol=1e-5 * np.abs(reference).max(), err_msg=str(alpha))
+
+        def objective(w):
+            return np.sum((X @ w - y) ** 2) + alpha * w @ w
+
+        assert objective(coef) <= objective(reference) * (1 + 1e-9)
+
+
 def test_ridge_alpha_per_target_wide_data_and_no_intercept():
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((20, 50)), rng.standard_normal((20, 2))
