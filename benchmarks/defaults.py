@@ -35,8 +35,8 @@ Run ``python benchmarks/defaults.py`` (``--quick``: one seed; ``--only order,co2
 alpha=0.003`` to measure a candidate default of ``LSTMClassifier`` on its rows,
 ``--transformer ...`` and ``--cnn ...`` the same for the Transformer and CNN rows).
 ``--only "recall 200 x10,recall 200 x10 Transformer"`` runs associative recall
-at ten times the data, rows kept out of the panel for their cost (a GPU's
-work: ``benchmarks/gpu_check.sh``, step ``recall``). The data sets need ``statsmodels`` and ``aeon``
+at ten times the data, rows kept out of the panel for their cost (at the
+literature's 100,000 sequences: ``benchmarks/recall_scale.py``, a GPU's work). The data sets need ``statsmodels`` and ``aeon``
 (the ``bench`` extra); the UCR files are read straight from aeon's bundle.
 """
 
@@ -541,7 +541,7 @@ TASKS = {
 # test sequences), nearer the scale at which the literature's models learn it
 # (Zoology's generator makes 100,000 training sequences): hours on two CPU
 # cores, minutes on a GPU. Not in the panel; run when named with --only
-# (``benchmarks/gpu_check.sh``, step ``recall``).
+# (100,000 sequences: ``benchmarks/recall_scale.py``).
 LARGE_TASKS = {
     "recall 200 x10": ("sequence, LSTM", "accuracy", True, "HGB",
                        sequence_task(recall_task, 20_000, tokens=True)),
