@@ -39,6 +39,7 @@ from skorch.exceptions import DeviceWarning
 from skorch.history import History
 from skorch.utils import TeeGenerator, to_device, to_numpy
 
+from sklearn_dl._optim import SklearnAdam
 from sklearn_dl.utils._torch import one_thread
 
 
@@ -1176,7 +1177,7 @@ class _FusedAdamStep:
         """A direct step for ``optimizer``, or None where torch's own step is needed."""
         from torch.optim import optimizer as torch_optimizer
 
-        if (type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW)
+        if (type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW, SklearnAdam)
                 or len(optimizer.param_groups) != 1
                 or getattr(optimizer, "grad_scale", None) is not None
                 or getattr(optimizer, "found_inf", None) is not None
@@ -1214,6 +1215,8 @@ class _FusedAdamStep:
             self._state = self._read_state(optimizer)
             return
         self._ahead = False
+        if isinstance(optimizer, SklearnAdam):
+            optimizer.prepare_step()  # scikit-learn's eps for this step
         group = self.group
         beta1, beta2 = group["betas"]
         with _NoGrad():
@@ -1250,7 +1253,8 @@ class _FusedAdamStep:
 # estimators' own; SklearnStopping is added below), and the optimisers whose
 # zero_grad and step it calls directly.
 _LEAN_CALLBACKS = {EpochTimer, _PassthroughLoss, QuietPrintLog}
-_LEAN_OPTIMIZERS = {torch.optim.Adam, torch.optim.AdamW, torch.optim.SGD, torch.optim.LBFGS}
+_LEAN_OPTIMIZERS = {torch.optim.Adam, torch.optim.AdamW, SklearnAdam, torch.optim.SGD,
+                    torch.optim.LBFGS}
 
 
 # Prediction pads a smaller chunk to this many rows: BLAS then runs the same

@@ -566,7 +566,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         net = TrainingNet(
             module=module,
             criterion=self._make_criterion(),
-            optimizer=_OPTIMIZERS[self.solver],
+            optimizer=self._optimizer_class(),
             train_split=None,
             max_epochs=self.max_iter,
             callbacks=callbacks,
@@ -685,7 +685,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         optimizer_kwargs = self._optimizer_kwargs()
         for key, value in optimizer_kwargs.items():
             setattr(net, f"optimizer__{key}", value)
-        net.optimizer = _OPTIMIZERS[self.solver]
+        net.optimizer = self._optimizer_class()
         net.l2_penalty = self._l2_penalty()
         # What torch's schedulers recorded in the optimiser's groups: skorch's
         # LRScheduler makes its scheduler at the history's epoch count, which
@@ -726,6 +726,10 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         if self.compile is False:
             return None
         return {} if self.compile is True else dict(self.compile)
+
+    def _optimizer_class(self):
+        """The torch optimiser of ``solver``."""
+        return _OPTIMIZERS[self.solver]
 
     def _optimizer_kwargs(self):
         if self.solver in ("adam", "adamw"):

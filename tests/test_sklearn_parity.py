@@ -731,20 +731,34 @@ def test_learning_rate_schedules_as_sklearn(Classifier):
     assert np.log(0.001 / rate) / np.log(5) == pytest.approx(5)
 
 
-@pytest.mark.parametrize("nesterovs_momentum", [False, True])
-@pytest.mark.parametrize("learning_rate", ["invscaling", "adaptive"])
-def test_sgd_momentum_carries_over_a_change_of_rate_as_sklearn(learning_rate,
-                                                                nesterovs_momentum):
-    # sklearn's velocity is the step itself (v = momentum * v - rate * gradient), built
-    # with the rates of the steps that made it; torch's momentum buffer is a sum of
-    # gradients that the current rate scales. The same while the rate holds; after a
-    # change of rate ('invscaling' at every epoch, 'adaptive' at a plateau) only
-    # sklearn's keeps the step it had. The same start, full batches: the same weights.
+_SAME_START_SOLVERS = {
+    # sklearn's velocity is the step itself (v = momentum * v - rate * gradient),
+    # built with the rates of the steps that made it; torch's momentum buffer is a
+    # sum of gradients that the current rate scales. The same while the rate holds;
+    # after a change of rate ('invscaling' at every epoch, 'adaptive' at a plateau)
+    # only sklearn's kept the step it had.
+    "sgd-invscaling-momentum": dict(solver="sgd", learning_rate="invscaling", momentum=0.9,
+                                    nesterovs_momentum=False),
+    "sgd-invscaling-nesterov": dict(solver="sgd", learning_rate="invscaling", momentum=0.9),
+    "sgd-adaptive-momentum": dict(solver="sgd", learning_rate="adaptive", momentum=0.9,
+                                  nesterovs_momentum=False),
+    "sgd-adaptive-nesterov": dict(solver="sgd", learning_rate="adaptive", momentum=0.9),
+    # sklearn adds epsilon to the root of Adam's raw second moment, torch to the
+    # bias-corrected one: the steps differed on the weights of the always-zero pixels
+    # of digits, and by far with a large epsilon.
+    "adam": dict(solver="adam", learning_rate_init=0.01),
+    "adam-epsilon": dict(solver="adam", learning_rate_init=0.01, epsilon=1e-3),
+}
+
+
+@pytest.mark.parametrize("batch_size", [100, 30])
+@pytest.mark.parametrize("solver", list(_SAME_START_SOLVERS))
+def test_stochastic_solvers_step_as_sklearn_from_the_same_start(solver, batch_size):
+    # From the same weights, batches in order: the same weights and loss curve.
     X, y = X_digits_binary[:100], y_digits_binary[:100]
-    params = dict(solver="sgd", learning_rate=learning_rate, learning_rate_init=0.2,
-                  momentum=0.9, nesterovs_momentum=nesterovs_momentum, hidden_layer_sizes=8,
-                  batch_size=100, shuffle=False, alpha=0.0, random_state=0, warm_start=True,
-                  max_iter=1, tol=10.0, n_iter_no_change=1)
+    params = {"learning_rate_init": 0.2, "hidden_layer_sizes": 8, "batch_size": batch_size,
+              "shuffle": False, "alpha": 0.01, "random_state": 0, "warm_start": True,
+              "max_iter": 1, "tol": 10.0, "n_iter_no_change": 1, **_SAME_START_SOLVERS[solver]}
     ours = MLPClassifier(precision="float64", **params)
     theirs = sk.MLPClassifier(**params)
     with warnings.catch_warnings():
@@ -757,9 +771,11 @@ def test_sgd_momentum_carries_over_a_change_of_rate_as_sklearn(learning_rate,
         theirs.set_params(max_iter=8)
         ours.fit(X, y)
         theirs.fit(X, y)
-    # 'adaptive' with tol=10: every epoch is a plateau, the rate divided by 5 every 2.
-    assert _current_learning_rate(ours) == pytest.approx(_current_learning_rate(theirs))
-    assert _current_learning_rate(ours) < 0.2 / 10
+    if solver.startswith("sgd"):  # sklearn's Adam reports its bias-corrected rate
+        assert _current_learning_rate(ours) == pytest.approx(_current_learning_rate(theirs))
+    if "adaptive" in solver:
+        # tol=10: every epoch is a plateau, the rate divided by 5 every 2.
+        assert _current_learning_rate(ours) < 0.2 / 10
     # The first fit's loss, each from its own initial weights, is left out.
     np.testing.assert_allclose(ours.loss_curve_[1:], theirs.loss_curve_[1:], rtol=1e-9)
     for mine, sklearns in zip(ours.coefs_ + ours.intercepts_,

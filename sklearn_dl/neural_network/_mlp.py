@@ -9,6 +9,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 
+from sklearn_dl._optim import SklearnAdam
 from sklearn_dl.base import (
     TRAINING_ATTRIBUTES_DOC,
     TRAINING_PARAMETERS_DOC,
@@ -49,6 +50,11 @@ class _BaseMLP(BaseTorchEstimator):
                 f"got {X.shape[0]}. Pass more samples or set batch_norm=False."
             )
         return X, y
+
+    def _optimizer_class(self):
+        # scikit-learn's Adam, eps where its MLP adds it (sklearn_dl._optim); the
+        # other networks, which have no scikit-learn counterpart, keep torch's.
+        return SklearnAdam if self.solver == "adam" else super()._optimizer_class()
 
     def _build_module(self, n_features, n_outputs):
         return MLP(n_features, self._hidden_layer_sizes(), n_outputs,
