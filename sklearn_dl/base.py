@@ -1378,7 +1378,11 @@ TRAINING_PARAMETERS_DOC = """\
         Adam's second-moment decay.
 
     epsilon : float, default=1e-8
-        Adam's numerical-stability term.
+        Adam's numerical-stability term. The MLPs add it where scikit-learn's
+        MLP does, to the root of the raw second moment, so that their steps
+        are scikit-learn's; the other networks use torch's Adam, which adds
+        it to the root of the bias-corrected moment (up to 32 times less
+        weight in the first steps).
 
     n_iter_no_change : int, default=10
         Number of epochs without improvement by ``tol`` before stopping
