@@ -448,6 +448,9 @@ class _EpochSetup:
     # Where the penalised parameters are in ``parameters`` (the lean loop's
     # with an L2 penalty; else None).
     penalized_index: list = None
+    # L-BFGS's last evaluated point, while nothing has written into the
+    # parameters since: (the parameters, their versions); else None.
+    lbfgs_point: tuple = None
 
 
 class _BatchRecords:
@@ -955,25 +958,41 @@ class TrainingNet(NeuralNet):
         an iteration costs the line search's evaluations only, as in scipy's
         L-BFGS-B. The returned loss is the one at the accepted point.
         """
+        params = [param for param in self._epoch.parameters if param.requires_grad]
+
         def closure():
-            return self._lbfgs_evaluate(batch, **fit_params)
+            return self._lbfgs_evaluate(params, batch, **fit_params)
 
         self._step_optimizer(closure)
         return {"loss": closure(), "y_pred": self._lbfgs_last[3]}
 
-    def _lbfgs_evaluate(self, batch, **fit_params):
-        params = [param for param in self.module_.parameters() if param.requires_grad]
+    def _lbfgs_evaluate(self, params, batch, **fit_params):
+        """The loss at the parameters' values, their gradients set; each point evaluated once.
+
+        The last evaluated point is known by the parameters' versions while
+        nothing has written into them (as from the end of one step to the
+        start of the next), else by their values. Its gradients are handed
+        back as they are: nothing writes into them (an evaluation clears the
+        gradients before computing new ones).
+        """
+        versions = [param._version for param in params]
+        last, point = self._lbfgs_last, self._epoch.lbfgs_point
+        if (last is not None and point is not None and point[1] == versions
+                and all(map(operator.is_, point[0], params))):
+            for param, grad in zip(params, last[2]):
+                param.grad = grad
+            return last[1]
         with torch.no_grad():
             flat = torch.cat([param.reshape(-1) for param in params])
-        last = self._lbfgs_last
+        self._epoch.lbfgs_point = (params, versions)
         if last is not None and torch.equal(last[0], flat):
             for param, grad in zip(params, last[2]):
-                param.grad = grad.clone()
+                param.grad = grad
             return last[1]
         step = self._gradients(batch, **fit_params)
         loss = step["loss"].detach()
         self._lbfgs_last = (flat, loss,
-                            [torch.zeros_like(param) if param.grad is None else param.grad.clone()
+                            [torch.zeros_like(param) if param.grad is None else param.grad
                              for param in params],
                             step["y_pred"].detach())
         self.lbfgs_evaluations_ += 1
@@ -992,7 +1011,8 @@ class TrainingNet(NeuralNet):
 
     def lbfgs_gradient_max(self):
         """Largest absolute gradient entry at L-BFGS's last evaluated point."""
-        return max(float(grad.abs().max()) for grad in self._lbfgs_last[2])
+        with _NoGrad():
+            return float(torch.stack(torch._foreach_norm(self._lbfgs_last[2], math.inf)).max())
 
     def _gradient_scaler(self):
         """float16's gradient scaler, made on first use and kept for the fit."""
@@ -1499,12 +1519,16 @@ class SklearnStopping(Callback):
         each filled by one ``torch.cat`` (less than half the time of a copy
         per tensor on a small network), and the hyper-parameters are read
         afresh only when a learning-rate schedule changed them. Elsewhere
-        the copy is one ``torch._foreach_copy_``. Returns a :class:`_Snapshot`.
+        the copy is one ``torch._foreach_copy_``. torch's L-BFGS's state is
+        mostly kept rather than copied (:meth:`_snapshot_lbfgs`). Returns a
+        :class:`_Snapshot`.
         """
         if self._module_state is None:
             self._module_state = net.module_.state_dict(keep_vars=True)
         optimizer = net.optimizer_
         lean = getattr(net, "_epoch", None) is not None and net._epoch.optimizers is not None
+        if type(optimizer) is torch.optim.LBFGS:
+            return self._snapshot_lbfgs(optimizer, into, lean)
         ahead = (lean and into is None and not optimizer.state
                  and net.autocast_dtype != torch.float16  # a scaler may skip steps
                  and any(direct is not None and direct.optimizer is optimizer
@@ -1552,6 +1576,46 @@ class SklearnStopping(Callback):
             optimizer_copy["ahead"] = True
         return _Snapshot(module_copy, optimizer_copy, sources, copies, filled,
                          self._lr_changes)
+
+    def _snapshot_lbfgs(self, optimizer, into, lean):
+        """:meth:`_snapshot_training` for torch's L-BFGS.
+
+        torch's L-BFGS keeps its state on its first parameter and, at every
+        step, replaces each entry of it with a new object (tensors that it
+        never writes into, lists that it appends to and pops from), except
+        ``prev_flat_grad``, which it writes into. Only that one is copied,
+        with the module's tensors; the others are kept as they are, the
+        lists as shallow copies: copying the curvature pairs of its history
+        cost as much as a small network's iteration.
+        """
+        state = next(iter(optimizer.state.values()), {})
+        written = state.get("prev_flat_grad")
+        sources = [*self._module_state.values(), *([] if written is None else [written])]
+        with _NoGrad():
+            if (into is not None and len(into.sources) == len(sources)
+                    and all(map(operator.is_, into.sources, sources))):
+                if into.buffers is not None:
+                    for views, buffer in into.buffers:
+                        torch.cat(views, out=buffer)
+                else:
+                    torch._foreach_copy_(into.copies, sources)
+                module_copy, copies, buffers = into.module, into.copies, into.buffers
+            else:
+                flat = _flat_copies(sources) if lean else None
+                copies, buffers = (([source.detach().clone() for source in sources], None)
+                                   if flat is None else flat)
+                module_copy = dict(zip(self._module_state, copies))
+        state_copy = {key: list(value) if isinstance(value, list) else value
+                      for key, value in state.items()}
+        if written is not None:
+            state_copy["prev_flat_grad"] = copies[-1]
+        # Read afresh: max_fun sets max_eval at every epoch.
+        param_groups = [{**{key: value for key, value in group.items() if key != "params"},
+                         "params": list(range(len(group["params"])))}
+                        for group in optimizer.param_groups]
+        return _Snapshot(module_copy,
+                         {"state": {0: state_copy} if state else {}, "param_groups": param_groups},
+                         sources, copies, buffers, self._lr_changes)
 
     def on_epoch_end(self, net, dataset_train=None, **kwargs):
         loss = net.history[-1]["train_loss"]

@@ -327,6 +327,60 @@ def test_fast_epoch_restores_the_optimiser_state_of_the_kept_epoch(solver, at):
         group["lr"] for group in reference.net_.optimizer_.param_groups]
 
 
+class _OutputBecomesInfinite(torch.nn.Module):
+    """A small tanh network whose training outputs are infinite from its ``at``-th
+    training forward pass on."""
+
+    def __init__(self, n_features, n_outputs, at=3):
+        super().__init__()
+        self.layers = torch.nn.Sequential(torch.nn.Linear(n_features, 8), torch.nn.Tanh(),
+                                          torch.nn.Linear(8, n_outputs))
+        self.at, self.calls = at, 0
+
+    def forward(self, X):
+        output = self.layers(X)
+        if self.training:
+            self.calls += 1
+            if self.calls >= self.at:
+                output = output + float("inf")
+        return output
+
+
+@pytest.mark.parametrize("at", [12, 30, 31])
+def test_lbfgs_divergence_restores_the_state_of_the_last_finite_iteration(at):
+    # The divergence guard copies only the L-BFGS state that torch writes
+    # into (prev_flat_grad) and keeps the rest, which each step replaces:
+    # the restored optimiser holds the kept iteration's curvature pairs, bit
+    # for bit, once its history of 10 pairs is full too (at=30, 31: past the
+    # 15th iteration), and with snapshots taken into the buffers of either of
+    # the two epochs before.
+    X, y = make_regression(60, 4, noise=1.0, random_state=0)
+    params = {"module": _OutputBecomesInfinite, "module__at": at, "solver": "lbfgs",
+              "alpha": 0.01, "tol": 0, "random_state": 0}
+    model = _quiet_fit(TorchRegressor(**params, max_iter=100, on_divergence="stop"), X, y)
+    assert model.net_.module_.calls >= at > model.n_iter_ > 1
+    reference = _quiet_fit(TorchRegressor(**params, max_iter=model.n_iter_), X, y)
+    assert model.loss_curve_ == reference.loss_curve_
+    for got, expected in zip(model.module_.parameters(), reference.module_.parameters()):
+        assert torch.equal(got, expected)
+    kept, expected = (estimator.net_.optimizer_.state_dict()
+                      for estimator in (model, reference))
+    assert kept["param_groups"] == expected["param_groups"]
+    assert kept["state"].keys() == expected["state"].keys() == {0}
+    kept, expected = kept["state"][0], expected["state"][0]
+    assert kept.keys() == expected.keys()
+    assert len(expected["old_dirs"]) == (10 if at > 12 else model.n_iter_ - 1)
+    for key, value in expected.items():
+        values = value if isinstance(value, list) else [value]
+        got = kept[key] if isinstance(value, list) else [kept[key]]
+        assert len(got) == len(values), key
+        for got_value, expected_value in zip(got, values):
+            if isinstance(expected_value, torch.Tensor):
+                assert torch.equal(got_value, expected_value), key
+            else:
+                assert got_value == expected_value, key
+
+
 # -- Ctrl-C -------------------------------------------------------------------------
 
 

@@ -675,3 +675,47 @@ def test_mlp_draws_its_scheme_as_after_torchs_initialisation(kwargs):
     plain = torch.nn.Linear(2, 3)
     for layer in module.linear_layers():
         assert type(layer) is torch.nn.Linear and list(vars(layer)) == list(vars(plain))
+
+
+class _CountedForward(torch.nn.Module):
+    """A small tanh network that counts its training forward passes."""
+
+    def __init__(self, n_features, n_outputs):
+        super().__init__()
+        self.layers = torch.nn.Sequential(torch.nn.Linear(n_features, 8), torch.nn.Tanh(),
+                                          torch.nn.Linear(8, n_outputs))
+        self.calls = 0
+
+    def forward(self, X):
+        self.calls += self.training
+        return self.layers(X)
+
+
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+def test_lbfgs_evaluates_each_point_once_with_the_results_of_evaluating_every_call(
+        precision, monkeypatch):
+    """torch's LBFGS asks again for the points it has evaluated (where a step
+    ends, where the next starts): those are reused, and reusing them changes
+    nothing against evaluating at every call of the closure (on rows in one
+    order: a reshuffle would sum the next epoch's loss in another)."""
+    from sklearn_dl import TorchRegressor
+
+    X, y = make_regression(60, 4, noise=1.0, random_state=0)
+    params = {"module": _CountedForward, "solver": "lbfgs", "alpha": 0.01, "max_iter": 25,
+              "tol": 0, "shuffle": False, "precision": precision, "random_state": 0}
+    reused = _fit(TorchRegressor(**params), X, y)
+    evaluate = _training.TrainingNet._lbfgs_evaluate
+
+    def every_call(net, *args, **kwargs):
+        net._lbfgs_last = None
+        return evaluate(net, *args, **kwargs)
+
+    monkeypatch.setattr(_training.TrainingNet, "_lbfgs_evaluate", every_call)
+    evaluated = _fit(TorchRegressor(**params), X, y)
+    assert reused.n_iter_ == evaluated.n_iter_ == 25
+    assert reused.loss_curve_ == evaluated.loss_curve_
+    for got, expected in zip(reused.module_.parameters(), evaluated.module_.parameters()):
+        assert torch.equal(got, expected)
+    # One forward pass per evaluation: the first point, then the line searches'.
+    assert reused.module_.calls == reused.net_.lbfgs_evaluations_
+    assert reused.module_.calls < evaluated.module_.calls
