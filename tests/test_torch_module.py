@@ -229,6 +229,69 @@ def test_bad_modules_are_refused_clearly_and_leave_nothing_fitted(blobs, params,
     assert not hasattr(model, "classes_")
 
 
+class TwoLogits(nn.Module):
+    """skorch's README module: a fixed head of two class scores, no ``n_outputs``."""
+
+    def __init__(self, num_units=10, softmax=False):
+        super().__init__()
+        self.layers = nn.Sequential(nn.Linear(4, num_units), nn.ReLU(), nn.Linear(num_units, 2))
+        self.softmax = softmax
+
+    def forward(self, X):
+        scores = self.layers(X)
+        return torch.softmax(scores, dim=-1) if self.softmax else scores
+
+
+def test_a_head_of_two_logits_reads_a_binary_target_as_two_classes(blobs, tmp_path):
+    # The usual PyTorch classifier for two classes (and skorch's): a logit per
+    # class, a softmax over both, where the built-in networks use one logit.
+    X, y = blobs
+    labels = np.array(["no", "yes"])[y]
+    model = TorchClassifier(TwoLogits, learning_rate_init=0.01, max_iter=200,
+                            random_state=0).fit(X, labels)
+    assert model.n_outputs_ == 2 and model.out_activation_ == "softmax"
+    proba = model.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+    assert_array_equal(model.predict(X), model.classes_[proba.argmax(axis=1)])
+    assert model.score(X, labels) > 0.9
+    with torch.no_grad():
+        logits = model.module_(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    assert_allclose(proba, np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True),
+                    rtol=1e-5)
+    assert_array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X), proba)
+    save(model, tmp_path / "two_logits.safetensors")
+    loaded = load(tmp_path / "two_logits.safetensors", trusted=[TwoLogits])
+    assert_array_equal(loaded.predict_proba(X), proba)
+    model.set_params(warm_start=True, max_iter=2).fit(X, labels)
+    assert model.n_outputs_ == 2
+    partial = TorchClassifier(TwoLogits, random_state=0)
+    partial.partial_fit(X, labels, classes=["no", "yes"])
+    partial.partial_fit(X, labels)
+    assert partial.n_outputs_ == 2 and partial.predict_proba(X).shape == (len(X), 2)
+    # A module told n_outputs is still built with one logit for two classes.
+    assert TorchClassifier(tabular, max_iter=1).fit(X, labels).n_outputs_ == 1
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_module_that_ends_in_a_softmax_is_refused(blobs, n_classes):
+    X, y = blobs
+    if n_classes == 2:
+        model = TorchClassifier(TwoLogits, module__softmax=True, max_iter=1)
+    else:
+        y = np.digitize(X[:, 0], [-0.5, 0.5])
+        model = TorchClassifier(lambda n_features, n_outputs: nn.Sequential(
+            nn.Linear(n_features, n_outputs), nn.Softmax(dim=1)), max_iter=1)
+    with pytest.raises(ValueError, match=r"returns probabilities: on two samples, each row .* "
+                                         r"needs raw scores \(logits\): remove the final softmax"):
+        model.fit(X, y)
+    assert not hasattr(model, "classes_")
+    # Log-probabilities are logits (the softmax of a log-softmax is the softmax).
+    log_softmax = TorchClassifier(lambda n_features, n_outputs: nn.Sequential(
+        nn.Linear(n_features, 3), nn.LogSoftmax(dim=1)), max_iter=5, random_state=0)
+    assert log_softmax.fit(X, np.digitize(X[:, 0], [-0.5, 0.5])).n_outputs_ == 3
+
+
 # -- the base's guarantees --------------------------------------------------------------
 
 

@@ -27,6 +27,7 @@ from sklearn_dl.base import (
     TorchClassifierMixin,
     TorchRegressorMixin,
 )
+from sklearn_dl.utils import seeded
 
 _MODULE_PREFIX = "module__"
 # What the estimator passes to the builder from the data, by these names.
@@ -136,6 +137,12 @@ class _BaseTorchModule(BaseTorchEstimator):
                         for key, value in getattr(self, "_module_params", {}).items()}
 
     def _build_module(self, n_features, n_outputs):
+        module, builder_name = self._construct_module(n_features, n_outputs)
+        self._check_output_shape(module.to(self._torch_dtype()), builder_name, n_outputs)
+        return module
+
+    def _construct_module(self, n_features, n_outputs):
+        """The module the builder returns, and the builder's name (for messages)."""
         builder, kwargs = self._module_builder()
         builder_name = getattr(builder, "__name__", repr(builder))
         shapes = {"n_features": n_features, "input_shape": self.input_shape_,
@@ -161,25 +168,30 @@ class _BaseTorchModule(BaseTorchEstimator):
         if not isinstance(module, nn.Module):
             raise TypeError(f"module {builder_name} returned a {type(module).__name__}; it "
                             "must return a torch.nn.Module.")
-        self._check_output_shape(module.to(self._torch_dtype()), builder_name, n_outputs)
-        return module
+        return module, builder_name
 
-    def _check_output_shape(self, module, builder_name, n_outputs):
-        """Forward two samples of zeros: a wrong output shape is named here, not in the loss."""
-        expected = (2, n_outputs)
+    def _outputs_on(self, module, fill):
+        """The module's outputs on two samples of ``fill``, in eval mode, without gradients."""
         was_training = module.training
         module.eval()
         try:
             with torch.no_grad():
-                output = module(torch.zeros((2, *self.input_shape_), dtype=self._torch_dtype()))
+                return module(torch.full((2, *self.input_shape_), fill,
+                                         dtype=self._torch_dtype()))
+        finally:
+            module.train(was_training)
+
+    def _check_output_shape(self, module, builder_name, n_outputs):
+        """Forward two samples of zeros: a wrong output shape is named here, not in the loss."""
+        expected = (2, n_outputs)
+        try:
+            output = self._outputs_on(module, 0.0)
         except Exception as error:
             raise ValueError(
                 f"module {builder_name} failed on a batch of shape (2, "
                 f"{', '.join(map(str, self.input_shape_))}), the shape of the input X: "
                 f"{type(error).__name__}: {error}"
             ) from error
-        finally:
-            module.train(was_training)
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else None
         if shape != expected:
             received = f"shape {shape}" if shape is not None else f"a {type(output).__name__}"
@@ -187,6 +199,7 @@ class _BaseTorchModule(BaseTorchEstimator):
                 f"module {builder_name} returned {received} for 2 samples; {type(self).__name__} "
                 f"needs a tensor of shape {expected}: {self._output_meaning()}"
             )
+        return output
 
     # -- input of any sample shape ----------------------------------------------
 
@@ -270,6 +283,17 @@ def _checked_input_shape(input_shape):
     return tuple(int(size) for size in shape)
 
 
+def _probability_rows(output):
+    """Whether every row of a 2-D output of several columns is a probability vector."""
+    if (not isinstance(output, torch.Tensor) or output.ndim != 2 or output.shape[1] < 2
+            or output.is_meta):  # a module rebuilt without values (sklearn_dl.load)
+        return False
+    output = output.double()
+    return bool(((output >= 0) & (output <= 1)).all()
+                and torch.allclose(output.sum(dim=1), torch.ones(len(output), dtype=output.dtype),
+                                   rtol=0, atol=1e-4))
+
+
 def _keyword_arguments(builder):
     """Names the builder accepts as keywords, or None if it takes any (``**kwargs``)."""
     try:
@@ -325,9 +349,12 @@ class TorchClassifier(TorchClassifierMixin, _BaseTorchModule):
 
     The module receives batches of shape ``(batch, *input_shape_)`` and must
     return raw scores (logits) of shape ``(batch, n_outputs)``: one column for
-    binary targets (the positive class's logit), ``n_classes`` columns for
-    multiclass targets (softmax), one per label for a multi-label indicator
-    matrix. The loss applies the sigmoid or softmax.
+    binary targets (the positive class's logit; or two, a logit per class,
+    from a module that does not take ``n_outputs``, as the usual PyTorch head
+    for two classes and skorch's are), ``n_classes`` columns for multiclass
+    targets (softmax), one per label for a multi-label indicator matrix. The
+    loss applies the sigmoid or softmax; a module whose outputs are already
+    probabilities (a final softmax) is refused with a ``ValueError``.
 
     Parameters
     ----------
@@ -447,8 +474,44 @@ class TorchClassifier(TorchClassifierMixin, _BaseTorchModule):
         self._module_params = module_params
 
     def _output_meaning(self):
-        return ("one logit per output: 1 for binary targets, n_classes for multiclass, "
-                "n_labels for multi-label.")
+        return ("one logit per output: 1 for binary targets (or 2, one per class), n_classes "
+                "for multiclass, n_labels for multi-label.")
+
+    def _train(self, X, targets, y, sample_weight, first_call, incremental):
+        if (first_call and self.n_outputs_ == 1 and not self._multilabel
+                and self._returns_two_logits()):
+            # The usual PyTorch head for two classes, and skorch's: a logit per
+            # class and a softmax over both, trained as a multiclass target.
+            self.n_outputs_, self.out_activation_ = 2, "softmax"
+            targets = targets.ravel().astype(np.int64)
+        return super()._train(X, targets, y, sample_weight, first_call, incremental)
+
+    def _returns_two_logits(self):
+        """Whether the module, not told ``n_outputs``, returns two columns for binary targets."""
+        builder, _ = self._module_builder()
+        accepted = _keyword_arguments(builder)
+        if accepted is None or "n_outputs" in accepted:
+            return False  # it is built with n_outputs=1
+        with seeded(0, torch.device("cpu")):
+            module, _ = self._construct_module(int(np.prod(self.input_shape_)), 1)
+        try:
+            output = self._outputs_on(module.to(self._torch_dtype()), 0.0)
+        except Exception:  # named by the check of the module that fit builds
+            return False
+        return isinstance(output, torch.Tensor) and tuple(output.shape) == (2, 2)
+
+    def _check_output_shape(self, module, builder_name, n_outputs):
+        output = super()._check_output_shape(module, builder_name, n_outputs)
+        if (self.out_activation_ == "softmax" and _probability_rows(output)
+                and _probability_rows(self._outputs_on(module, 1.0))):
+            raise ValueError(
+                f"module {builder_name} returns probabilities: on two samples, each row of "
+                "its output lies in [0, 1] and sums to 1, as after a softmax. "
+                f"{type(self).__name__} applies the softmax in its loss and needs raw scores "
+                "(logits): remove the final softmax. (skorch's NeuralNetClassifier, whose "
+                "default loss takes probabilities, wants it; here it would be applied twice.)"
+            )
+        return output
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
