@@ -94,7 +94,7 @@ def test_the_gpu_check_runs_every_test_file_that_has_cuda_cases():
 
 
 def test_scikit_learns_mlp_examples_give_scikit_learns_results_with_our_class():
-    """scikit-learn's gallery examples of stochastic strategies and of alpha, one seed."""
+    """scikit-learn's gallery examples (learning strategies, alpha, classifier comparison)."""
     path = Path(__file__).parents[1] / "benchmarks" / "sklearn_examples.py"
     spec = importlib.util.spec_from_file_location("sklearn_examples", path)
     examples = importlib.util.module_from_spec(spec)
@@ -112,5 +112,7 @@ def test_scikit_learns_mlp_examples_give_scikit_learns_results_with_our_class():
                                                   "alpha 3.16", "alpha 10.00"]
     for row in alpha[:4]:
         assert row["ours mean"] >= 0.85 and row["sklearn mean"] >= 0.85, row
+    [comparison] = [row for row in rows if row["example"] == "comparison"]
+    assert comparison["ours mean"] >= 0.88 and comparison["sklearn mean"] >= 0.88, comparison
     for row in rows:
         assert math.isfinite(row["fit / sklearn"]) and row["fit / sklearn"] > 0
