@@ -31,9 +31,10 @@ class SklearnAdam(torch.optim.Adam):
     def prepare_step(self):
         """Count the step to come and set each group's ``eps`` for it."""
         for group in self.param_groups:
-            group["sklearn_steps"] += 1
-            group["eps"] = group["sklearn_eps"] / math.sqrt(
-                1.0 - group["betas"][1] ** group["sklearn_steps"])
+            # A group added after construction (add_param_group) starts here.
+            base = group.setdefault("sklearn_eps", group["eps"])
+            group["sklearn_steps"] = group.get("sklearn_steps", 0) + 1
+            group["eps"] = base / math.sqrt(1.0 - group["betas"][1] ** group["sklearn_steps"])
 
     def step(self, closure=None):
         self.prepare_step()

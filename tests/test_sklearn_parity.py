@@ -14,6 +14,7 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 import sklearn.neural_network as sk
 from scipy import sparse
 from sklearn.datasets import (
@@ -28,6 +29,7 @@ from sklearn.preprocessing import MinMaxScaler, scale
 from skorch.callbacks import Checkpoint, EarlyStopping, LRScheduler, ProgressBar
 
 from sklearn_dl import DivergenceError
+from sklearn_dl._optim import SklearnAdam
 from sklearn_dl.neural_network import MLPClassifier, MLPRegressor
 
 X_iris, y_iris = load_iris(return_X_y=True)
@@ -781,6 +783,28 @@ def test_stochastic_solvers_step_as_sklearn_from_the_same_start(solver, batch_si
     for mine, sklearns in zip(ours.coefs_ + ours.intercepts_,
                               theirs.coefs_ + theirs.intercepts_):
         np.testing.assert_allclose(mine, sklearns, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("epsilon", [1e-8, 1e-3])
+def test_sklearn_adam_steps_as_sklearns_adam_optimizer_across_a_reload(epsilon):
+    # Gradients near epsilon's size, where its placement decides the step.
+    from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
+
+    rng = np.random.default_rng(0)
+    grads = rng.normal(scale=1e-4, size=(8, 5))
+    reference = [rng.normal(size=5)]
+    theirs = AdamOptimizer(reference, learning_rate_init=0.01, epsilon=epsilon)
+    param = torch.nn.Parameter(torch.tensor(reference[0]))
+    ours = SklearnAdam([param], lr=0.01, eps=epsilon, fused=True)
+    for step, grad in enumerate(grads):
+        theirs.update_params(reference, [grad.copy()])
+        param.grad = torch.tensor(grad)
+        ours.step()
+        np.testing.assert_allclose(param.detach().numpy(), reference[0], rtol=1e-12, atol=0)
+        if step == 3:  # a state loaded mid-way goes on counting from its steps
+            state = ours.state_dict()
+            ours = SklearnAdam([param], lr=0.01, eps=epsilon, fused=True)
+            ours.load_state_dict(state)
 
 
 @pytest.mark.parametrize("Classifier", [MLPClassifier, sk.MLPClassifier], ids=["ours", "sklearn"])
