@@ -728,6 +728,7 @@ class TrainingNet(NeuralNet):
                 param for optimizer in self._epoch.optimizers
                 for group in optimizer.param_groups for param in group["params"]]
             self._epoch.direct_steps = [_FusedAdamStep.for_optimizer(optimizer)
+                                        or _LBFGSStep.for_optimizer(optimizer)
                                         for optimizer in self._epoch.optimizers]
             positions = {id(param): index for index, param in enumerate(self._epoch.parameters)}
             if self.l2_penalty and all(id(param) in positions
@@ -963,7 +964,11 @@ class TrainingNet(NeuralNet):
         def closure():
             return self._lbfgs_evaluate(params, batch, **fit_params)
 
-        self._step_optimizer(closure)
+        direct = self._epoch.direct_steps
+        if direct is not None and len(direct) == 1 and isinstance(direct[0], _LBFGSStep):
+            direct[0].step(closure)
+        else:
+            self._step_optimizer(closure)
         return {"loss": closure(), "y_pred": self._lbfgs_last[3]}
 
     def _lbfgs_evaluate(self, params, batch, **fit_params):
@@ -1149,6 +1154,144 @@ class TrainingNet(NeuralNet):
 
 # Stands for ``module_`` in a pickled net whose ``module`` is that same instance.
 _SAME_AS_MODULE_ = "<sklearn_dl: the module_ instance>"
+
+
+class _LBFGSStep:
+    """``optimizer.step(closure)`` of torch's L-BFGS making one iteration, without its overhead.
+
+    The estimators' L-BFGS makes one iteration per step (``max_iter=1``) with
+    a strong-Wolfe line search. torch's step wraps it in profiling and moves
+    between the algorithm's flat vectors and the parameters one slice at a
+    time, several operations per parameter at every evaluation, which costs
+    as much as the evaluations of a small network. This is torch's step for
+    one iteration, its operations on the same values in the same order, with
+    torch's own line search (``_strong_wolfe``), reading and writing the
+    optimiser's state as torch does: bit for bit torch's step, the moves
+    between flat vectors and parameters made in fewer operations. Made only
+    for what it covers: one group of real parameters on one device,
+    ``max_iter=1``, ``line_search_fn='strong_wolfe'``, no step hooks.
+    """
+
+    def __init__(self, optimizer, line_search):
+        self.optimizer = optimizer
+        self.group = optimizer.param_groups[0]
+        self.params = list(self.group["params"])
+        self.numels = [param.numel() for param in self.params]
+        self.line_search = line_search
+
+    @classmethod
+    def for_optimizer(cls, optimizer):
+        """A direct step for ``optimizer``, or None where torch's own step is needed."""
+        from torch.optim import lbfgs
+        from torch.optim import optimizer as torch_optimizer
+
+        line_search = getattr(lbfgs, "_strong_wolfe", None)
+        if (type(optimizer) is not torch.optim.LBFGS or line_search is None
+                or len(optimizer.param_groups) != 1
+                or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
+                or getattr(torch_optimizer, "_global_optimizer_pre_hooks", True)
+                or getattr(torch_optimizer, "_global_optimizer_post_hooks", True)):
+            return None
+        group = optimizer.param_groups[0]
+        if (group["max_iter"] != 1 or group["line_search_fn"] != "strong_wolfe"
+                or isinstance(group["lr"], torch.Tensor)
+                or any(torch.is_complex(param) for param in group["params"])
+                or len({param.device for param in group["params"]}) != 1):
+            return None
+        return cls(optimizer, line_search)
+
+    def _flat_grad(self):
+        return torch.cat([param.new(param.numel()).zero_() if param.grad is None
+                          else param.grad.to_dense().view(-1) if param.grad.is_sparse
+                          else param.grad.view(-1) for param in self.params], 0)
+
+    def _add(self, step_size, update):
+        for param, part in zip(self.params, update.split_with_sizes(self.numels)):
+            param.add_(part.view_as(param), alpha=step_size)
+
+    def step(self, closure):
+        def evaluate():
+            # torch evaluates the closure with gradients enabled.
+            torch._C._set_grad_enabled(True)
+            try:
+                return closure()
+            finally:
+                torch._C._set_grad_enabled(False)
+
+        with _NoGrad():
+            return self._step(evaluate)
+
+    def _step(self, evaluate):
+        group, params = self.group, self.params
+        history_size = group["history_size"]
+        state = self.optimizer.state[params[0]]
+        state.setdefault("func_evals", 0)
+        state.setdefault("n_iter", 0)
+        orig_loss = evaluate()
+        loss = float(orig_loss)
+        state["func_evals"] += 1
+        flat_grad = self._flat_grad()
+        if flat_grad.abs().max() <= group["tolerance_grad"]:
+            return orig_loss
+        d, t, H_diag = state.get("d"), state.get("t"), state.get("H_diag")
+        old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
+        prev_flat_grad = state.get("prev_flat_grad")
+        state["n_iter"] += 1
+        if state["n_iter"] == 1:
+            d = flat_grad.neg()
+            old_dirs, old_stps, ro, H_diag = [], [], [], 1
+        else:
+            y = flat_grad.sub(prev_flat_grad)
+            s = d.mul(t)
+            ys = y.dot(s)
+            if ys > 1e-10:
+                if len(old_dirs) == history_size:
+                    old_dirs.pop(0)
+                    old_stps.pop(0)
+                    ro.pop(0)
+                old_dirs.append(y)
+                old_stps.append(s)
+                ro.append(1.0 / ys)
+                H_diag = ys / y.dot(y)
+            if "al" not in state:
+                state["al"] = [None] * history_size
+            al = state["al"]
+            q = flat_grad.neg()
+            for i in range(len(old_dirs) - 1, -1, -1):
+                al[i] = old_stps[i].dot(q) * ro[i]
+                q.add_(old_dirs[i], alpha=-al[i])
+            d = r = torch.mul(q, H_diag)
+            for i in range(len(old_dirs)):
+                be_i = old_dirs[i].dot(r) * ro[i]
+                r.add_(old_stps[i], alpha=al[i] - be_i)
+        if prev_flat_grad is None:
+            prev_flat_grad = flat_grad.clone(memory_format=torch.contiguous_format)
+        else:
+            prev_flat_grad.copy_(flat_grad)
+        prev_loss = loss
+        if state["n_iter"] == 1:
+            t = min(1.0, 1.0 / flat_grad.abs().sum()) * group["lr"]
+        else:
+            t = group["lr"]
+        gtd = flat_grad.dot(d)
+        if not gtd > -group["tolerance_change"]:
+            x_init = [param.clone(memory_format=torch.contiguous_format) for param in params]
+
+            def directional_evaluate(x, t, d):
+                self._add(t, d)
+                value = float(evaluate())
+                gradient = self._flat_grad()
+                torch._foreach_copy_(params, x)
+                return value, gradient
+
+            loss, flat_grad, t, evaluations = self.line_search(
+                directional_evaluate, x_init, t, d, loss, flat_grad, gtd,
+                max_ls=group["max_eval"] - 1)
+            self._add(t, d)
+            state["func_evals"] += evaluations
+        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
+                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
+        return orig_loss
 
 
 class _FusedAdamStep:

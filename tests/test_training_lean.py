@@ -719,3 +719,49 @@ def test_lbfgs_evaluates_each_point_once_with_the_results_of_evaluating_every_ca
     # One forward pass per evaluation: the first point, then the line searches'.
     assert reused.module_.calls == reused.net_.lbfgs_evaluations_
     assert reused.module_.calls < evaluated.module_.calls
+
+
+def _lbfgs_state(model):
+    """The L-BFGS optimiser's state dict, its lists flattened, for a comparison."""
+    state = model.net_.optimizer_.state_dict()
+    flat = []
+    for values in state["state"].values():
+        for key, value in values.items():
+            flat.extend((key, item) for item in (value if isinstance(value, list) else [value]))
+    return flat, state["param_groups"]
+
+
+@pytest.mark.parametrize("make_model, data", [
+    (lambda: MLPClassifier((10, 10), solver="lbfgs", alpha=1.0, max_iter=60, random_state=0),
+     _classification),
+    (lambda: MLPRegressor(hidden_layer_sizes=(12,), solver="lbfgs", precision="float64", max_fun=40,
+                          random_state=1), _regression),
+    (lambda: MLPRegressor(hidden_layer_sizes=(12,), solver="lbfgs", max_iter=7, warm_start=True, random_state=2),
+     _regression),
+])
+def test_lbfgs_direct_step_is_torchs_step(make_model, data, monkeypatch):
+    """The lean loop's L-BFGS iteration is torch's ``LBFGS.step``, bit for bit: the
+    weights, the losses, the evaluations and the optimiser's state."""
+    X, y = data()
+    steps = []
+    direct_step = _training._LBFGSStep.step
+    monkeypatch.setattr(_training._LBFGSStep, "step",
+                        lambda self, closure: steps.append(1) or direct_step(self, closure))
+    direct = _fit(make_model(), X, y)
+    direct = _fit(direct, X, y) if direct.warm_start else direct
+    assert len(steps) == sum(direct.n_iter_ for _ in range(1 + direct.warm_start)) > 5
+    monkeypatch.setattr(_training._LBFGSStep, "for_optimizer", classmethod(lambda cls, opt: None))
+    torchs = _fit(make_model(), X, y)
+    torchs = _fit(torchs, X, y) if torchs.warm_start else torchs
+    assert len(steps) == sum(direct.n_iter_ for _ in range(1 + direct.warm_start))
+    assert direct.n_iter_ == torchs.n_iter_
+    assert direct.loss_curve_ == torchs.loss_curve_
+    assert direct.net_.lbfgs_evaluations_ == torchs.net_.lbfgs_evaluations_
+    for got, expected in zip(direct.module_.parameters(), torchs.module_.parameters()):
+        assert torch.equal(got, expected)
+    (got, got_groups), (expected, expected_groups) = map(_lbfgs_state, (direct, torchs))
+    assert got_groups == expected_groups
+    assert [key for key, _ in got] == [key for key, _ in expected]
+    for (key, value), (_, reference) in zip(got, expected):
+        assert (torch.equal(value, reference) if isinstance(value, torch.Tensor)
+                else value == reference), key
