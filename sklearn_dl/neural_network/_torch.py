@@ -195,9 +195,11 @@ class _BaseTorchModule(BaseTorchEstimator):
         shape = tuple(output.shape) if isinstance(output, torch.Tensor) else None
         if shape != expected:
             received = f"shape {shape}" if shape is not None else f"a {type(output).__name__}"
+            hint = (" Keep the output's last dimension (no squeeze)."
+                    if shape == (2,) and expected == (2, 1) else "")
             raise ValueError(
                 f"module {builder_name} returned {received} for 2 samples; {type(self).__name__} "
-                f"needs a tensor of shape {expected}: {self._output_meaning()}"
+                f"needs a tensor of shape {expected}: {self._output_meaning()}{hint}"
             )
         return output
 
