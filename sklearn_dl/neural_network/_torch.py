@@ -292,7 +292,7 @@ def _probability_rows(output):
         return False
     output = output.double()
     return bool(((output >= 0) & (output <= 1)).all()
-                and torch.allclose(output.sum(dim=1), torch.ones(len(output), dtype=output.dtype),
+                and torch.allclose(output.sum(dim=1), torch.ones_like(output[:, 0]),
                                    rtol=0, atol=1e-4))
 
 
