@@ -753,11 +753,13 @@ _SAME_START_SOLVERS = {
 }
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
 @pytest.mark.parametrize("batch_size", [100, 30])
 @pytest.mark.parametrize("solver", list(_SAME_START_SOLVERS))
-def test_stochastic_solvers_step_as_sklearn_from_the_same_start(solver, batch_size):
+def test_stochastic_solvers_step_as_sklearn_from_the_same_start(solver, batch_size, weighted):
     # From the same weights, batches in order: the same weights and loss curve.
     X, y = X_digits_binary[:100], y_digits_binary[:100]
+    weight = np.random.default_rng(0).uniform(0.2, 3.0, len(y)) if weighted else None
     params = {"learning_rate_init": 0.2, "hidden_layer_sizes": 8, "batch_size": batch_size,
               "shuffle": False, "alpha": 0.01, "random_state": 0, "warm_start": True,
               "max_iter": 1, "tol": 10.0, "n_iter_no_change": 1, **_SAME_START_SOLVERS[solver]}
@@ -765,14 +767,14 @@ def test_stochastic_solvers_step_as_sklearn_from_the_same_start(solver, batch_si
     theirs = sk.MLPClassifier(**params)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        ours.fit(X, y)
-        theirs.fit(X, y)
+        ours.fit(X, y, sample_weight=weight)
+        theirs.fit(X, y, sample_weight=weight)
         theirs.coefs_ = [coef.copy() for coef in ours.coefs_]
         theirs.intercepts_ = [intercept.copy() for intercept in ours.intercepts_]
         ours.set_params(max_iter=8)
         theirs.set_params(max_iter=8)
-        ours.fit(X, y)
-        theirs.fit(X, y)
+        ours.fit(X, y, sample_weight=weight)
+        theirs.fit(X, y, sample_weight=weight)
     if solver.startswith("sgd"):  # sklearn's Adam reports its bias-corrected rate
         assert _current_learning_rate(ours) == pytest.approx(_current_learning_rate(theirs))
     if "adaptive" in solver:
