@@ -1265,11 +1265,16 @@ class TorchRegressorMixin(RegressorMixin):
         return mean, np.where(scale > _FLOAT64_EPS * np.abs(mean).clip(1), scale, 1.0)
 
     def _make_criterion(self):
-        return HalfPoissonDeviance() if self.out_activation_ == "exp" else HalfSquaredError()
+        loss = HalfPoissonDeviance if self.out_activation_ == "exp" else HalfSquaredError
+        return loss(sum_outputs=self._sums_outputs)
+
+    # Whether the loss sums over the outputs (scikit-learn's MLPRegressor) or
+    # averages them (the other networks, with no scikit-learn counterpart).
+    _sums_outputs = False
 
     def _chance_loss(self, targets, sample_weight):
         # The loss of predicting the weighted mean of each (standardised)
-        # output, averaged over the outputs as the loss averages them: half
+        # output, reduced over the outputs as the loss reduces them: half
         # the weighted variance, or half the Poisson deviance from the mean.
         weights = sample_weight / sample_weight.sum()
         mean = weights @ targets
@@ -1278,7 +1283,7 @@ class TorchRegressorMixin(RegressorMixin):
                                     - scipy.special.xlogy(targets, mean))
         else:
             per_output = 0.5 * (weights @ (targets - mean) ** 2)
-        return float(per_output.mean())
+        return float(per_output.sum() if self._sums_outputs else per_output.mean())
 
     def _values_from_raw(self, raw):
         values = np.exp(raw) if self.out_activation_ == "exp" else raw

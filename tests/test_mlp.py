@@ -29,7 +29,8 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn_dl import DivergenceError
 from sklearn_dl.modules.losses import (
     HalfPoissonDeviance, HalfSquaredError, SigmoidCrossEntropy, SoftmaxCrossEntropy)
-from sklearn_dl.neural_network import MLPClassifier, MLPRegressor
+from sklearn_dl.neural_network import (
+    CNNRegressor, LSTMRegressor, MLPClassifier, MLPRegressor, TransformerRegressor)
 
 
 @pytest.fixture(scope="module")
@@ -515,6 +516,9 @@ def test_small_networks_train_in_one_thread_and_restore_the_count(iris):
     (SigmoidCrossEntropy(), torch.tensor([[1.0, 0, 1], [0, 0, 1], [1, 1, 0], [0, 1, 0], [1, 0, 0]])),
     (HalfSquaredError(), torch.linspace(-2, 3, 15).reshape(5, 3)),
     (HalfPoissonDeviance(), torch.tensor([[0.0, 1, 4], [2, 0, 1], [3, 3, 0], [0, 0, 1], [5, 1, 2]])),
+    (HalfSquaredError(sum_outputs=True), torch.linspace(-2, 3, 15).reshape(5, 3)),
+    (HalfPoissonDeviance(sum_outputs=True),
+     torch.tensor([[0.0, 1, 4], [2, 0, 1], [3, 3, 0], [0, 0, 1], [5, 1, 2]])),
 ])
 def test_fused_mean_of_each_loss_is_the_mean_of_its_per_sample_values(loss, target):
     """Unweighted batches train on ``loss.mean``: same value and gradient as the per-sample mean."""
@@ -527,6 +531,25 @@ def test_fused_mean_of_each_loss_is_the_mean_of_its_per_sample_values(loss, targ
     (per_sample_grad,) = torch.autograd.grad(per_sample.mean(), raw)
     torch.testing.assert_close(fused, per_sample.mean(), rtol=1e-12, atol=0)
     torch.testing.assert_close(fused_grad, per_sample_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_regression_losses_sum_or_average_the_outputs_as_scikit_learn_steps():
+    # scikit-learn's MLPRegressor steps along the gradient of the squared error
+    # summed over the outputs (its reported loss averages them: its issue #8349),
+    # and its Poisson loss sums them: MLPRegressor's losses sum, the others average.
+    from sklearn.neural_network._base import poisson_loss
+
+    raw = torch.linspace(-1.5, 2.0, 15, dtype=torch.float64).reshape(5, 3)
+    target = torch.linspace(-2, 3, 15, dtype=torch.float64).reshape(5, 3)
+    summed = HalfSquaredError(sum_outputs=True)(raw, target)
+    torch.testing.assert_close(summed, 0.5 * ((raw - target) ** 2).sum(dim=1))
+    torch.testing.assert_close(HalfSquaredError()(raw, target), summed / 3)
+    counts = target.abs().round()
+    assert HalfPoissonDeviance(sum_outputs=True).mean(raw, counts).item() == pytest.approx(
+        poisson_loss(counts.numpy(), raw.exp().numpy()), rel=1e-12)
+    assert MLPRegressor()._sums_outputs
+    assert not any(Estimator()._sums_outputs
+                   for Estimator in (LSTMRegressor, CNNRegressor, TransformerRegressor))
 
 
 def test_verbose_prints_progress(iris, capsys):

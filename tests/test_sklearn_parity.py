@@ -787,6 +787,33 @@ def test_stochastic_solvers_step_as_sklearn_from_the_same_start(solver, batch_si
         np.testing.assert_allclose(mine, sklearns, rtol=1e-9, atol=1e-12)
 
 
+@pytest.mark.parametrize("solver", ["sgd-invscaling-nesterov", "adam-epsilon"])
+def test_regressor_steps_as_sklearn_from_the_same_start(solver):
+    # sklearn's objective (standardize_target=False): the same weights, two outputs.
+    X, y = make_regression(n_samples=60, n_features=5, n_targets=2, noise=1.0, random_state=0)
+    params = {"learning_rate_init": 0.01, "hidden_layer_sizes": (6, 4), "batch_size": 20,
+              "shuffle": False, "alpha": 0.01, "random_state": 0, "warm_start": True,
+              "max_iter": 1, "activation": "tanh", **_SAME_START_SOLVERS[solver]}
+    ours = MLPRegressor(precision="float64", standardize_target=False, **params)
+    theirs = sk.MLPRegressor(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours.fit(X, y / 100)
+        theirs.fit(X, y / 100)
+        theirs.coefs_ = [coef.copy() for coef in ours.coefs_]
+        theirs.intercepts_ = [intercept.copy() for intercept in ours.intercepts_]
+        ours.set_params(max_iter=8)
+        theirs.set_params(max_iter=8)
+        ours.fit(X, y / 100)
+        theirs.fit(X, y / 100)
+    # scikit-learn reports the squared error's mean over the outputs but steps
+    # along the gradient of their sum (its issue #8349), which ours reports.
+    for mine, sklearns in zip(ours.coefs_ + ours.intercepts_,
+                              theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(mine, sklearns, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-9, atol=1e-12)
+
+
 @pytest.mark.parametrize("epsilon", [1e-8, 1e-3])
 def test_sklearn_adam_steps_as_sklearns_adam_optimizer_across_a_reload(epsilon):
     # Gradients near epsilon's size, where its placement decides the step.

@@ -67,40 +67,64 @@ class SigmoidCrossEntropy(PerSampleLoss):
         return loss if raw.shape[1] == 1 else loss * raw.shape[1]
 
 
-class HalfSquaredError(PerSampleLoss):
-    """Half the squared error, averaged over outputs (sklearn's ``squared_error``)."""
+class _OverOutputs(PerSampleLoss):
+    """A loss that reduces over the outputs by their mean, or their sum (``sum_outputs``)."""
+
+    def __init__(self, sum_outputs=False):
+        super().__init__()
+        self.sum_outputs = sum_outputs
+
+    def _per_sample(self, values):
+        return values.sum(dim=1) if self.sum_outputs else values.mean(dim=1)
+
+    def _outputs_factor(self, raw):
+        """What turns the mean over all entries into the mean over samples."""
+        return raw.shape[1] if self.sum_outputs and raw.ndim == 2 else 1
+
+
+class HalfSquaredError(_OverOutputs):
+    """Half the squared error, averaged over outputs, or summed (``sum_outputs=True``).
+
+    scikit-learn's ``squared_error`` reports the average over outputs but steps
+    along the gradient of the sum (its issue #8349): ``sum_outputs=True`` is
+    the loss its MLPRegressor trains on.
+    """
 
     def forward(self, raw, target):
-        return 0.5 * (raw - target).square().mean(dim=1)
+        return 0.5 * self._per_sample((raw - target).square())
 
     def mean_parts(self, raw, target):
         """``(base, factor)`` with :meth:`mean` ``== factor * base``: the mean
-        squared error and 0.5, for a training step to start backward from."""
+        squared error and 0.5 (times the outputs when summed over them), for a
+        training step to start backward from."""
+        factor = 0.5 * self._outputs_factor(raw)
         if _plain_and_alike(raw, target):
             # F.mse_loss's own kernel, without its Python-level checks and the
             # broadcast views it makes of operands whose shapes agree already:
             # the same values and gradients, two autograd nodes fewer per batch.
-            return torch._C._nn.mse_loss(raw, target, _MEAN), 0.5
-        return F.mse_loss(raw, target), 0.5
+            return torch._C._nn.mse_loss(raw, target, _MEAN), factor
+        return F.mse_loss(raw, target), factor
 
     def mean(self, raw, target):
         # The product that mean_parts leaves to the training step.
+        factor = 0.5 * self._outputs_factor(raw)
         if _plain_and_alike(raw, target):
-            return 0.5 * torch._C._nn.mse_loss(raw, target, _MEAN)
-        return 0.5 * F.mse_loss(raw, target)
+            return factor * torch._C._nn.mse_loss(raw, target, _MEAN)
+        return factor * F.mse_loss(raw, target)
 
 
-class HalfPoissonDeviance(PerSampleLoss):
-    """Half the Poisson deviance with a log link (sklearn's ``poisson`` loss)."""
+class HalfPoissonDeviance(_OverOutputs):
+    """Half the Poisson deviance with a log link, averaged over outputs or summed
+    (``sum_outputs=True``: scikit-learn's ``poisson`` loss)."""
 
     def _deviance(self, raw, target):
         return torch.xlogy(target, target) - target * raw - target + torch.exp(raw)
 
     def forward(self, raw, target):
-        return self._deviance(raw, target).mean(dim=1)
+        return self._per_sample(self._deviance(raw, target))
 
     def mean(self, raw, target):
-        return self._deviance(raw, target).mean()
+        return self._deviance(raw, target).mean() * self._outputs_factor(raw)
 
 
 class NextTokenCrossEntropy(PerSampleLoss):

@@ -412,6 +412,10 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
     True
     """
 
+    # scikit-learn's MLPRegressor steps along the gradient of the loss summed
+    # over the outputs (its squared error reports their mean: its issue #8349).
+    _sums_outputs = True
+
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson"})],
