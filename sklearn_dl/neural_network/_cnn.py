@@ -706,11 +706,9 @@ class CNNRegressor(TorchRegressorMixin, _BaseCNN):
 {_CNN_TRAINING_DOC}
 
     standardize_target : bool, default=True
-        Train on targets standardised to zero mean and unit variance per output
-        (sample-weighted) and map predictions back, so the default learning
-        rate suits targets of any scale. ``tol``, an improvement of the
-        training loss on the targets as given, is divided by their mean
-        variance where it exceeds 1.
+        Train on targets standardised to zero mean and unit variance per
+        output (sample-weighted) and map predictions back, so the default
+        learning rate suits targets of any scale.
 
     Attributes
     ----------

@@ -557,11 +557,10 @@ class TorchRegressor(TorchRegressorMixin, _BaseTorchModule):
 {_MODULE_PARAMETERS_DOC.format(training=TRAINING_PARAMETERS_DOC)}
 
     standardize_target : bool, default=True
-        Train on targets standardised to zero mean and unit variance per output
-        (sample-weighted) and map predictions back, so the default learning
-        rate suits targets of any scale. ``tol``, an improvement of the
-        training loss on the targets as given, is divided by their mean
-        variance where it exceeds 1. Ignored for ``loss='poisson'``.
+        Train on targets standardised to zero mean and unit variance per
+        output (sample-weighted) and map predictions back, so the default
+        learning rate suits targets of any scale. Ignored for
+        ``loss='poisson'``.
 
     Attributes
     ----------

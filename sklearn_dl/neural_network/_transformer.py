@@ -611,12 +611,10 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
 {_transformer_training_doc(TRAINING_PARAMETERS_DOC)}
 
     standardize_target : bool, default=True
-        Train on targets standardised to zero mean and unit variance per output
-        (sample-weighted) and map predictions back, so the default learning
-        rate suits targets of any scale. ``loss_`` and ``loss_curve_`` are then
-        in standardised units; ``tol``, an improvement of the training loss on
-        the targets as given, is divided by their mean variance where it
-        exceeds 1.
+        Train on targets standardised to zero mean and unit variance per
+        output (sample-weighted) and map predictions back, so the default
+        learning rate suits targets of any scale. ``loss_`` and
+        ``loss_curve_`` are then in standardised units.
 
     Attributes
     ----------
