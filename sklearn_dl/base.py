@@ -380,9 +380,6 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         stopping.chance_loss = np.inf
         if stopping.wait_for_progress and valid_index is None:
             stopping.chance_loss = self._chance_loss(encoded_targets, sample_weight)
-        if valid_index is None and self.solver != "lbfgs":
-            # Without a validation score, tol is an improvement of the training loss.
-            stopping.tol = self._training_loss_tol()
         stopping.set_validation(
             self._validation_scorer(X_tensor[valid_index], targets[valid_index].to(device),
                                     weights[valid_index].to(device), device,
@@ -479,10 +476,6 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         """The training loss of the best constant output for the encoded ``targets``,
         without the L2 penalty (a constant needs no weight matrix); inf: unknown."""
         return np.inf
-
-    def _training_loss_tol(self):
-        """``tol`` on the scale of the training loss, for the stochastic solvers' rule."""
-        return self.tol
 
     def _learning_rate_schedule(self):
         """The ``learning_rate`` that SklearnStopping follows: sklearn's only for SGD."""
@@ -1228,18 +1221,6 @@ class TorchRegressorMixin(RegressorMixin):
             raise ValueError(f"y has {targets.shape[1]} outputs but the estimator was fitted "
                              f"with {self.n_outputs_}.")
         return (targets - self._target_mean) / self._target_scale, sample_weight
-
-    def _training_loss_tol(self):
-        # scikit-learn's tol is an improvement of the loss on the targets as given;
-        # the network's loss is on the standardised targets, that loss divided by the
-        # outputs' (mean) variance. Where the variance exceeds 1, tol is divided by
-        # it: training goes on as long as scikit-learn's rule asks on the raw targets
-        # (its docstring's example, tol=0.1 on targets of variance 4e4, stopped
-        # after 12 epochs at R^2 0.34 where scikit-learn's runs 1,574 to 0.98).
-        # Below 1 the standardised rule stands: the raw one would stop a target of
-        # variance 1e-5 at once, which standardising is there to avoid.
-        variance = float(np.mean(np.square(self._target_scale)))
-        return self.tol / variance if variance > 1 else self.tol
 
     @staticmethod
     def _target_standardization(targets, sample_weight, enabled):

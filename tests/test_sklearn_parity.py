@@ -836,22 +836,16 @@ def test_sklearn_adam_steps_as_sklearns_adam_optimizer_across_a_reload(epsilon):
             ours.load_state_dict(state)
 
 
-def test_regressor_docstring_example_of_sklearn_trains_as_long_as_its_rule_asks():
-    # scikit-learn's MLPRegressor docstring: tol=0.1 on targets of variance about 4e4.
-    # tol is an improvement of the loss on the raw targets; on the standardised
-    # targets it is divided by their variance, where the standardised rule stopped
-    # after 12 epochs at R^2 0.34 (scikit-learn: 1,574 epochs, 0.98).
+def test_regressor_defaults_fit_the_data_of_sklearns_docstring_example():
+    # scikit-learn's MLPRegressor docstring data (targets of variance about 4e4):
+    # with every default, scikit-learn's stops after 200 epochs at R^2 0.13; on the
+    # standardised targets ours reaches 0.93. (Its example's tol=0.1, meant for the
+    # raw targets, is in standardised units here, where the loss starts near 0.5.)
     X, y = make_regression(n_samples=200, n_features=20, random_state=1)
     X_train, X_test, y_train, y_test = X[50:], X[:50], y[50:], y[:50]
-    model = MLPRegressor(random_state=1, max_iter=2000, tol=0.1).fit(X_train, y_train)
-    assert model.n_iter_ > 100 and model.score(X_test, y_test) > 0.9
-    assert dict(model.net_.callbacks_)["sklearn_stopping"].tol == pytest.approx(0.1 / y_train.var(), rel=1e-6)
-    # Targets of variance below 1 keep the rule on the standardised loss (a raw
-    # rule would stop them at once), as does a validation score (scale-free).
-    small = MLPRegressor(max_iter=3, tol=0.1).fit(X_train, y_train / 1000)
-    assert dict(small.net_.callbacks_)["sklearn_stopping"].tol == 0.1
-    held_out = MLPRegressor(max_iter=3, tol=0.1, early_stopping=True).fit(X_train, y_train)
-    assert dict(held_out.net_.callbacks_)["sklearn_stopping"].tol == 0.1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert MLPRegressor(random_state=1).fit(X_train, y_train).score(X_test, y_test) > 0.85
 
 
 @pytest.mark.parametrize("Classifier", [MLPClassifier, sk.MLPClassifier], ids=["ours", "sklearn"])

@@ -371,13 +371,10 @@ class MLPRegressor(TorchRegressorMixin, _BaseMLP):
         Train on targets standardised to zero mean and unit variance per
         output (sample-weighted) and map predictions back, so the default
         learning rate suits targets of any scale. ``loss_`` and
-        ``loss_curve_`` are then in standardised units, and ``tol`` (an
-        improvement of the training loss on the targets as given, as in
-        sklearn) is divided by the targets' mean variance where it exceeds 1,
-        so that training goes on as long as sklearn's rule asks; the L2
-        penalty, unchanged, weighs more against the standardised data term
-        than against sklearn's. False gives sklearn's objective exactly.
-        Ignored for ``loss='poisson'``.
+        ``loss_curve_`` are then in standardised units, and so is ``tol``: a
+        fit does not depend on the targets' units, and a ``tol`` chosen for
+        raw targets is larger than meant. False gives sklearn's objective
+        exactly. Ignored for ``loss='poisson'``.
 
     Attributes
     ----------
