@@ -1156,6 +1156,16 @@ class TrainingNet(NeuralNet):
 _SAME_AS_MODULE_ = "<sklearn_dl: the module_ instance>"
 
 
+def _has_step_hooks(optimizer):
+    """Whether a hook runs around ``optimizer.step()`` (its own, or torch's global
+    ones; assumed where torch keeps them elsewhere): a direct step would skip it."""
+    from torch.optim import optimizer as torch_optimizer
+
+    return bool(optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
+                or getattr(torch_optimizer, "_global_optimizer_pre_hooks", True)
+                or getattr(torch_optimizer, "_global_optimizer_post_hooks", True))
+
+
 class _LBFGSStep:
     """``optimizer.step(closure)`` of torch's L-BFGS making one iteration, without its overhead.
 
@@ -1183,14 +1193,10 @@ class _LBFGSStep:
     def for_optimizer(cls, optimizer):
         """A direct step for ``optimizer``, or None where torch's own step is needed."""
         from torch.optim import lbfgs
-        from torch.optim import optimizer as torch_optimizer
 
         line_search = getattr(lbfgs, "_strong_wolfe", None)
         if (type(optimizer) is not torch.optim.LBFGS or line_search is None
-                or len(optimizer.param_groups) != 1
-                or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
-                or getattr(torch_optimizer, "_global_optimizer_pre_hooks", True)
-                or getattr(torch_optimizer, "_global_optimizer_post_hooks", True)):
+                or len(optimizer.param_groups) != 1 or _has_step_hooks(optimizer)):
             return None
         group = optimizer.param_groups[0]
         if (group["max_iter"] != 1 or group["line_search_fn"] != "strong_wolfe"
@@ -1338,15 +1344,11 @@ class _FusedAdamStep:
     @classmethod
     def for_optimizer(cls, optimizer):
         """A direct step for ``optimizer``, or None where torch's own step is needed."""
-        from torch.optim import optimizer as torch_optimizer
-
         if (type(optimizer) not in (torch.optim.Adam, torch.optim.AdamW, SklearnAdam)
                 or len(optimizer.param_groups) != 1
                 or getattr(optimizer, "grad_scale", None) is not None
                 or getattr(optimizer, "found_inf", None) is not None
-                or optimizer._optimizer_step_pre_hooks or optimizer._optimizer_step_post_hooks
-                or getattr(torch_optimizer, "_global_optimizer_pre_hooks", True)
-                or getattr(torch_optimizer, "_global_optimizer_post_hooks", True)):
+                or _has_step_hooks(optimizer)):
             return None
         group = optimizer.param_groups[0]
         if (not group.get("fused") or group.get("amsgrad") or group.get("maximize")
