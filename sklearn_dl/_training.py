@@ -1680,14 +1680,7 @@ class SklearnStopping(Callback):
                          and direct.make_state_ahead() for direct in net._epoch.direct_steps))
         sources = [*self._module_state.values(),
                    *itertools.chain.from_iterable(map(dict.values, optimizer.state.values()))]
-        if (into is not None and into.copies is not None and len(into.sources) == len(sources)
-                and all(map(operator.is_, into.sources, sources))):
-            with _NoGrad():
-                if lean and into.buffers is not None:
-                    for views, buffer in into.buffers:
-                        torch.cat(views, out=buffer)
-                else:
-                    torch._foreach_copy_(into.copies, sources)
+        if _refill(into, sources, lean):
             if lean and into.lr_changes == self._lr_changes and "ahead" not in into.optimizer:
                 return into
             # The hyper-parameters (a learning rate a schedule changed) are read afresh.
@@ -1736,20 +1729,14 @@ class SklearnStopping(Callback):
         state = next(iter(optimizer.state.values()), {})
         written = state.get("prev_flat_grad")
         sources = [*self._module_state.values(), *([] if written is None else [written])]
-        with _NoGrad():
-            if (into is not None and len(into.sources) == len(sources)
-                    and all(map(operator.is_, into.sources, sources))):
-                if into.buffers is not None:
-                    for views, buffer in into.buffers:
-                        torch.cat(views, out=buffer)
-                else:
-                    torch._foreach_copy_(into.copies, sources)
-                module_copy, copies, buffers = into.module, into.copies, into.buffers
-            else:
+        if _refill(into, sources, lean):
+            module_copy, copies, buffers = into.module, into.copies, into.buffers
+        else:
+            with _NoGrad():
                 flat = _flat_copies(sources) if lean else None
                 copies, buffers = (([source.detach().clone() for source in sources], None)
                                    if flat is None else flat)
-                module_copy = dict(zip(self._module_state, copies))
+            module_copy = dict(zip(self._module_state, copies))
         state_copy = {key: list(value) if isinstance(value, list) else value
                       for key, value in state.items()}
         if written is not None:
@@ -1957,6 +1944,22 @@ class SklearnStopping(Callback):
 
 
 _LEAN_CALLBACKS.add(SklearnStopping)
+
+
+def _refill(into, sources, lean):
+    """Write ``sources`` into the copies of ``into``, an earlier snapshot of the same
+    tensors; whether it was one. In the lean loop, a snapshot whose copies are views
+    of flat buffers is refilled by one ``torch.cat`` per buffer."""
+    if (into is None or into.copies is None or len(into.sources) != len(sources)
+            or not all(map(operator.is_, into.sources, sources))):
+        return False
+    with _NoGrad():
+        if lean and into.buffers is not None:
+            for views, buffer in into.buffers:
+                torch.cat(views, out=buffer)
+        else:
+            torch._foreach_copy_(into.copies, sources)
+    return True
 
 
 class _Snapshot(typing.NamedTuple):
