@@ -658,7 +658,7 @@ def main(argv=None):
     parser.add_argument("--lstm", help="parameters of the default LSTMClassifier rows, e.g. "
                                        "alpha=0.003,hidden_size=32 (a candidate default)")
     parser.add_argument("--transformer", help="parameters of the default TransformerClassifier "
-                                              "rows, e.g. local_kernel_size=1")
+                                              "rows, e.g. position=rotary")
     parser.add_argument("--cnn", help="parameters of the CNNClassifier rows, e.g. "
                                       "average_weights=0.25")
     args = parser.parse_args(argv)

@@ -9,6 +9,7 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
 
 from sklearn_dl.modules import RecurrentNet, TransformerNet
+from sklearn_dl.modules.transformer import rotary_tables, rotate
 from sklearn_dl.neural_network import (
     LSTMClassifier,
     LSTMRegressor,
@@ -31,15 +32,16 @@ def retrieval_task(n_samples, timesteps, seed):
     return X, (X[np.arange(n_samples), marked, 0] > 0).astype(int)
 
 
+@pytest.mark.parametrize("position", ["sinusoidal", "rotary"])
 @pytest.mark.parametrize("pooling", ["cls", "mean"])
 @pytest.mark.parametrize("tokens, patch_size, patch_embedding", [
     (False, 1, "linear"), (True, 1, "linear"), (False, 3, "linear"), (False, 8, "linear"),
     (False, 1, "conv"), (False, 3, "conv"), (False, 8, "conv")])
 def test_module_padding_changes_nothing_bit_for_bit(pooling, tokens, patch_size,
-                                                    patch_embedding):
+                                                    patch_embedding, position):
     torch.manual_seed(0)
     features = 1 if tokens else 3
-    net = TransformerNet(features, 2, d_model=32, pooling=pooling, max_len=64,
+    net = TransformerNet(features, 2, d_model=32, pooling=pooling, max_len=64, position=position,
                          vocab_size=50 if tokens else None, patch_size=patch_size,
                          patch_embedding=patch_embedding)
     if patch_embedding == "conv":
@@ -65,6 +67,23 @@ def test_module_padding_changes_nothing_bit_for_bit(pooling, tokens, patch_size,
                 assert torch.equal(alone, with_padding[..., :steps, :steps])
                 assert not with_padding[..., steps:, :].any()
                 assert not with_padding[..., :, steps:].any()
+
+
+def test_rotary_scores_depend_on_offsets_only():
+    # A query at step i and a key at step j score the same as at i + s and j + s,
+    # and differently at another offset.
+    torch.manual_seed(0)
+    q, k = torch.randn(2, 16, dtype=torch.float64)
+    rotation = rotary_tables(40, 16, torch.float64, "cpu")
+    turned_q = rotate(q.expand(40, 16), rotation)
+    turned_k = rotate(k.expand(40, 16), rotation)
+    scores = turned_q @ turned_k.T
+    for offset in [-7, 0, 3, 25]:
+        diagonal = torch.diagonal(scores, offset)
+        assert torch.allclose(diagonal, diagonal[0].expand_as(diagonal), atol=1e-12), offset
+    assert not torch.isclose(scores[0, 3], scores[0, 4])
+    # Position 0 is not turned at all.
+    assert torch.equal(turned_q[0], q)
 
 
 def test_estimator_padded_ragged_and_short_inputs_predict_identically(rng):
@@ -178,7 +197,8 @@ def test_deterministic_with_random_state_and_pickle_round_trip(rng):
 
 
 @pytest.mark.parametrize("params", [
-    {"pooling": "mean"}, {"position": "learned"}, {"num_layers": 2, "dropout": 0.0},
+    {"pooling": "mean"}, {"position": "learned"}, {"position": "rotary"},
+    {"num_layers": 2, "dropout": 0.0},
     {"max_len": 20}, {"precision": "float64"}, {"precision": "bf16"},
 ])
 def test_architectures(params, rng):

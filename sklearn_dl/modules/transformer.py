@@ -32,12 +32,16 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
 
-    def forward(self, x, blocked, need_weights=False):
+    def forward(self, x, blocked, need_weights=False, rotation=None):
         """``blocked``: bool, broadcastable to (batch, heads, steps, steps), True where a
-        query may not see a key. Returns (output, weights or None)."""
+        query may not see a key; ``rotation``: None, or the (cos, sin) tables of
+        :func:`rotary_tables` for ``steps`` positions, which rotate queries and keys.
+        Returns (output, weights or None)."""
         batch, steps, width = x.shape
         head_dim = width // self.n_heads
         q, k, v = self.qkv(x).view(batch, steps, 3, self.n_heads, head_dim).permute(2, 0, 3, 1, 4)
+        if rotation is not None:
+            q, k = rotate(q, rotation), rotate(k, rotation)
         if self.training and not need_weights:
             mixed = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=~blocked)
             weights = None
@@ -64,8 +68,9 @@ class EncoderBlock(nn.Module):
         )
         self.dropout = Dropout(dropout)
 
-    def forward(self, x, blocked, need_weights=False):
-        attended, weights = self.attention(self.attention_norm(x), blocked, need_weights)
+    def forward(self, x, blocked, need_weights=False, rotation=None):
+        attended, weights = self.attention(self.attention_norm(x), blocked, need_weights,
+                                           rotation)
         x = x + self.dropout(attended)
         return x + self.dropout(self.feedforward(self.feedforward_norm(x))), weights
 
@@ -170,6 +175,28 @@ def sinusoidal_positions(max_len, d_model):
     return code.float()
 
 
+def rotary_tables(steps, head_dim, dtype, device):
+    """(cos, sin) of shape (steps, head_dim) for rotary position embedding (Su et al., 2021).
+
+    Position ``t`` turns each pair of a head's coordinates ``(i, i + head_dim / 2)``
+    by the angle ``t * 10000 ** (-2 i / head_dim)``, so that the dot product of
+    a query and a key depends on their positions only through their offset.
+    """
+    half = head_dim // 2
+    frequency = torch.exp(torch.arange(half, dtype=torch.float64)
+                          * (-math.log(10000.0) / half))
+    angles = torch.arange(steps, dtype=torch.float64)[:, None] * frequency
+    angles = torch.cat([angles, angles], dim=1)
+    return angles.cos().to(device, dtype), angles.sin().to(device, dtype)
+
+
+def rotate(x, rotation):
+    """Queries or keys (..., steps, head_dim) turned by the tables of :func:`rotary_tables`."""
+    cos, sin = rotation
+    first, second = x.chunk(2, dim=-1)
+    return x * cos + torch.cat([-second, first], dim=-1) * sin
+
+
 class TransformerEncoder(nn.Module):
     """Step vectors -> contextual vectors: input projection, positions, pre-norm blocks.
 
@@ -191,8 +218,11 @@ class TransformerEncoder(nn.Module):
         kernel would draw from torch's global generator).
     max_len : int
         Longest sequence the position code covers.
-    position : {'sinusoidal', 'learned'}
-        Fixed sinusoidal code, or one learned vector per position.
+    position : {'sinusoidal', 'learned', 'rotary'}
+        Fixed sinusoidal code, or one learned vector per position, added to
+        each position's vector; or ``'rotary'``: nothing added, queries and
+        keys rotated by their position (:func:`rotary_tables`), so that
+        attention sees only offsets between positions.
     class_token : bool
         Prepend a learned class token (step 0 of the output).
     causal : bool
@@ -234,7 +264,11 @@ class TransformerEncoder(nn.Module):
             self.projection = nn.Linear(width, d_model)
         self.convolutional = patch_embedding == "conv"
         positions = max(self.max_len, _MIN_STEPS)
-        if position == "learned":
+        self.rotary = position == "rotary"
+        self.head_dim = d_model // n_heads
+        if self.rotary:
+            self.positions = None
+        elif position == "learned":
             self.positions = nn.Parameter(torch.randn(positions, d_model) * 0.02)
         else:
             self.register_buffer("positions", sinusoidal_positions(positions, d_model),
@@ -269,7 +303,8 @@ class TransformerEncoder(nn.Module):
                 length = steps.shape[1]
             steps, padding = _at_least(steps, padding, _MIN_STEPS)
             vectors = self.projection(steps)
-        x = vectors + self.positions[:vectors.shape[1]].to(vectors.dtype)
+        x = (vectors if self.positions is None
+             else vectors + self.positions[:vectors.shape[1]].to(vectors.dtype))
         if self.class_token is not None:
             x = torch.cat([self.class_token.to(x.dtype).expand(len(x), -1, -1), x], dim=1)
             padding = torch.cat([padding.new_zeros(len(x), 1), padding], dim=1)
@@ -283,9 +318,12 @@ class TransformerEncoder(nn.Module):
             future = torch.ones(total, total, dtype=torch.bool, device=x.device).triu(1)
             blocked = blocked | future
         x = self.dropout(x)
+        # With a class token, it is position 0 and the sequence follows.
+        rotation = (rotary_tables(x.shape[1], self.head_dim, x.dtype, x.device)
+                    if self.rotary else None)
         all_weights = []
         for block in self.blocks:
-            x, weights = block(x, blocked, need_weights)
+            x, weights = block(x, blocked, need_weights, rotation)
             if need_weights:
                 all_weights.append(weights.masked_fill(padding[:, None, :, None], 0.0))
         # Drop the positions added to reach _MIN_STEPS.
@@ -324,8 +362,9 @@ class TransformerNet(nn.Module):
         vectors of the unpadded positions.
     max_len : int, default=512
         Longest sequence accepted.
-    position : {'sinusoidal', 'learned'}, default='sinusoidal'
-        Position code added to the step vectors.
+    position : {'sinusoidal', 'learned', 'rotary'}, default='sinusoidal'
+        Position code added to the step vectors, or rotary positions (see
+        :class:`TransformerEncoder`).
     vocab_size, embedding_dim : int or None, default=None
         Token input: number of ids (padding id 0 included) and embedding
         width (None: ``d_model``).

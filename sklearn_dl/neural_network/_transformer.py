@@ -59,9 +59,13 @@ _ARCHITECTURE_DOC = """\
         of the convolved patches is the global average pooling of the fully
         convolutional network, which finds a shape wherever it lies.
 
-    position : {'sinusoidal', 'learned'}, default='sinusoidal'
+    position : {'sinusoidal', 'learned', 'rotary'}, default='sinusoidal'
         Position code added to each step's vector: the fixed sines and
-        cosines of Vaswani et al., or one learned vector per position.
+        cosines of Vaswani et al., or one learned vector per position; or
+        ``'rotary'`` (RoPE, Su et al., 2021): nothing added, each head's
+        queries and keys turned by angles proportional to their position, so
+        that attention depends on the offset between two positions, not on
+        where they lie.
 
     max_len : int or None, default=None
         Longest sequence the position code covers; None is the length of the
@@ -235,7 +239,7 @@ class _BaseTransformer(_BaseSequence):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pooling": [StrOptions({"auto", "cls", "mean"})],
         "early_stopping": ["boolean", StrOptions({"auto"})],
-        "position": [StrOptions({"sinusoidal", "learned"})],
+        "position": [StrOptions({"sinusoidal", "learned", "rotary"})],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
         "patch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "patch_embedding": [StrOptions({"auto", "linear", "conv"})],
