@@ -65,8 +65,10 @@ from sklearn_dl.neural_network import (
     LSTMClassifier,
     MLPClassifier,
     MLPRegressor,
+    TorchClassifier,
     TransformerClassifier,
 )
+from sklearn_dl.modules import TransformerNet
 from sklearn_dl.time_series import RecursiveForecaster
 
 SEEDS = (0, 1, 2)
@@ -220,6 +222,26 @@ TRANSFORMER_PARAMS = {}
 CNN_PARAMS = {}
 
 
+def _recall_module(n_outputs, vocab_size, timesteps, pooling="cls"):
+    """The Transformer module of :func:`recall_recipe`."""
+    return TransformerNet(1, n_outputs, vocab_size=vocab_size, max_len=timesteps, pooling=pooling,
+                          position="rotary", token_shift=True, scale_embedding=True,
+                          final_norm=False)
+
+
+def recall_recipe(seed, X_train, pooling="cls"):
+    """Not a default: the estimators' Transformer module with the token shift (H3's
+    shift), token vectors scaled by sqrt(d_model) as in Vaswani et al., rotary
+    positions, no final layer norm and a class token, trained by ``TorchClassifier``
+    for 100 epochs (no stopping rule: the loss leaves its plateau after tens of
+    epochs). What a Transformer needs to learn associative recall from one label a
+    sequence (docs/defaults.md, "What attention lacks here")."""
+    return TorchClassifier(_recall_module, module__vocab_size=int(X_train.max()) + 1,
+                           module__timesteps=X_train.shape[1], module__pooling=pooling,
+                           max_iter=100,
+                           n_iter_no_change=100, random_state=seed)
+
+
 def sequence_task(make, n_train, model="LSTM", params=None, tokens=False, **kwargs):
     """``tokens``: X holds token ids, read through the estimator's embedding
     (``vocab_size='auto'``, what the data dictates); HGB reads the ids as numbers."""
@@ -234,10 +256,13 @@ def sequence_task(make, n_train, model="LSTM", params=None, tokens=False, **kwar
             X_train.reshape(n_train, -1), y_train)
         naive = max(np.mean(y_test == c) for c in np.unique(y_train))
         data = {"vocab_size": "auto"} if tokens else {}
-        estimator = (TransformerClassifier(random_state=seed, **data, **TRANSFORMER_PARAMS)
-                     if model == "Transformer"
-                     else LSTMClassifier(random_state=seed, **data,
-                                         **(params or LSTM_PARAMS)))
+        if model.startswith("Transformer recipe"):
+            estimator = recall_recipe(seed, X_train,
+                                      "last" if model.endswith("last") else "cls")
+        elif model == "Transformer":
+            estimator = TransformerClassifier(random_state=seed, **data, **TRANSFORMER_PARAMS)
+        else:
+            estimator = LSTMClassifier(random_state=seed, **data, **(params or LSTM_PARAMS))
         return _classify(estimator, X_train, y_train, X_test, y_test,
                          baseline.score(X_test.reshape(len(X_test), -1), y_test), naive)
     return run
@@ -551,6 +576,13 @@ TASKS = {
 # cores, minutes on a GPU. Not in the panel; run when named with --only
 # (100,000 sequences: ``benchmarks/recall_scale.py``).
 LARGE_TASKS = {
+    # A configuration, not a default, on the panel's recall 200 data.
+    "recall 200 Transformer recipe": ("sequence, Transformer recipe", "accuracy", True, "HGB",
+                                      sequence_task(recall_task, 2000, model="Transformer recipe",
+                                                    tokens=True)),
+    "recall 200 Transformer recipe last": (
+        "sequence, Transformer recipe", "accuracy", True, "HGB",
+        sequence_task(recall_task, 2000, model="Transformer recipe last", tokens=True)),
     "recall 200 x10": ("sequence, LSTM", "accuracy", True, "HGB",
                        sequence_task(recall_task, 20_000, tokens=True)),
     "recall 200 x10 Transformer": ("sequence, Transformer", "accuracy", True, "HGB",

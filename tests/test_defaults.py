@@ -863,7 +863,9 @@ def test_the_large_recall_rows_run_only_when_named(monkeypatch, capsys):
     spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
     panel = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(panel)
-    assert set(panel.LARGE_TASKS) == {"recall 200 x10", "recall 200 x10 Transformer"}
+    assert set(panel.LARGE_TASKS) == {"recall 200 x10", "recall 200 x10 Transformer",
+                                      "recall 200 Transformer recipe",
+                                      "recall 200 Transformer recipe last"}
     assert set(panel.LARGE_TASKS).isdisjoint(panel.TASKS)
     ran = []
 
@@ -879,3 +881,17 @@ def test_the_large_recall_rows_run_only_when_named(monkeypatch, capsys):
     with pytest.raises(SystemExit):
         panel.main(["--only", "recall 200 x100"])
     assert "recall 200 x10 Transformer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("pooling", ["cls", "last"])
+def test_the_recall_recipe_trains_its_module_through_torch_classifier(pooling):
+    spec = importlib.util.spec_from_file_location("defaults_panel", PANEL)
+    panel = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(panel)
+    X, y = panel.recall_task(np.random.default_rng(0), 40, timesteps=40)
+    model = panel.recall_recipe(0, X, pooling).set_params(max_iter=2).fit(X, y)
+    module = model.module_
+    assert module.pooling == pooling and module.encoder.rotary
+    assert module.encoder.shift is not None and module.encoder.embedding_scale == 8.0
+    assert isinstance(module.encoder.norm, torch.nn.Identity)
+    assert model.n_iter_ == 2 and set(model.classes_) <= set(range(10))

@@ -9,7 +9,7 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import check_sample_weight_equivalence_on_dense_data
 
 from sklearn_dl.modules import RecurrentNet, TransformerNet
-from sklearn_dl.modules.transformer import rotary_tables, rotate
+from sklearn_dl.modules.transformer import TransformerEncoder, rotary_tables, rotate
 from sklearn_dl.neural_network import (
     LSTMClassifier,
     LSTMRegressor,
@@ -32,16 +32,18 @@ def retrieval_task(n_samples, timesteps, seed):
     return X, (X[np.arange(n_samples), marked, 0] > 0).astype(int)
 
 
-@pytest.mark.parametrize("position", ["sinusoidal", "rotary"])
-@pytest.mark.parametrize("pooling", ["cls", "mean"])
+@pytest.mark.parametrize("options", [
+    {}, {"position": "rotary"}, {"token_shift": True},
+    {"position": "rotary", "token_shift": True, "scale_embedding": True, "final_norm": False}])
+@pytest.mark.parametrize("pooling", ["cls", "mean", "last"])
 @pytest.mark.parametrize("tokens, patch_size, patch_embedding", [
     (False, 1, "linear"), (True, 1, "linear"), (False, 3, "linear"), (False, 8, "linear"),
     (False, 1, "conv"), (False, 3, "conv"), (False, 8, "conv")])
 def test_module_padding_changes_nothing_bit_for_bit(pooling, tokens, patch_size,
-                                                    patch_embedding, position):
+                                                    patch_embedding, options):
     torch.manual_seed(0)
     features = 1 if tokens else 3
-    net = TransformerNet(features, 2, d_model=32, pooling=pooling, max_len=64, position=position,
+    net = TransformerNet(features, 2, d_model=32, pooling=pooling, max_len=64, **options,
                          vocab_size=50 if tokens else None, patch_size=patch_size,
                          patch_embedding=patch_embedding)
     if patch_embedding == "conv":
@@ -84,6 +86,50 @@ def test_rotary_scores_depend_on_offsets_only():
     assert not torch.isclose(scores[0, 3], scores[0, 4])
     # Position 0 is not turned at all.
     assert torch.equal(turned_q[0], q)
+
+
+def test_token_shift_reads_the_previous_token_only():
+    # With attention's output silenced, a position sees its own token and, through
+    # the shift, the one before: a change at step 6 reaches steps 6 and 7 only.
+    torch.manual_seed(0)
+    encoder = TransformerEncoder(1, d_model=16, n_heads=2, num_layers=1, dropout=0.0,
+                                 max_len=12, vocab_size=20, token_shift=True).eval()
+    with torch.no_grad():
+        encoder.blocks[0].attention.out.weight.zero_()
+        encoder.blocks[0].attention.out.bias.zero_()
+    ids = torch.randint(1, 20, (1, 12)).float()
+    changed = ids.clone()
+    changed[0, 6] = 1 + ids[0, 6] % 19
+    with torch.no_grad():
+        before, after = encoder(ids)[0][0], encoder(changed)[0][0]
+    moved = [step for step in range(12) if not torch.equal(before[step], after[step])]
+    assert moved == [6, 7]
+
+
+def test_scaled_embedding_without_final_norm_is_the_scaled_token_vectors():
+    # No block, rotary positions (nothing added), no final norm: the output is the
+    # token vectors times sqrt(embedding_dim).
+    encoder = TransformerEncoder(1, d_model=16, num_layers=0, max_len=10, vocab_size=20,
+                                 position="rotary", scale_embedding=True,
+                                 final_norm=False).eval()
+    ids = torch.tensor([[3.0, 7.0, 19.0, 1.0, 5.0]])
+    with torch.no_grad():
+        vectors = encoder(ids)[0]
+        expected = encoder.input.embedding(ids.long()) * 4.0
+    assert torch.equal(vectors, expected)
+
+
+def test_last_pooling_reads_the_last_unpadded_position():
+    # Without blocks, the output depends on the last real token alone, padded or not.
+    torch.manual_seed(0)
+    net = TransformerNet(1, 3, d_model=16, num_layers=0, pooling="last", max_len=10,
+                         vocab_size=20).eval()
+    with torch.no_grad():
+        first = net(torch.tensor([[4.0, 5.0, 6.0, 0.0, 0.0]]))
+        assert torch.equal(first, net(torch.tensor([[9.0, 9.0, 6.0, 0.0, 0.0]])))
+        assert not torch.equal(first, net(torch.tensor([[4.0, 5.0, 7.0, 0.0, 0.0]])))
+        # At the same step, 6 reads as 6 padded or not.
+        assert torch.equal(first, net(torch.tensor([[4.0, 5.0, 6.0]])))
 
 
 def test_estimator_padded_ragged_and_short_inputs_predict_identically(rng):
@@ -197,7 +243,8 @@ def test_deterministic_with_random_state_and_pickle_round_trip(rng):
 
 
 @pytest.mark.parametrize("params", [
-    {"pooling": "mean"}, {"position": "learned"}, {"position": "rotary"},
+    {"pooling": "mean"}, {"pooling": "last"}, {"position": "learned"}, {"position": "rotary"},
+    {"token_shift": True},
     {"num_layers": 2, "dropout": 0.0},
     {"max_len": 20}, {"precision": "float64"}, {"precision": "bf16"},
 ])

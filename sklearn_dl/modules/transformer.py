@@ -238,12 +238,24 @@ class TransformerEncoder(nn.Module):
         Numeric input only: how a patch becomes a vector. ``'linear'``: a
         linear map of its steps; ``'conv'``: a ``ConvPatchEmbedding``
         (convolutions over the steps, then the mean of each patch).
+    token_shift : bool
+        Add to each position's vector a learned linear map of the previous
+        position's (the shift of H3, Fu et al. 2023; RWKV's token shift), so
+        that one attention step can match a query to the token before the
+        one it reads.
+    scale_embedding : bool
+        Token input: multiply the token vectors by ``sqrt(embedding_dim)``
+        (Vaswani et al., section 3.4), so that they are not small beside the
+        position code and the blocks' outputs.
+    final_norm : bool
+        Layer-normalise the output vectors (pre-norm Transformers usually do).
     """
 
     def __init__(self, features, d_model=64, n_heads=4, num_layers=2, dim_feedforward=128,
                  dropout=0.1, max_len=512, position="sinusoidal", class_token=False,
                  causal=False, vocab_size=None, embedding_dim=None, patch_size=1,
-                 patch_embedding="linear"):
+                 patch_embedding="linear", token_shift=False, scale_embedding=False,
+                 final_norm=True):
         super().__init__()
         if d_model % n_heads:
             raise ValueError(f"d_model={d_model} must be a multiple of n_heads={n_heads}.")
@@ -263,6 +275,7 @@ class TransformerEncoder(nn.Module):
         else:
             self.projection = nn.Linear(width, d_model)
         self.convolutional = patch_embedding == "conv"
+        self.shift = nn.Linear(d_model, d_model) if token_shift else None
         positions = max(self.max_len, _MIN_STEPS)
         self.rotary = position == "rotary"
         self.head_dim = d_model // n_heads
@@ -277,7 +290,9 @@ class TransformerEncoder(nn.Module):
         self.dropout = Dropout(dropout)
         self.blocks = nn.ModuleList(EncoderBlock(d_model, n_heads, dim_feedforward, dropout)
                                     for _ in range(num_layers))
-        self.norm = nn.LayerNorm(d_model)
+        self.norm = nn.LayerNorm(d_model) if final_norm else nn.Identity()
+        self.embedding_scale = (math.sqrt(self.input.output_dim)
+                                if scale_embedding and vocab_size else None)
 
     def forward(self, X, need_weights=False):
         """Return (vectors (batch, steps, d_model), padding (batch, steps), weights).
@@ -302,7 +317,12 @@ class TransformerEncoder(nn.Module):
                 steps, padding = patches(steps, padding, self.patch_size)
                 length = steps.shape[1]
             steps, padding = _at_least(steps, padding, _MIN_STEPS)
+            if self.embedding_scale is not None:
+                steps = steps * self.embedding_scale
             vectors = self.projection(steps)
+        if self.shift is not None:
+            # Position t reads position t - 1 only: trailing padding changes nothing before it.
+            vectors = vectors + self.shift(nn.functional.pad(vectors, (0, 0, 1, 0))[:, :-1])
         x = (vectors if self.positions is None
              else vectors + self.positions[:vectors.shape[1]].to(vectors.dtype))
         if self.class_token is not None:
@@ -357,9 +377,10 @@ class TransformerNet(nn.Module):
         Width of each block's feed-forward layer.
     dropout : float, default=0.1
         Dropout on the input vectors, sub-layer outputs and the pooled vector.
-    pooling : {'cls', 'mean'}, default='cls'
-        Read a learned class token's final vector, or average the final
-        vectors of the unpadded positions.
+    pooling : {'cls', 'mean', 'last'}, default='cls'
+        Read a learned class token's final vector, average the final
+        vectors of the unpadded positions, or read the last unpadded
+        position's (where a query ends the sequence).
     max_len : int, default=512
         Longest sequence accepted.
     position : {'sinusoidal', 'learned', 'rotary'}, default='sinusoidal'
@@ -381,6 +402,8 @@ class TransformerNet(nn.Module):
         ``(batch, features, timesteps)``, e.g. a
         :class:`~sklearn_dl.modules.BatchAugmentation` with a ``shift``
         (whose edge-replicating translation keeps NaN padding at the end).
+    token_shift, scale_embedding, final_norm : bool, default=False, False, True
+        See :class:`TransformerEncoder`.
 
     Examples
     --------
@@ -403,7 +426,8 @@ class TransformerNet(nn.Module):
     def __init__(self, features, n_outputs, d_model=64, n_heads=4, num_layers=2,
                  dim_feedforward=128, dropout=0.1, pooling="cls", max_len=512,
                  position="sinusoidal", vocab_size=None, embedding_dim=None, patch_size=1,
-                 patch_embedding="linear", augmentation=None):
+                 patch_embedding="linear", augmentation=None, token_shift=False,
+                 scale_embedding=False, final_norm=True):
         super().__init__()
         if augmentation is not None and vocab_size:
             raise ValueError("augmentation needs numeric input, not token ids.")
@@ -414,7 +438,8 @@ class TransformerNet(nn.Module):
             features, d_model=d_model, n_heads=n_heads, num_layers=num_layers,
             dim_feedforward=dim_feedforward, dropout=dropout, max_len=max_len,
             position=position, class_token=pooling == "cls", vocab_size=vocab_size,
-            embedding_dim=embedding_dim, patch_size=patch_size, patch_embedding=patch_embedding)
+            embedding_dim=embedding_dim, patch_size=patch_size, patch_embedding=patch_embedding,
+            token_shift=token_shift, scale_embedding=scale_embedding, final_norm=final_norm)
         self.dropout = Dropout(dropout)
         self.head = nn.Linear(d_model, n_outputs)
         for module in self.modules():
@@ -430,6 +455,10 @@ class TransformerNet(nn.Module):
         x, padding, _ = self.encoder(X)
         if self.pooling == "cls":
             pooled = x[:, 0]
+        elif self.pooling == "last":
+            # The last unpadded position (padding is at the end).
+            last = (~padding).sum(dim=1) - 1
+            pooled = x[torch.arange(len(x), device=x.device), last]
         else:
             pooled = masked_mean(x, padding)
         return self.head(self.dropout(pooled))

@@ -46,9 +46,11 @@ _ARCHITECTURE_DOC = """\
         Dropout on the step vectors, on each sub-layer's output and on the
         pooled vector, during training (not on the attention weights).
 
-    pooling : {'auto', 'cls', 'mean'}, default='auto'
+    pooling : {'auto', 'cls', 'mean', 'last'}, default='auto'
         What the output layer reads: a learned class token's final vector
-        (``'cls'``), or the average of the unpadded positions' final vectors.
+        (``'cls'``), the average of the unpadded positions' final vectors
+        (``'mean'``), or the last unpadded position's (``'last'``: where a
+        query ends each sequence, as in associative recall).
         ``'auto'`` is ``'mean'`` for token ids (text) and for signals read
         through convolutions (``patch_embedding_='conv'``), ``'cls'`` for
         other numeric sequences: the class of a short text is spread over its
@@ -126,6 +128,15 @@ _ARCHITECTURE_DOC = """\
         OSULeaf 0.744 against 0.843; shifts of 10 % cost GunPoint 2.7 points, and amplitude
         scaling with noise (the CNN's ``'auto'``) cost ArrowHead. None
         trains on the series as given.
+
+    token_shift : bool, default=False
+        Add to each position's vector a learned linear map of the previous
+        position's (the shift of H3, Fu et al. 2023; RWKV's token shift).
+        Attention then reads, at each position, the token before it too, so
+        that one attention step can match a query to a key and return the
+        value written after the key: the two-step rule (an induction head)
+        that associative recall needs and that attention alone learns slowly
+        from one label per sequence.
 
     input_shape : tuple of int (timesteps, features) or None, default=None
         How to read a 2-D X of shape (n_samples, timesteps * features): each
@@ -237,13 +248,14 @@ class _BaseTransformer(_BaseSequence):
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "dim_feedforward": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "pooling": [StrOptions({"auto", "cls", "mean"})],
+        "pooling": [StrOptions({"auto", "cls", "mean", "last"})],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "position": [StrOptions({"sinusoidal", "learned", "rotary"})],
         "max_len": [Interval(Integral, 1, None, closed="left"), None],
         "patch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "patch_embedding": [StrOptions({"auto", "linear", "conv"})],
         "augmentation": [StrOptions({"auto"}), dict, None],
+        "token_shift": ["boolean"],
         "n_iter_no_change": [*_BaseSequence._parameter_constraints["n_iter_no_change"],
                              StrOptions({"auto"})],
     }
@@ -332,7 +344,8 @@ class _BaseTransformer(_BaseSequence):
             dropout=self.dropout, pooling=self._pooling(), max_len=max_len,
             position=self.position, vocab_size=self.vocab_size_,
             embedding_dim=self.embedding_dim or self.d_model, patch_size=self.patch_size_,
-            patch_embedding=self.patch_embedding_, augmentation=self._augmentation_module())
+            patch_embedding=self.patch_embedding_, augmentation=self._augmentation_module(),
+            token_shift=self.token_shift)
 
     def _augmentation_module(self):
         augmentation = getattr(self, "augmentation_", None)
@@ -500,6 +513,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         patch_size="auto",
         patch_embedding="auto",
         augmentation="auto",
+        token_shift=False,
         input_shape=None,
         one_hot_input="auto",
         vocab_size=None,
@@ -544,6 +558,7 @@ class TransformerClassifier(TorchClassifierMixin, _BaseTransformer):
         self.patch_size = patch_size
         self.patch_embedding = patch_embedding
         self.augmentation = augmentation
+        self.token_shift = token_shift
         self.input_shape = input_shape
         self.one_hot_input = one_hot_input
         self.vocab_size = vocab_size
@@ -665,6 +680,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
         patch_size="auto",
         patch_embedding="auto",
         augmentation="auto",
+        token_shift=False,
         input_shape=None,
         vocab_size=None,
         embedding_dim=None,
@@ -708,6 +724,7 @@ class TransformerRegressor(TorchRegressorMixin, _BaseTransformer):
         self.patch_size = patch_size
         self.patch_embedding = patch_embedding
         self.augmentation = augmentation
+        self.token_shift = token_shift
         self.input_shape = input_shape
         self.vocab_size = vocab_size
         self.embedding_dim = embedding_dim
