@@ -232,14 +232,14 @@ def _recall_module(n_outputs, vocab_size, timesteps, pooling="cls"):
 def recall_recipe(seed, X_train, pooling="cls"):
     """Not a default: the estimators' Transformer module with the token shift (H3's
     shift), token vectors scaled by sqrt(d_model) as in Vaswani et al., rotary
-    positions, no final layer norm and a class token, trained by ``TorchClassifier``
-    for 100 epochs (no stopping rule: the loss leaves its plateau after tens of
-    epochs). What a Transformer needs to learn associative recall from one label a
-    sequence (docs/defaults.md, "What attention lacks here")."""
+    positions and no final layer norm, read through a class token or the last
+    position (``pooling``), trained by ``TorchClassifier`` for 100 epochs (no
+    stopping rule: the loss leaves its plateau after tens of epochs). What a
+    Transformer needs to learn associative recall from one label a sequence
+    (docs/defaults.md, "What attention lacks here")."""
     return TorchClassifier(_recall_module, module__vocab_size=int(X_train.max()) + 1,
                            module__timesteps=X_train.shape[1], module__pooling=pooling,
-                           max_iter=100,
-                           n_iter_no_change=100, random_state=seed)
+                           max_iter=100, n_iter_no_change=100, random_state=seed)
 
 
 def sequence_task(make, n_train, model="LSTM", params=None, tokens=False, **kwargs):
@@ -256,9 +256,8 @@ def sequence_task(make, n_train, model="LSTM", params=None, tokens=False, **kwar
             X_train.reshape(n_train, -1), y_train)
         naive = max(np.mean(y_test == c) for c in np.unique(y_train))
         data = {"vocab_size": "auto"} if tokens else {}
-        if model.startswith("Transformer recipe"):
-            estimator = recall_recipe(seed, X_train,
-                                      "last" if model.endswith("last") else "cls")
+        if model == "Transformer recipe":
+            estimator = recall_recipe(seed, X_train, **(params or {}))
         elif model == "Transformer":
             estimator = TransformerClassifier(random_state=seed, **data, **TRANSFORMER_PARAMS)
         else:
@@ -582,7 +581,8 @@ LARGE_TASKS = {
                                                     tokens=True)),
     "recall 200 Transformer recipe last": (
         "sequence, Transformer recipe", "accuracy", True, "HGB",
-        sequence_task(recall_task, 2000, model="Transformer recipe last", tokens=True)),
+        sequence_task(recall_task, 2000, model="Transformer recipe", params={"pooling": "last"},
+                      tokens=True)),
     "recall 200 x10": ("sequence, LSTM", "accuracy", True, "HGB",
                        sequence_task(recall_task, 20_000, tokens=True)),
     "recall 200 x10 Transformer": ("sequence, Transformer", "accuracy", True, "HGB",

@@ -278,9 +278,13 @@ class TransformerEncoder(nn.Module):
         self.shift = nn.Linear(d_model, d_model) if token_shift else None
         positions = max(self.max_len, _MIN_STEPS)
         self.rotary = position == "rotary"
-        self.head_dim = d_model // n_heads
         if self.rotary:
             self.positions = None
+            # Made once, as the sinusoidal code is; one row more for a class token
+            # (position 0). Kept in float64: each forward casts to its own dtype.
+            cos, sin = rotary_tables(positions + 1, d_model // n_heads, torch.float64, "cpu")
+            self.register_buffer("rotary_cos", cos, persistent=False)
+            self.register_buffer("rotary_sin", sin, persistent=False)
         elif position == "learned":
             self.positions = nn.Parameter(torch.randn(positions, d_model) * 0.02)
         else:
@@ -339,8 +343,8 @@ class TransformerEncoder(nn.Module):
             blocked = blocked | future
         x = self.dropout(x)
         # With a class token, it is position 0 and the sequence follows.
-        rotation = (rotary_tables(x.shape[1], self.head_dim, x.dtype, x.device)
-                    if self.rotary else None)
+        rotation = ((self.rotary_cos[:x.shape[1]].to(x.dtype),
+                     self.rotary_sin[:x.shape[1]].to(x.dtype)) if self.rotary else None)
         all_weights = []
         for block in self.blocks:
             x, weights = block(x, blocked, need_weights, rotation)
